@@ -1,0 +1,105 @@
+# lakemount — see README.md.  `make deps`, `make`, `make test`, `make asan`.
+
+PREFIX  ?= /usr/local
+BUILD   ?= build
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+
+# Libraries per layer: backend/ speaks S3 (curl, OpenSSL, expat, inih);
+# cache/ owns the index and blocks (SQLite, lz4); fs/ is the FUSE daemon
+# and reads the JSON config (jansson).
+BACKEND_PKGS := libcurl openssl expat inih
+CACHE_PKGS   := sqlite3 liblz4
+FS_PKGS      := fuse3 jansson
+ALL_PKGS     := $(BACKEND_PKGS) $(CACHE_PKGS) $(FS_PKGS)
+
+ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(ALL_PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(ALL_PKGS) 2>/dev/null)
+endif
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN_FLAGS) -D_GNU_SOURCE \
+	-Ibackend -Icache -Ifs $(PKG_CFLAGS) -MMD -MP
+LDLIBS  = $(PKG_LIBS) -lpthread -lm
+
+ifdef SAN
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+BACKEND_SRC := $(wildcard backend/*.c)
+CACHE_SRC   := $(wildcard cache/*.c)
+FS_SRC      := $(filter-out fs/main.c,$(wildcard fs/*.c))
+UNIT_SRC    := $(wildcard tests/unit/t_*.c)
+TESTBIN_SRC := $(wildcard tests/bin/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBBACKEND := $(BUILD)/libbackend.a
+LIBCACHE   := $(BUILD)/libcache.a
+LIBFS      := $(BUILD)/libfs.a
+LIBS_ALL   := $(LIBFS) $(if $(CACHE_SRC),$(LIBCACHE)) $(LIBBACKEND)
+
+UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TESTBIN_BINS := $(patsubst tests/bin/%.c,$(BUILD)/tests/%,$(TESTBIN_SRC))
+
+.PHONY: all deps test unit asan install clean bench
+all: $(BUILD)/lakemount $(BUILD)/lakemount-ctl $(UNIT_BINS) $(TESTBIN_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBBACKEND): $(call obj,$(BACKEND_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+$(LIBCACHE): $(call obj,$(CACHE_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+$(LIBFS): $(call obj,$(FS_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/lakemount: $(call obj,fs/main.c) $(LIBS_ALL)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/lakemount-ctl: $(call obj,tools/lakemount-ctl.c) $(LIBS_ALL)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/unit.o $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/bin/%.o $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- setup --------------------------------------------------------------
+deps:
+	@bash tests/lib/deps.sh
+
+# ---- tests --------------------------------------------------------------
+# `make test` runs the unit tests and every tests/t*.sh; it ends with one line
+# "N passed, N failed".  T=tests/t0100-foo.sh runs one script.
+test: all
+	@bash tests/run.sh $(BUILD) $(T)
+
+unit: $(UNIT_BINS)
+	@bash tests/run.sh --unit-only $(BUILD)
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 CFLAGS="-O1 -g" unit
+
+bench: all
+	@bash tests/bench/bench.sh $(BUILD)
+
+# ---- install ------------------------------------------------------------
+install: $(BUILD)/lakemount $(BUILD)/lakemount-ctl
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0755 $(BUILD)/lakemount $(BUILD)/lakemount-ctl $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
