@@ -45,6 +45,9 @@ UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TESTBIN_BINS := $(patsubst tests/bin/%.c,$(BUILD)/tests/%,$(TESTBIN_SRC))
 
 .PHONY: all deps test unit asan install clean bench
+# Keep the test objects: make would delete them after `make test`, printing
+# after the suite's summary line.
+.SECONDARY:
 all: $(BUILD)/lakemount $(BUILD)/lakemount-ctl $(UNIT_BINS) $(TESTBIN_BINS)
 
 $(BUILD)/obj/%.o: %.c

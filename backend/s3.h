@@ -52,10 +52,17 @@ struct s3_client_opts {
 
 struct s3_client;
 
+/* Requests sent (every attempt counts), by kind, and body bytes received. */
+struct s3_counters {
+	uint64_t list, head, get, put, post, del, retries, failures;
+	uint64_t bytes_in;
+};
+
 /* NULL with err set on failure (bad endpoint, ENOMEM). */
 struct s3_client *s3_client_new(const struct s3_client_opts *o, struct s3_error *err);
 void s3_client_free(struct s3_client *c);
 const char *s3_client_bucket(const struct s3_client *c);
+void s3_client_counters(struct s3_client *c, struct s3_counters *out);
 
 struct s3_meta {
 	char *name;	/* without "x-amz-meta-", lower case */

@@ -121,6 +121,13 @@ const char *s3_client_bucket(const struct s3_client *c)
 	return c->bucket;
 }
 
+void s3_client_counters(struct s3_client *c, struct s3_counters *out)
+{
+	pthread_mutex_lock(&c->rng_lock);
+	*out = c->counters;
+	pthread_mutex_unlock(&c->rng_lock);
+}
+
 static int bucket_call(struct s3_client *c, const char *method, const char *bucket,
 		       struct s3_error *err)
 {

@@ -244,6 +244,33 @@ out:
 	return rc;
 }
 
+/* Count one attempt of op, and (done) its outcome. */
+static void op_count(struct s3_op *op, int done)
+{
+	struct s3_counters *n = &op->c->counters;
+
+	pthread_mutex_lock(&op->c->rng_lock);
+	if (done) {
+		n->bytes_in += op->bytes_in;
+		if (op->err.status != S3_OK)
+			n->failures++;
+	} else {
+		if (op->attempt > 1)
+			n->retries++;
+		if (!strcmp(op->method, "GET"))
+			*(op->key ? &n->get : &n->list) += 1;
+		else if (!strcmp(op->method, "HEAD"))
+			n->head++;
+		else if (!strcmp(op->method, "PUT"))
+			n->put++;
+		else if (!strcmp(op->method, "POST"))
+			n->post++;
+		else
+			n->del++;
+	}
+	pthread_mutex_unlock(&op->c->rng_lock);
+}
+
 static void op_http_done(struct http_req *req);
 static int op_on_body(void *arg, const char *data, size_t len);
 static void op_on_header(void *arg, const char *name, const char *value);
@@ -293,6 +320,7 @@ static int op_send(struct s3_op *op, long delay_ms)
 	op->http.done = op_http_done;
 	s3_error_clear(&op->err);
 	op->err.attempts = op->attempt;
+	op_count(op, 0);
 	if (transport_submit(op->c->t, &op->http, delay_ms)) {
 		s3_op_fail(op, S3_ERR_CANCELLED, "client is shutting down");
 		goto out;
@@ -327,6 +355,7 @@ static int op_on_body(void *arg, const char *data, size_t len)
 {
 	struct s3_op *op = arg;
 
+	op->bytes_in += len;
 	if (op->on_body)
 		return op->on_body(op, data, len);
 	if (strbuf_add(&op->resp, data, len)) {
@@ -478,6 +507,7 @@ static void op_http_done(struct http_req *req)
 		return;	/* an error or nothing left to do: finish now */
 done:
 	op->err.attempts = op->attempt;
+	op_count(op, 1);
 	op->complete(op);
 }
 

@@ -41,8 +41,9 @@ struct s3_client {
 	uint64_t multipart_threshold;
 	uint64_t copy_threshold;
 	unsigned part_parallel;
-	pthread_mutex_t rng_lock;	/* guards rng */
+	pthread_mutex_t rng_lock;	/* guards rng and counters */
 	unsigned rng;
+	struct s3_counters counters;
 };
 
 struct s3_op {
@@ -87,6 +88,7 @@ struct s3_op {
 	struct strbuf url;
 	struct curl_slist *slist;
 	int noretry;			/* this failure must not be retried */
+	uint64_t bytes_in;		/* 2xx body bytes, all attempts */
 };
 
 void s3_op_init(struct s3_op *op, struct s3_client *c, const char *method,

@@ -1,0 +1,797 @@
+/*
+ * config: the JSON config file (jansson) and the s3:// URL form, both into
+ * one struct config.
+ *
+ * 1. Each JSON object is described by a table of fields: parse_object()
+ *    refuses keys not in it, requires the required ones and hands each value
+ *    to parse_field() by kind, so every message has one shape:
+ *      cannot read config 'FILE': line N: "PATH" must be ...
+ * 2. jansson knows lines only for syntax errors.  For the rest the field's
+ *    path is looked up again in the raw text (json_line), which gives the
+ *    line of its deepest part that exists: a missing "bucket" is reported on
+ *    the line of its source.
+ * 3. The s3:// form becomes the JSON a file would hold and passes the same
+ *    checks; its messages name the -o option instead.
+ * 4. Fixed defaults are set before parsing, those that hang on the
+ *    environment or on other fields after it.  On failure the whole config
+ *    is released: callers never see half of one.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "strbuf.h"
+
+#define CONFIG_FILE_MAX (1024 * 1024)
+#define PATH_DEPTH 4
+
+/* Where a field sits: "sources" . "lake" . "bucket", or "tree" [2] . "path". */
+struct cfg_path {
+	int n;
+	struct {
+		const char *key;	/* NULL for an array index */
+		size_t index;
+	} c[PATH_DEPTH];
+};
+
+struct cfg_ctx {
+	const char *what;	/* "cannot read config", "cannot mount" */
+	const char *name;	/* the file or URL */
+	const char *text;	/* the raw JSON, NULL for a URL */
+	struct config *cfg;
+	char *err;
+	size_t errlen;
+};
+
+/* -o options of the s3:// form, and where each goes in the JSON it becomes. */
+enum { IN_SOURCE, IN_TREE, IN_CACHE };
+static const struct {
+	const char *opt;
+	int in;
+	const char *key;
+	int flag;		/* takes no value: sets true */
+} url_opts[] = {
+	{ "endpoint", IN_SOURCE, "endpoint", 0 }, { "region", IN_SOURCE, "region", 0 },
+	{ "profile", IN_SOURCE, "profile", 0 }, { "anonymous", IN_SOURCE, "anonymous", 1 },
+	{ "ro", IN_TREE, "readonly", 1 }, { "path_style", IN_SOURCE, "path_style", 1 },
+	{ "cache_dir", IN_CACHE, "dir", 0 }, { "cache_max", IN_CACHE, "max_size", 0 },
+};
+#define NURL_OPTS (sizeof(url_opts) / sizeof(url_opts[0]))
+#define URL_OPTS_HELP "endpoint=URL, region=R, profile=P, anonymous, ro, path_style, " \
+	"cache_dir=DIR or cache_max=SIZE"
+
+static struct cfg_path path_add(const struct cfg_path *p, const char *key, size_t index)
+{
+	struct cfg_path q = *p;
+
+	if (q.n < PATH_DEPTH) {
+		q.c[q.n].key = key;
+		q.c[q.n++].index = index;
+	}
+	return q;
+}
+
+/* Append item to the list in buf, after sep unless it is the first. */
+static void list_add(char *buf, size_t len, const char *sep, const char *item)
+{
+	size_t used = strlen(buf);
+
+	if (used < len)
+		snprintf(buf + used, len - used, "%s%s", used ? sep : "", item);
+}
+
+/* ---- lines for messages ----
+ * The text was accepted by jansson, so it is JSON; the scanner still stops
+ * at the NUL whatever it meets.  Only strings (for their quotes and escapes),
+ * brackets, commas and colons matter. */
+
+struct jscan {
+	const char *p;
+	int line;
+};
+
+static void js_blank(struct jscan *s)
+{
+	for (; *s->p && strchr(" \t\r\n", *s->p); s->p++)
+		s->line += *s->p == '\n';
+}
+
+/* Past one value: a string, a bare word, or a whole object or array. */
+static void js_value(struct jscan *s)
+{
+	int depth = 0;
+
+	do {
+		if (*s->p == '"') {	/* to its closing quote; no raw line ends */
+			for (s->p++; *s->p && *s->p != '"'; s->p++)
+				s->p += *s->p == '\\' && s->p[1];
+		} else if (!depth && *s->p != '{' && *s->p != '[') {
+			s->p += strcspn(s->p, ",}] \t\r\n");
+			return;
+		}
+		depth += (*s->p == '{' || *s->p == '[') - (*s->p == '}' || *s->p == ']');
+		s->line += *s->p == '\n';
+		if (*s->p)
+			s->p++;
+	} while (depth > 0 && *s->p);
+}
+
+/* In the object at s->p find member key, or in the array element index:
+ * returns the line where it starts, with s->p on its value, or 0.  Keys are
+ * compared as written, so one spelled with escapes is not found and the
+ * message gives its parent's line. */
+static int js_child(struct jscan *s, const char *key, size_t index)
+{
+	size_t i, n = key ? strlen(key) : 0;
+	int line, hit;
+
+	if (*s->p != (key ? '{' : '['))
+		return 0;
+	for (i = 0, s->p++;; i++, s->p++) {
+		js_blank(s);
+		line = s->line;
+		if (!*s->p || *s->p == '}' || *s->p == ']')
+			return 0;
+		hit = key ? !strncmp(s->p + 1, key, n) && s->p[n + 1] == '"' : i == index;
+		if (key) {	/* past the key and its colon */
+			js_value(s);
+			js_blank(s);
+			s->p += *s->p == ':';
+			js_blank(s);
+		}
+		if (hit)
+			return line;
+		js_value(s);
+		js_blank(s);
+		if (*s->p != ',')
+			return 0;
+	}
+}
+
+static int json_line(const char *text, const struct cfg_path *p)
+{
+	struct jscan s = { text, 1 };
+	int i, line, found;
+
+	js_blank(&s);
+	line = s.line;
+	for (i = 0; i < p->n; i++) {
+		found = js_child(&s, p->c[i].key, p->c[i].index);
+		if (!found)
+			break;
+		line = found;
+	}
+	return line;
+}
+
+/* ---- messages ---- */
+
+/* The -o option a field came from, in the s3:// form. */
+static const char *url_opt_of(const struct cfg_path *p)
+{
+	const char *key = p->n && p->c[p->n - 1].key ? p->c[p->n - 1].key : "";
+	size_t i;
+
+	for (i = 0; i < NURL_OPTS; i++)
+		if (!strcmp(url_opts[i].key, key))
+			return url_opts[i].opt;
+	return key;
+}
+
+/* Fill cx->err; with p NULL the message is about no field.  Returns -1. */
+__attribute__((format(printf, 3, 4)))
+static int cfg_fail(struct cfg_ctx *cx, const struct cfg_path *p, const char *fmt, ...)
+{
+	char field[256] = "", where[320] = "", part[80], msg[512];
+	va_list ap;
+	int i;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (i = 0; p && i < p->n; i++) {
+		if (p->c[i].key)
+			snprintf(part, sizeof(part), "%s%s", i ? "." : "", p->c[i].key);
+		else
+			snprintf(part, sizeof(part), "[%zu]", p->c[i].index);
+		list_add(field, sizeof(field), "", part);
+	}
+	if (p && !cx->text)
+		snprintf(where, sizeof(where), "option '%s' ", url_opt_of(p));
+	else if (p)
+		snprintf(where, sizeof(where), "line %d: %s%s%s", json_line(cx->text, p),
+			 p->n ? "\"" : "", field, p->n ? "\" " : "");
+	snprintf(cx->err, cx->errlen, "%s '%s': %s%s", cx->what, cx->name, where, msg);
+	return -1;
+}
+
+static int cfg_oom(struct cfg_ctx *cx)
+{
+	return cfg_fail(cx, NULL, "out of memory");
+}
+
+/* ---- values ---- */
+
+static int set_str(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = strdup(s);
+	return *dst ? 0 : -1;
+}
+
+static char *str_fmt(const char *fmt, const char *a)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	/* A failed add leaves sb as it was: empty, holding no memory. */
+	return strbuf_addf(&sb, fmt, a) ? NULL : strbuf_detach(&sb);
+}
+
+/* Cut trailing '/' off an endpoint; NULL if fine, else what is wrong. */
+static const char *endpoint_fix(char *s)
+{
+	size_t len = strlen(s);
+
+	while (len && s[len - 1] == '/')
+		s[--len] = '\0';
+	if (strncmp(s, "http://", 7) && strncmp(s, "https://", 8))
+		return "must start with http:// or https://";
+	return NULL;
+}
+
+/* A key prefix is "" or ends with '/': parse_string() added one '/', kept
+ * only where needed.  A leading '/' is refused: no sane layout has keys that
+ * start with one, so it is a typo. */
+static const char *prefix_fix(char *s)
+{
+	size_t len = strlen(s);
+
+	if (*s == '/' && len > 1)
+		return "must not start with '/'";
+	if (len == 1 || s[len - 2] == '/')
+		s[len - 1] = '\0';
+	return NULL;
+}
+
+/* A tree path loses its outer '/'; empty, "." and ".." components are
+ * refused. */
+static const char *tree_path_fix(char *path)
+{
+	const char *s = path, *c, *end;
+	size_t len;
+
+	while (*s == '/')
+		s++;
+	len = strlen(s);
+	while (len && s[len - 1] == '/')
+		len--;
+	memmove(path, s, len);
+	path[len] = '\0';
+	for (c = path; *c; c = *end ? end + 1 : end) {
+		end = strchrnul(c, '/');
+		if (end == c || (end - c == 1 && c[0] == '.') ||
+		    (end - c == 2 && c[0] == '.' && c[1] == '.'))
+			return "must not have empty, '.' or '..' components";
+	}
+	return NULL;
+}
+
+static void config_init(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->cache_max = 10ULL << 30;
+	cfg->io_timeout = 30;
+}
+
+static int apply_defaults(struct cfg_ctx *cx)
+{
+	struct config *cfg = cx->cfg;
+	const char *region = getenv("AWS_REGION"), *endpoint = getenv("AWS_ENDPOINT_URL");
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME"), *bad;
+	struct config_source *src;
+
+	for (src = cfg->sources; src < cfg->sources + cfg->nsources; src++) {
+		if ((!src->prefix && set_str(&src->prefix, "")) ||
+		    (!src->region && set_str(&src->region, region && *region ? region : "us-east-1")))
+			return cfg_oom(cx);
+		if (!src->endpoint && endpoint && *endpoint) {
+			if (set_str(&src->endpoint, endpoint))
+				return cfg_oom(cx);
+			if ((bad = endpoint_fix(src->endpoint)) != NULL)
+				return cfg_fail(cx, NULL, "AWS_ENDPOINT_URL '%s' %s", endpoint, bad);
+		} else if (!src->endpoint) {
+			src->endpoint = str_fmt("https://s3.%s.amazonaws.com", src->region);
+			if (!src->endpoint)
+				return cfg_oom(cx);
+		}
+	}
+	if (cfg->cache_dir)
+		return 0;
+	/* The XDG spec says a relative XDG_CACHE_HOME is to be ignored. */
+	if (geteuid() == 0)
+		cfg->cache_dir = strdup("/var/cache/lakemount");
+	else if (xdg && xdg[0] == '/')
+		cfg->cache_dir = str_fmt("%s/lakemount", xdg);
+	else if (home && home[0] == '/')
+		cfg->cache_dir = str_fmt("%s/.cache/lakemount", home);
+	else
+		return cfg_fail(cx, NULL, "no cache directory: HOME is not set; set \"cache.dir\"");
+	return cfg->cache_dir ? 0 : cfg_oom(cx);
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	unsigned long long whole, frac = 0, scale = 1, f;
+	unsigned shift = 0;
+	const char *p, *u;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	whole = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	p = end;
+	/* Up to 6 decimals, in integers: 1.5GiB is exactly 1610612736. */
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9' && scale < 10000000; p++) {
+			frac = frac * 10 + (unsigned)(*p - '0');
+			scale *= 10;
+		}
+		if (scale == 1 || scale == 10000000)
+			return -1;
+	}
+	while (*p == ' ')
+		p++;
+	if (*p && (u = strchr(units, toupper((unsigned char)*p))) != NULL) {
+		shift = 10 * (unsigned)(u - units + 1);
+		p++;
+	}
+	/* K, KB and KiB all mean 1024: nobody sizes a cache in powers of 10. */
+	if ((*p && strcasecmp(p, "B") && (!shift || strcasecmp(p, "iB"))) ||
+	    (!shift && scale != 1) || whole > (UINT64_MAX >> shift))
+		return -1;
+	f = (frac << shift) / scale;
+	if ((whole << shift) > UINT64_MAX - f)
+		return -1;
+	*out = (whole << shift) + f;
+	return 0;
+}
+
+/* ---- the JSON document ---- */
+
+enum field_kind {
+	F_STR, F_BUCKET, F_ENDPOINT, F_PREFIX, F_PATH, F_ABSPATH,	/* parse_string() */
+	F_BOOL, F_UINT, F_SIZE, F_CHECKSUMS, F_POLICY,
+	F_SOURCE,			/* a name in "sources", stored as its index */
+	F_CACHE, F_SOURCES, F_TREE,	/* the nested objects and arrays */
+};
+
+struct field {
+	const char *key;
+	enum field_kind kind;
+	size_t off;		/* in the struct being filled */
+	int required;
+	unsigned min, max;	/* F_UINT */
+};
+
+static int parse_object(struct cfg_ctx *cx, const struct cfg_path *p, json_t *obj,
+			const struct field *fields, void *base);
+
+static const struct field cache_fields[] = {
+	{ "dir", F_ABSPATH, offsetof(struct config, cache_dir), 0, 0, 0 },
+	{ "max_size", F_SIZE, offsetof(struct config, cache_max), 0, 0, 0 },
+	{ NULL, 0, 0, 0, 0, 0 },
+};
+
+#define SRC(f) offsetof(struct config_source, f)
+static const struct field source_fields[] = {
+	{ "endpoint", F_ENDPOINT, SRC(endpoint), 0, 0, 0 },
+	{ "region", F_STR, SRC(region), 0, 0, 0 },
+	{ "bucket", F_BUCKET, SRC(bucket), 1, 0, 0 },
+	{ "prefix", F_PREFIX, SRC(prefix), 0, 0, 0 },
+	{ "profile", F_STR, SRC(profile), 0, 0, 0 },
+	{ "anonymous", F_BOOL, SRC(anonymous), 0, 0, 0 },
+	{ "path_style", F_BOOL, SRC(path_style), 0, 0, 0 },
+	{ "tls_verify", F_BOOL, SRC(tls_verify), 0, 0, 0 },
+	{ "list_v1", F_BOOL, SRC(list_v1), 0, 0, 0 },
+	{ "max_connections", F_UINT, SRC(max_connections), 0, 1, 1024 },
+	{ NULL, 0, 0, 0, 0, 0 },
+};
+#undef SRC
+
+#define TREE(f) offsetof(struct config_tree, f)
+static const struct field tree_fields[] = {
+	{ "path", F_PATH, TREE(path), 1, 0, 0 },
+	{ "source", F_SOURCE, TREE(source), 1, 0, 0 },
+	{ "prefix", F_PREFIX, TREE(prefix), 0, 0, 0 },
+	{ "readonly", F_BOOL, TREE(readonly), 0, 0, 0 },
+	{ "ttl", F_UINT, TREE(ttl), 0, 0, 365 * 86400 },
+	{ "checksums", F_CHECKSUMS, TREE(checksums), 0, 0, 0 },
+	{ "checksums_policy", F_POLICY, TREE(checksums_policy), 0, 0, 0 },
+	{ NULL, 0, 0, 0, 0, 0 },
+};
+#undef TREE
+
+/* The order matters: "sources" must be read before "tree" names them. */
+static const struct field root_fields[] = {
+	{ "cache", F_CACHE, 0, 0, 0, 0 },
+	{ "io_timeout", F_UINT, offsetof(struct config, io_timeout), 0, 1, 3600 },
+	{ "sources", F_SOURCES, 0, 1, 0, 0 },
+	{ "tree", F_TREE, 0, 1, 0, 0 },
+	{ NULL, 0, 0, 0, 0, 0 },
+};
+
+static const char *const checksums_names[] = { "none", "sidecar-sha256", NULL };
+static const char *const policy_names[] = { "enforce", "warn", NULL };
+
+/* The string kinds: copy, then check and normalise by kind. */
+static int parse_string(struct cfg_ctx *cx, const struct cfg_path *p,
+			enum field_kind kind, json_t *v, char **out)
+{
+	const char *bad = NULL;
+
+	if (!json_is_string(v))
+		return cfg_fail(cx, p, "must be a string");
+	if (!json_string_length(v) && kind != F_PREFIX && kind != F_PATH)
+		return cfg_fail(cx, p, "must not be empty");
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return cfg_fail(cx, p, "must not contain \\u0000");
+	*out = str_fmt(kind == F_PREFIX ? "%s/" : "%s", json_string_value(v));
+	if (!*out)
+		return cfg_oom(cx);
+	if (kind == F_BUCKET && strchr(*out, '/'))
+		bad = "must be a bucket name, without '/'";
+	else if (kind == F_ENDPOINT)
+		bad = endpoint_fix(*out);
+	else if (kind == F_PREFIX)
+		bad = prefix_fix(*out);
+	else if (kind == F_PATH)
+		bad = tree_path_fix(*out);
+	else if (kind == F_ABSPATH && **out != '/')
+		bad = "must be an absolute path";
+	return bad ? cfg_fail(cx, p, "%s", bad) : 0;
+}
+
+/* Index of v's string in names (NULL-terminated), or -1 with a message. */
+static int parse_choice(struct cfg_ctx *cx, const struct cfg_path *p, json_t *v,
+			const char *const *names)
+{
+	char list[128] = "", quoted[40];
+	int i;
+
+	for (i = 0; names[i]; i++) {
+		if (json_is_string(v) && !strcmp(json_string_value(v), names[i]))
+			return i;
+		snprintf(quoted, sizeof(quoted), "\"%s\"", names[i]);
+		list_add(list, sizeof(list), names[i + 1] ? ", " : " or ", quoted);
+	}
+	return cfg_fail(cx, p, "must be %s", list);
+}
+
+static int parse_source_name(struct cfg_ctx *cx, const struct cfg_path *p, json_t *v,
+			     size_t *out)
+{
+	const struct config *cfg = cx->cfg;
+	char list[256] = "";
+	size_t i;
+
+	if (!json_is_string(v))
+		return cfg_fail(cx, p, "must be a string naming a source");
+	for (i = 0; i < cfg->nsources; i++) {
+		if (!strcmp(cfg->sources[i].name, json_string_value(v))) {
+			*out = i;
+			return 0;
+		}
+		list_add(list, sizeof(list), ", ", cfg->sources[i].name);
+	}
+	return cfg_fail(cx, p, "names no source '%s' (sources are: %s)",
+			json_string_value(v), list);
+}
+
+static int parse_sources(struct cfg_ctx *cx, const struct cfg_path *p, json_t *obj)
+{
+	struct config *cfg = cx->cfg;
+	struct config_source *src;
+	struct cfg_path q;
+	void *it;
+
+	if (!json_is_object(obj) || !json_object_size(obj))
+		return cfg_fail(cx, p, "must be an object of named sources");
+	cfg->sources = calloc(json_object_size(obj), sizeof(*cfg->sources));
+	if (!cfg->sources)
+		return cfg_oom(cx);
+	for (it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+		q = path_add(p, json_object_iter_key(it), 0);
+		src = &cfg->sources[cfg->nsources++];
+		src->tls_verify = 1;
+		src->max_connections = 16;
+		if (set_str(&src->name, json_object_iter_key(it)))
+			return cfg_oom(cx);
+		if (parse_object(cx, &q, json_object_iter_value(it), source_fields, src))
+			return -1;
+		if (src->anonymous && src->profile) {
+			q = path_add(&q, "profile", 0);
+			return cfg_fail(cx, &q, "cannot be used with \"anonymous\": true "
+					"(anonymous requests are not signed)");
+		}
+	}
+	return 0;
+}
+
+/* Does inner lie strictly below outer ("" being the root)? */
+static int path_below(const char *outer, const char *inner)
+{
+	size_t len = strlen(outer);
+
+	if (!len)
+		return inner[0] != '\0';
+	return !strncmp(outer, inner, len) && inner[len] == '/';
+}
+
+static int parse_tree(struct cfg_ctx *cx, const struct cfg_path *p, json_t *arr)
+{
+	struct config *cfg = cx->cfg;
+	struct config_tree *t;
+	struct cfg_path q;
+	json_t *v;
+	size_t i, j;
+
+	if (!json_is_array(arr) || !json_array_size(arr))
+		return cfg_fail(cx, p, "must be a non-empty array of mounts");
+	cfg->tree = calloc(json_array_size(arr), sizeof(*cfg->tree));
+	if (!cfg->tree)
+		return cfg_oom(cx);
+	json_array_foreach(arr, j, v) {
+		q = path_add(p, NULL, j);
+		t = &cfg->tree[cfg->ntree++];
+		if (parse_object(cx, &q, v, tree_fields, t))
+			return -1;
+		if (!t->prefix && set_str(&t->prefix, ""))
+			return cfg_oom(cx);
+		if (!json_object_get(v, "ttl"))
+			t->ttl = t->readonly ? 86400 : 60;
+		/* Each mount point owns its subtree: no two may overlap. */
+		q = path_add(&q, "path", 0);
+		for (i = 0; i < j; i++)
+			if (!strcmp(cfg->tree[i].path, t->path) ||
+			    path_below(cfg->tree[i].path, t->path) ||
+			    path_below(t->path, cfg->tree[i].path))
+				return cfg_fail(cx, &q, "'%s' overlaps '%s' of tree[%zu]: mount paths "
+						"must not repeat or nest", t->path, cfg->tree[i].path, i);
+	}
+	return 0;
+}
+
+static int parse_field(struct cfg_ctx *cx, const struct cfg_path *p,
+		       const struct field *f, json_t *v, void *base)
+{
+	void *dst = (char *)base + f->off;
+	json_int_t n;
+	int i;
+
+	switch (f->kind) {
+	case F_STR: case F_BUCKET: case F_ENDPOINT: case F_PREFIX: case F_PATH: case F_ABSPATH:
+		return parse_string(cx, p, f->kind, v, dst);
+	case F_BOOL:
+		if (!json_is_boolean(v))
+			return cfg_fail(cx, p, "must be true or false");
+		*(int *)dst = json_is_true(v);
+		return 0;
+	case F_UINT:
+		n = json_is_integer(v) ? json_integer_value(v) : -1;
+		if (n < f->min || n > f->max)
+			return cfg_fail(cx, p, "must be an integer from %u to %u", f->min, f->max);
+		*(unsigned *)dst = (unsigned)n;
+		return 0;
+	case F_SIZE:
+		if (json_is_integer(v) && json_integer_value(v) > 0)
+			*(uint64_t *)dst = (uint64_t)json_integer_value(v);
+		else if (!json_is_string(v) || config_parse_size(json_string_value(v), dst) ||
+			 !*(uint64_t *)dst)
+			return cfg_fail(cx, p, "must be a size such as \"20GiB\" or a number of bytes");
+		return 0;
+	case F_SOURCE:
+		return parse_source_name(cx, p, v, dst);
+	case F_CHECKSUMS:
+		if ((i = parse_choice(cx, p, v, checksums_names)) < 0)
+			return -1;
+		*(enum config_checksums *)dst = (enum config_checksums)i;
+		return 0;
+	case F_POLICY:
+		if ((i = parse_choice(cx, p, v, policy_names)) < 0)
+			return -1;
+		*(enum config_checksums_policy *)dst = (enum config_checksums_policy)i;
+		return 0;
+	case F_CACHE:
+		return parse_object(cx, p, v, cache_fields, base);
+	case F_SOURCES:
+		return parse_sources(cx, p, v);
+	case F_TREE:
+		return parse_tree(cx, p, v);
+	}
+	return -1;
+}
+
+static int parse_object(struct cfg_ctx *cx, const struct cfg_path *p, json_t *obj,
+			const struct field *fields, void *base)
+{
+	const struct field *f;
+	struct cfg_path q;
+	char known[256] = "";
+	json_t *v;
+	void *it;
+
+	if (!json_is_object(obj))
+		return cfg_fail(cx, p, "%s", p->n ? "must be an object" :
+				"the top level must be an object");
+	for (it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+		for (f = fields; f->key && strcmp(f->key, json_object_iter_key(it)); f++)
+			;
+		if (f->key)
+			continue;
+		for (f = fields; f->key; f++)
+			list_add(known, sizeof(known), ", ", f->key);
+		q = path_add(p, json_object_iter_key(it), 0);
+		return cfg_fail(cx, &q, "is not a known key (expected one of: %s)", known);
+	}
+	for (f = fields; f->key; f++) {
+		q = path_add(p, f->key, 0);
+		v = json_object_get(obj, f->key);
+		if (!v && f->required)
+			return cfg_fail(cx, &q, "is required");
+		if (v && parse_field(cx, &q, f, v, base))
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- entry points ---- */
+
+int config_load_text(struct config *cfg, const char *name, const char *text,
+		     char *err, size_t errlen)
+{
+	struct cfg_ctx cx = { "cannot read config", name, text, cfg, err, errlen };
+	struct cfg_path top = { 0 };
+	json_error_t jerr;
+	json_t *root;
+	int rc = -1;
+
+	config_init(cfg);
+	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		cfg_fail(&cx, NULL, "line %d: invalid JSON: %s", jerr.line, jerr.text);
+	else if (set_str(&cfg->file, name))
+		cfg_oom(&cx);
+	else if (!parse_object(&cx, &top, root, root_fields, cfg) && !apply_defaults(&cx))
+		rc = 0;
+	json_decref(root);
+	if (rc)
+		config_release(cfg);
+	return rc;
+}
+
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct strbuf sb;
+	const char *why = NULL;
+	char buf[8192];
+	FILE *f;
+	size_t n;
+	int rc = -1;
+
+	config_init(cfg);
+	strbuf_init(&sb, CONFIG_FILE_MAX);
+	f = fopen(path, "re");
+	while (f && !why && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (strbuf_add(&sb, buf, n))
+			why = sb.len + n > CONFIG_FILE_MAX ? "it is over 1 MiB" : "out of memory";
+	if (!why && (!f || ferror(f)))
+		why = strerror(errno);
+	else if (!why && strlen(strbuf_str(&sb)) != sb.len)
+		why = "it holds a NUL byte, so it is not JSON";
+	if (why)
+		snprintf(err, errlen, "cannot read config '%s': %s", path, why);
+	else
+		rc = config_load_text(cfg, path, strbuf_str(&sb), err, errlen);
+	if (f)
+		fclose(f);
+	strbuf_release(&sb);
+	return rc;
+}
+
+int config_from_url(struct config *cfg, const char *url, const char *opts,
+		    char *err, size_t errlen)
+{
+	struct cfg_ctx cx = { "cannot mount", url, NULL, cfg, err, errlen };
+	struct cfg_path top = { 0 };
+	const char *slash = NULL;
+	char *bucket = NULL, *copy = NULL, *item, *val, *save = NULL;
+	json_t *root = NULL, *in[3];
+	size_t i;
+	int rc = -1;
+
+	config_init(cfg);
+	if (!strncmp(url, "s3://", 5) && url[5] && url[5] != '/')
+		slash = strchrnul(url + 5, '/');
+	if (!slash || (slash[0] && slash[1] == '/')) {
+		cfg_fail(&cx, NULL, "%s", slash ? "the prefix must not start with '/'" :
+			 "expected s3://bucket[/prefix]");
+		goto fail;
+	}
+	bucket = strndup(url + 5, (size_t)(slash - url - 5));
+	copy = strdup(opts ? opts : "");
+	if (bucket)
+		root = json_pack("{s:{s:{s:s,s:s}},s:[{s:s,s:s}],s:{}}", "sources", bucket,
+				 "bucket", bucket, "prefix", *slash ? slash + 1 : "",
+				 "tree", "path", "", "source", bucket, "cache");
+	if (!copy || !root) {
+		cfg_fail(&cx, NULL, "out of memory, or the URL is not UTF-8");
+		goto fail;
+	}
+	in[IN_SOURCE] = json_object_get(json_object_get(root, "sources"), bucket);
+	in[IN_TREE] = json_array_get(json_object_get(root, "tree"), 0);
+	in[IN_CACHE] = json_object_get(root, "cache");
+	/* Empty items (",," or a trailing comma) are skipped by strtok_r. */
+	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		if ((val = strchr(item, '=')) != NULL)
+			*val++ = '\0';
+		for (i = 0; i < NURL_OPTS && strcmp(item, url_opts[i].opt); i++)
+			;
+		if (i == NURL_OPTS)
+			cfg_fail(&cx, NULL, "unknown option '%s' (expected " URL_OPTS_HELP ")", item);
+		else if (url_opts[i].flag && val)
+			cfg_fail(&cx, NULL, "option '%s' takes no value", item);
+		else if (!url_opts[i].flag && (!val || !*val))
+			cfg_fail(&cx, NULL, "option '%s' needs a value: %s=...", item, item);
+		else if (json_object_set_new(in[url_opts[i].in], url_opts[i].key,
+					     val ? json_string(val) : json_true()))
+			cfg_fail(&cx, NULL, "option '%s': out of memory, or not UTF-8", item);
+		else
+			continue;
+		goto fail;
+	}
+	if (!parse_object(&cx, &top, root, root_fields, cfg) && !apply_defaults(&cx))
+		rc = 0;
+fail:
+	json_decref(root);
+	free(bucket);
+	free(copy);
+	if (rc)
+		config_release(cfg);
+	return rc;
+}
+
+void config_release(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nsources; i++) {
+		free(cfg->sources[i].name);
+		free(cfg->sources[i].endpoint);
+		free(cfg->sources[i].region);
+		free(cfg->sources[i].bucket);
+		free(cfg->sources[i].prefix);
+		free(cfg->sources[i].profile);
+	}
+	for (i = 0; i < cfg->ntree; i++) {
+		free(cfg->tree[i].path);
+		free(cfg->tree[i].prefix);
+	}
+	free(cfg->sources);
+	free(cfg->tree);
+	free(cfg->file);
+	free(cfg->cache_dir);
+	memset(cfg, 0, sizeof(*cfg));
+}
