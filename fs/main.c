@@ -6,13 +6,16 @@
  *
  * SOURCE is a JSON config file (lakemount.json(5)) or s3://bucket[/prefix].
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "config.h"
+#include "mount.h"
 
 #define LAKEMOUNT_VERSION "0.1.0"
 
@@ -26,11 +29,34 @@ static void usage(FILE *out)
 		"\n"
 		"  -c, --check       validate the config and try every source, then exit\n"
 		"                    (0: all fine, 1: a source failed, 2: config error)\n"
-		"  -o opt,...        for s3:// sources: endpoint=URL, region=R, profile=P,\n"
-		"                    anonymous, ro, path_style, cache_dir=DIR, cache_max=SIZE\n"
+		"  -o opt,...        allow_other, debug; and for s3:// sources: endpoint=URL,\n"
+		"                    region=R, profile=P, anonymous, ro, path_style,\n"
+		"                    cache_dir=DIR, cache_max=SIZE\n"
 		"  -f, --foreground  stay in the foreground\n"
 		"  -h, --help        this help\n"
 		"  -V, --version     print the version\n");
+}
+
+/* Take the mount options (allow_other, debug) out of opts; the rest stays
+ * for the s3:// source. */
+static void mount_options(char *opts, struct mount_opts *mo)
+{
+	char *rest = opts, *item, *save = NULL, *copy = strdup(opts);
+	size_t used = 0, cap = strlen(opts) + 1;
+
+	if (!copy)
+		return;
+	rest[0] = '\0';
+	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(item, "allow_other"))
+			mo->allow_other = 1;
+		else if (!strcmp(item, "debug"))
+			mo->debug = mo->foreground = 1;
+		else
+			used += (size_t)snprintf(rest + used, cap - used, "%s%s",
+						 used ? "," : "", item);
+	}
+	free(copy);
 }
 
 static int load(struct config *cfg, const char *source, const char *opts)
@@ -40,9 +66,9 @@ static int load(struct config *cfg, const char *source, const char *opts)
 
 	if (!strncmp(source, "s3://", 5))
 		rc = config_from_url(cfg, source, opts ? opts : "", err, sizeof(err));
-	else if (opts) {
-		snprintf(err, sizeof(err), "-o '%s': options apply to s3:// sources; "
-			 "put them in the config file '%s' instead", opts, source);
+	else if (opts && *opts) {
+		snprintf(err, sizeof(err), "-o '%s': only allow_other and debug apply to a "
+			 "config file; put the rest in '%s'", opts, source);
 		rc = -1;
 	} else
 		rc = config_load_file(cfg, source, err, sizeof(err));
@@ -61,7 +87,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct config cfg = { 0 };
-	const char *opts = NULL;
+	struct mount_opts mo = { 0 };
+	char *opts = NULL, mountpoint[PATH_MAX];
 	int check = 0, c, rc = 2;
 
 	while ((c = getopt_long(argc, argv, "cfho:V", longopts, NULL)) != -1) {
@@ -70,9 +97,14 @@ int main(int argc, char **argv)
 			check = 1;
 			break;
 		case 'f':
+			mo.foreground = 1;
 			break;
 		case 'o':
-			opts = optarg;
+			free(opts);
+			opts = strdup(optarg);
+			if (!opts)
+				return 2;
+			mount_options(opts, &mo);
 			break;
 		case 'h':
 			usage(stdout);
@@ -95,10 +127,16 @@ int main(int argc, char **argv)
 		rc = check_sources(&cfg, stdout);
 		goto out;
 	}
-	fprintf(stderr, "lakemount: this build can check configurations (--check) "
-			"but cannot mount yet; mounting arrives with the read path\n");
-	rc = 2;
+	if (!realpath(argv[optind + 1], mountpoint)) {
+		fprintf(stderr, "lakemount: mount point '%s': %s\n", argv[optind + 1],
+			strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	mo.mountpoint = mountpoint;
+	rc = mount_run(&cfg, &mo);
 out:
+	free(opts);
 	config_release(&cfg);
 	return rc;
 }

@@ -6,7 +6,8 @@
  *     put BUCKET KEY FILE       upload FILE ('-' for stdin)
  *     get BUCKET KEY            write the object to stdout
  *     head BUCKET KEY           print size and ETag
- *     ls BUCKET [PREFIX]        list every key under PREFIX (no delimiter)
+ *     ls BUCKET [PREFIX]        list every key under PREFIX (no delimiter):
+ *                               KEY<TAB>SIZE<TAB>MTIME (seconds)
  *     rm BUCKET KEY             delete
  *     put-tree BUCKET DIR [PREFIX]
  *                               upload every file under DIR as PREFIX/relpath,
@@ -104,7 +105,7 @@ static int to_stdout(void *arg, const char *data, size_t len)
 static int print_key(void *arg, const struct s3_list_entry *e)
 {
 	(void)arg;
-	printf("%s\t%" PRIu64 "\n", e->key, e->size);
+	printf("%s\t%" PRIu64 "\t%lld\n", e->key, e->size, (long long)e->mtime);
 	return 0;
 }
 

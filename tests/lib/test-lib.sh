@@ -40,6 +40,7 @@
 #   test_skip_all 'why'         skip the rest of the script (fails when CI=true)
 #   test_set_prereq NAME, test_have_prereq NAME[,NAME] (!NAME negates),
 #   test_lazy_prereq NAME 'script'.  Built in: FUSE, ROOT.
+#   test_cmp EXPECTED ACTUAL    compare two files, showing a diff when they differ
 #   test_done                   "# passed N, failed N"; exit 1 if any failed
 #   free_port [COUNT]           a free 127.0.0.1 port (first of COUNT in a row)
 #   rgw_start / swift_start     select a server (start one unless the runner
@@ -185,6 +186,9 @@ lm_bail() {
 	lm_nfail=$((lm_nfail + 1)); lm_result "not ok"
 	test_done
 }
+
+# test_cmp EXPECTED ACTUAL: like git's, shows the difference when they differ.
+test_cmp() { diff -u "$1" "$2"; }
 
 test_when_finished() {
 	[ -n "${LM_CLEANUP_DIR:-}" ] || lm_bug "test_when_finished outside a test body"

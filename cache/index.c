@@ -1,0 +1,881 @@
+/*
+ * index: the SQLite index behind the mounted tree (see index.h).
+ *
+ * Design notes
+ *
+ *  1. Schema (PRAGMA user_version IX_VERSION; PRAGMA application_id
+ *     IX_APP_ID, "LMIX", to know another program's file); no NULLs:
+ *       entries(ino INTEGER PRIMARY KEY AUTOINCREMENT, parent, name, kind,
+ *               tree, key, size, etag, mtime, seen, UNIQUE(parent, name))
+ *         A name the filesystem knows; ino is its inode number, kind an
+ *         enum index_kind, tree the config tree (-1: none), key the S3 key
+ *         or prefix, mtime seconds, seen a generation (note 7).
+ *       dirs(ino INTEGER PRIMARY KEY, complete, listed_at, gen)
+ *         The listing state of directory entries.ino; none: never listed.
+ *       meta(name TEXT PRIMARY KEY, value) WITHOUT ROWID
+ *       trigger entries_rm: deleting a row deletes its children and its
+ *         dirs row, and so, recursively, its whole subtree.
+ *
+ *  2. The root row (ino 1, parent 0, name "", a directory, tree -1, key "")
+ *     comes with the schema; nothing removes it.
+ *
+ *  3. Inode numbers are never reused: AUTOINCREMENT remembers the largest
+ *     ever handed out (sqlite_sequence), even once its row is gone.  A row
+ *     keeps its number while it lives (updates are upserts).  A name that
+ *     changes kind gets a new row and number: an inode must not change type.
+ *
+ *  4. A row's parent is a directory row with a smaller ino (checked before
+ *     children are written; numbers only grow): no cycles, so entries_rm
+ *     ends.  It needs PRAGMA recursive_triggers (set at open); S3 keys
+ *     (<= 1,024 bytes) nest at most 512 deep, below SQLite's 1,000 limit.
+ *
+ *  5. Names are one path component (not "", ".", "..", no '/'), stored byte
+ *     for byte as TEXT, compared by the BINARY collation: memcmp, the order
+ *     S3 lists in.  readdir walks the UNIQUE(parent, name) index: no sort.
+ *
+ *  6. Children take their parent's tree.  When index_ensure_dir changes a
+ *     directory's tree or key, or on index_forget, its listing goes: the
+ *     children (but skeleton ones) with their subtrees, and its dirs row.
+ *
+ *  7. Generations.  dirs.gen counts the listings begun on a directory;
+ *     entries.seen is the newest generation that vouched for a row: a page
+ *     stores its gen (never lowering seen), a put the directory's current
+ *     gen.  end(gen) removes the children with seen < gen, so a child stays
+ *     when this listing saw it, or a newer listing or a lookup since it
+ *     began did: listings of one directory may overlap.  Skeleton rows
+ *     (index_ensure_dir) have seen = SEEN_PINNED: listings never remove
+ *     them, pages and puts never rewrite them.
+ *
+ *  8. complete is set by end and kept by puts and removes: a lookup that
+ *     adds or removes a name keeps the listing as true as it was.
+ *
+ *  9. Locking: one connection, one error-checking mutex (ix->lock) held by
+ *     each call throughout, so a call from an index_readdir callback fails
+ *     instead of deadlocking.  Statements are reset before the lock is let
+ *     go: no read transaction outlives a call (it would pin the WAL).
+ *     Writes are BEGIN IMMEDIATE .. COMMIT; a listing page is one.
+ *
+ * 10. WAL, synchronous=NORMAL: a commit is atomic and survives a crash of
+ *     the process; a power cut may lose the last few (they are relisted).
+ *
+ * 11. Open: a new file gets the schema.  Our file with another schema
+ *     version, or whose schema is unreadable (damage), is emptied and
+ *     rebuilt, and the open succeeds with a note in err.  A file that is no
+ *     SQLite database, or another program's, is left alone: the open fails.
+ *     Damage found later fails the call that meets it.
+ *
+ * Etags longer than INDEX_ETAG_MAX - 1 are stored whole but read back cut.
+ */
+#include "index.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IX_VERSION 1
+#define IX_APP_ID 0x4c4d4958		/* "LMIX" */
+#define IX_BUSY_MS 5000			/* another process's write */
+#define SEEN_PINNED INT64_MAX
+#define SEEN_PINNED_SQL "9223372036854775807"
+
+#define ENTRY_COLS "ino, parent, name, kind, tree, key, size, etag, mtime, seen"
+
+enum ix_stmt {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_GET, ST_LOOKUP, ST_READDIR, ST_COUNT, ST_COUNT_ALL,
+	ST_UPDATE, ST_INSERT, ST_PIN, ST_RM_NAME, ST_RM_STALE,
+	ST_DIR_STATE, ST_DIR_BEGIN, ST_DIR_END, ST_DIR_FORGET,
+	ST_META_GET, ST_META_SET,
+	ST__N
+};
+
+static const char *const ix_sql[ST__N] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_GET] = "SELECT " ENTRY_COLS " FROM entries WHERE ino = ?1",
+	[ST_LOOKUP] = "SELECT " ENTRY_COLS " FROM entries WHERE parent = ?1 AND name = ?2",
+	[ST_READDIR] = "SELECT " ENTRY_COLS " FROM entries WHERE parent = ?1 ORDER BY name",
+	[ST_COUNT] = "SELECT count(*) FROM entries WHERE parent = ?1",
+	[ST_COUNT_ALL] = "SELECT count(*) FROM entries",
+	/* Not an upsert: an INSERT that meets a conflict still uses up an
+	 * AUTOINCREMENT number, and relisting would burn thousands. */
+	[ST_UPDATE] = "UPDATE entries SET tree = ?4, key = ?5, size = ?6, etag = ?7,"
+		" mtime = ?8, seen = max(seen, ?9) WHERE parent = ?1 AND name = ?2"
+		" AND kind = ?3 AND seen <> " SEEN_PINNED_SQL,
+	[ST_INSERT] = "INSERT INTO entries(parent, name, kind, tree, key, size, etag,"
+		" mtime, seen) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		" ON CONFLICT(parent, name) DO NOTHING",
+	[ST_PIN] = "UPDATE entries SET tree = ?2, key = ?3, seen = " SEEN_PINNED_SQL
+		" WHERE ino = ?1",
+	[ST_RM_NAME] = "DELETE FROM entries WHERE parent = ?1 AND name = ?2",
+	[ST_RM_STALE] = "DELETE FROM entries WHERE parent = ?1 AND seen < ?2",
+	[ST_DIR_STATE] = "SELECT complete, listed_at, gen FROM dirs WHERE ino = ?1",
+	[ST_DIR_BEGIN] = "INSERT INTO dirs(ino, complete, listed_at, gen) VALUES(?1, 0, 0, 1)"
+		" ON CONFLICT(ino) DO UPDATE SET gen = gen + 1",
+	[ST_DIR_END] = "INSERT INTO dirs(ino, complete, listed_at, gen) VALUES(?1, 1, ?2, ?3)"
+		" ON CONFLICT(ino) DO UPDATE SET complete = 1, listed_at = ?2,"
+		" gen = max(gen, ?3)",
+	[ST_DIR_FORGET] = "DELETE FROM dirs WHERE ino = ?1",
+	[ST_META_GET] = "SELECT value FROM meta WHERE name = ?1",
+	[ST_META_SET] = "INSERT INTO meta(name, value) VALUES(?1, ?2)"
+		" ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+};
+
+/* Note 1; run by ix_create with the app id and version for the %d's. */
+static const char ix_schema[] =
+	"BEGIN IMMEDIATE;"
+	"CREATE TABLE IF NOT EXISTS entries(ino INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" parent INTEGER NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,"
+	" tree INTEGER NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL,"
+	" etag TEXT NOT NULL, mtime INTEGER NOT NULL, seen INTEGER NOT NULL,"
+	" UNIQUE(parent, name));"
+	"CREATE TABLE IF NOT EXISTS dirs(ino INTEGER PRIMARY KEY, complete INTEGER NOT NULL,"
+	" listed_at INTEGER NOT NULL, gen INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+	" WITHOUT ROWID;"
+	"CREATE TRIGGER IF NOT EXISTS entries_rm AFTER DELETE ON entries BEGIN"
+	" DELETE FROM entries WHERE parent = old.ino;"
+	" DELETE FROM dirs WHERE ino = old.ino; END;"
+	"INSERT OR IGNORE INTO entries(" ENTRY_COLS ")"
+	" VALUES(1, 0, '', 1, -1, '', 0, '', 0, " SEEN_PINNED_SQL ");"
+	"PRAGMA application_id = %d; PRAGMA user_version = %d;"
+	"COMMIT;";
+
+struct index {
+	pthread_mutex_t lock;		/* guards db and st (note 9) */
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__N];
+	char *path;			/* for messages */
+};
+
+/* The last failure of this thread's calls, for index_errmsg(). */
+static __thread char ix_errbuf[512];
+
+const char *index_errmsg(void)
+{
+	return ix_errbuf;
+}
+
+static void __attribute__((format(printf, 1, 2))) ix_failf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ix_errbuf, sizeof(ix_errbuf), fmt, ap);
+	va_end(ap);
+}
+
+/* A statement failed: call before resetting it, under the lock. */
+static void ix_dberr(struct index *ix, const char *what)
+{
+	ix_failf("index '%s': %s: %s", ix->path, what, sqlite3_errmsg(ix->db));
+}
+
+static int ix_lock(struct index *ix)
+{
+	int rc = pthread_mutex_lock(&ix->lock);
+
+	if (rc)
+		ix_failf("index '%s': cannot lock: %s", ix->path, rc != EDEADLK ? strerror(rc) :
+			 "called from inside an index_readdir callback");
+	return rc ? -1 : 0;
+}
+
+static void ix_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Step a bound statement to its end (ignoring rows) and reset it. */
+static int ix_run(struct index *ix, enum ix_stmt id, const char *what)
+{
+	sqlite3_stmt *st = ix->st[id];
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE)
+		ix_dberr(ix, what);
+	ix_done(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Take the lock and open a write transaction: 0, or -1 with neither. */
+static int ix_start(struct index *ix)
+{
+	if (ix_lock(ix))
+		return -1;
+	if (!ix_run(ix, ST_BEGIN, "begin"))
+		return 0;
+	pthread_mutex_unlock(&ix->lock);
+	return -1;
+}
+
+/* End what ix_start began: commit if rc is 0, else roll back (unless an
+ * error already did).  Returns rc, or -1 if the commit failed. */
+static int ix_finish(struct index *ix, int rc)
+{
+	if (!rc)
+		rc = ix_run(ix, ST_COMMIT, "commit");
+	if (rc && !sqlite3_get_autocommit(ix->db))
+		ix_run(ix, ST_ROLLBACK, "rollback");
+	pthread_mutex_unlock(&ix->lock);
+	return rc;
+}
+
+static void bind_id(sqlite3_stmt *st, int i, uint64_t v)
+{
+	sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+static void bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_STATIC);
+}
+
+static int name_ok(const char *name)
+{
+	return name && *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
+}
+
+static int child_ok(const struct index_child *c)
+{
+	if (name_ok(c->name) && (c->kind == INDEX_FILE || c->kind == INDEX_DIR))
+		return 1;
+	ix_failf("index: '%s' cannot be a name", c->name ? c->name : "(null)");
+	return 0;
+}
+
+/* ---- rows ---- */
+
+void index_entry_release(struct index_entry *e)
+{
+	if (!e)
+		return;
+	free(e->name);
+	free(e->key);
+	e->name = NULL;
+	e->key = NULL;
+}
+
+/* Fill e from the current row of st (ENTRY_COLS).  With copy the strings
+ * are e's own; without, they are st's until its next step or reset.  Sets
+ * *seen if not NULL.  Returns 0, or -1 out of memory (e then empty). */
+static int ix_row(sqlite3_stmt *st, struct index_entry *e, int copy, int64_t *seen)
+{
+	const char *name = (const char *)sqlite3_column_text(st, 2);
+	const char *key = (const char *)sqlite3_column_text(st, 5);
+	const char *etag = (const char *)sqlite3_column_text(st, 7);
+
+	memset(e, 0, sizeof(*e));
+	if (!name || !key || !etag)
+		goto fail;
+	e->ino = (uint64_t)sqlite3_column_int64(st, 0);
+	e->parent = (uint64_t)sqlite3_column_int64(st, 1);
+	e->kind = sqlite3_column_int(st, 3) == INDEX_DIR ? INDEX_DIR : INDEX_FILE;
+	e->tree = sqlite3_column_int(st, 4);
+	e->size = (uint64_t)sqlite3_column_int64(st, 6);
+	snprintf(e->etag, sizeof(e->etag), "%s", etag);
+	e->mtime = sqlite3_column_int64(st, 8);
+	if (seen)
+		*seen = sqlite3_column_int64(st, 9);
+	e->name = copy ? strdup(name) : (char *)name;
+	e->key = copy ? strdup(key) : (char *)key;
+	if (!e->name || !e->key)
+		goto fail;
+	return 0;
+fail:
+	if (copy)
+		index_entry_release(e);
+	memset(e, 0, sizeof(*e));
+	ix_failf("index: out of memory reading a row");
+	return -1;
+}
+
+/* One row of ST_GET (by ino) or, with name, ST_LOOKUP: 0 and e filled
+ * (its own strings), 1 when there is none (e zeroed), -1 on error. */
+static int ix_fetch(struct index *ix, uint64_t id, const char *name,
+		    struct index_entry *e, int64_t *seen)
+{
+	sqlite3_stmt *st = ix->st[name ? ST_LOOKUP : ST_GET];
+	int rc, ret = -1;
+
+	memset(e, 0, sizeof(*e));
+	bind_id(st, 1, id);
+	if (name)
+		bind_str(st, 2, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		ret = ix_row(st, e, 1, seen);
+	else if (rc == SQLITE_DONE)
+		ret = 1;
+	else
+		ix_dberr(ix, name ? "lookup" : "get");
+	ix_done(st);
+	return ret;
+}
+
+/* dir's listing state and gen; zeros when it has no dirs row.  0 or -1. */
+static int ix_dir_state(struct index *ix, uint64_t dir, struct index_dirstate *ds,
+			uint64_t *gen)
+{
+	sqlite3_stmt *st = ix->st[ST_DIR_STATE];
+	int rc, row;
+
+	bind_id(st, 1, dir);
+	rc = sqlite3_step(st);
+	row = rc == SQLITE_ROW;
+	ds->complete = row && sqlite3_column_int(st, 0);
+	ds->listed_at = row ? sqlite3_column_int64(st, 1) : 0;
+	*gen = row ? (uint64_t)sqlite3_column_int64(st, 2) : 0;
+	if (!row && rc != SQLITE_DONE)
+		ix_dberr(ix, "directory state");
+	ix_done(st);
+	return row || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The tree and the current listing generation of directory dir.  Returns
+ * 0, 1 when dir is no directory row (with a message), -1 on error. */
+static int ix_dir(struct index *ix, uint64_t dir, int *tree, uint64_t *gen)
+{
+	struct index_dirstate ds;
+	struct index_entry e;
+	int rc = ix_fetch(ix, dir, NULL, &e, NULL);
+
+	if (rc == 0 && e.kind != INDEX_DIR)
+		rc = 1;
+	if (rc == 1)
+		ix_failf("index '%s': no directory %llu", ix->path, (unsigned long long)dir);
+	if (rc == 0 && ix_dir_state(ix, dir, &ds, gen))
+		rc = -1;
+	*tree = e.tree;
+	index_entry_release(&e);
+	return rc;
+}
+
+/* Remove, with their subtrees (entries_rm), the child `name` of parent or,
+ * when name is NULL, the children of parent with seen < gen. */
+static int ix_rm(struct index *ix, uint64_t parent, const char *name, int64_t gen)
+{
+	enum ix_stmt id = name ? ST_RM_NAME : ST_RM_STALE;
+
+	bind_id(ix->st[id], 1, parent);
+	if (name)
+		bind_str(ix->st[id], 2, name);
+	else
+		sqlite3_bind_int64(ix->st[id], 2, gen);
+	return ix_run(ix, id, "remove");
+}
+
+/* Bind the nine parameters of ST_UPDATE and ST_INSERT. */
+static void bind_child(struct index *ix, enum ix_stmt id, uint64_t parent, int tree,
+		       const struct index_child *c, int64_t seen)
+{
+	sqlite3_stmt *st = ix->st[id];
+
+	bind_id(st, 1, parent);
+	bind_str(st, 2, c->name);
+	sqlite3_bind_int(st, 3, c->kind);
+	sqlite3_bind_int(st, 4, tree);
+	bind_str(st, 5, c->key);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)c->size);
+	bind_str(st, 7, c->etag);
+	sqlite3_bind_int64(st, 8, c->mtime);
+	sqlite3_bind_int64(st, 9, seen);
+}
+
+/* Insert or update child c of parent, in a transaction (notes 3, 7):
+ * update the row of that name and kind, else insert one, else the row in
+ * the way is a skeleton one (left alone) or of the other kind (replaced). */
+static int ix_upsert(struct index *ix, uint64_t parent, int tree,
+		     const struct index_child *c, int64_t seen)
+{
+	static const enum ix_stmt step[3] = { ST_UPDATE, ST_INSERT, ST_INSERT };
+	struct index_entry old;
+	int64_t old_seen = 0;
+	int i, rc;
+
+	for (i = 0; i < 3; i++) {
+		bind_child(ix, step[i], parent, tree, c, seen);
+		if (ix_run(ix, step[i], "store"))
+			return -1;
+		if (sqlite3_changes(ix->db) || i == 2)
+			return 0;
+		if (i == 1) {
+			rc = ix_fetch(ix, parent, c->name, &old, &old_seen);
+			index_entry_release(&old);
+			if (rc || old_seen == SEEN_PINNED)
+				return rc ? -1 : 0;
+			if (ix_rm(ix, parent, c->name, 0))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- open and close ---- */
+
+static int ix_query_int(sqlite3 *db, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*v = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The message of a failed open: why, or SQLite's (and the system's). */
+static void ix_open_err(struct index *ix, char *err, size_t errlen, const char *why)
+{
+	int sys = !why && ix->db ? sqlite3_system_errno(ix->db) : 0;
+
+	if (!why)
+		why = ix->db ? sqlite3_errmsg(ix->db) : "out of memory";
+	snprintf(err, errlen, "cannot open index '%s': %s%s%s%s", ix->path, why,
+		 sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
+}
+
+/* What is the file (note 11)?  0: ours, current, or new (*fresh); 1: ours
+ * but to be rebuilt (note says why); -1: not to be touched (err set). */
+static int ix_check(struct index *ix, int *fresh, char *note, size_t notelen,
+		    char *err, size_t errlen)
+{
+	const char *why = NULL;
+	int64_t app = 0, ver = 0, nobj = 0;
+	int rc;
+
+	rc = ix_query_int(ix->db, "PRAGMA application_id", &app);
+	if (rc == SQLITE_OK)
+		rc = ix_query_int(ix->db, "PRAGMA user_version", &ver);
+	if (rc == SQLITE_OK)
+		rc = ix_query_int(ix->db, "SELECT count(*) FROM sqlite_master", &nobj);
+	*fresh = rc == SQLITE_OK && !nobj;
+	if (rc == SQLITE_OK && (*fresh || (app == IX_APP_ID && ver == IX_VERSION)))
+		return 0;
+	if (rc == SQLITE_NOTADB) {
+		why = "the file is not an SQLite database;"
+			" remove it or choose another cache directory";
+	} else if ((rc == SQLITE_OK || rc == SQLITE_CORRUPT) && app != IX_APP_ID) {
+		why = "the file is another program's database (or damaged);"
+			" remove it or choose another cache directory";
+	} else if (rc == SQLITE_CORRUPT) {
+		snprintf(note, notelen, "it was damaged");
+		return 1;
+	} else if (rc == SQLITE_OK) {
+		snprintf(note, notelen, "it had schema version %lld, this lakemount uses %d",
+			 (long long)ver, IX_VERSION);
+		return 1;
+	}
+	ix_open_err(ix, err, errlen, why);
+	return -1;
+}
+
+static int ix_create(struct index *ix)
+{
+	char *sql = sqlite3_mprintf(ix_schema, IX_APP_ID, IX_VERSION);
+	int rc = sql ? sqlite3_exec(ix->db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
+
+	sqlite3_free(sql);
+	if (rc != SQLITE_OK && !sqlite3_get_autocommit(ix->db))
+		sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* Open the file, check it, rebuild or create it, and set it up. */
+static int ix_open_db(struct index *ix, char *err, size_t errlen)
+{
+	const char *why = NULL;
+	char note[128];
+	int64_t wal = 0;
+	int fresh, rc, reset;
+
+	if (sqlite3_open_v2(ix->path, &ix->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		goto fail;
+	why = "the file is read-only";
+	if (sqlite3_db_readonly(ix->db, "main") == 1)
+		goto fail;
+	sqlite3_busy_timeout(ix->db, IX_BUSY_MS);
+	rc = ix_check(ix, &fresh, note, sizeof(note), err, errlen);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		/* Empty it whatever its state: SQLite's documented way. */
+		sqlite3_db_config(ix->db, SQLITE_DBCONFIG_RESET_DATABASE, 1, 0);
+		reset = sqlite3_exec(ix->db, "VACUUM", NULL, NULL, NULL);
+		sqlite3_db_config(ix->db, SQLITE_DBCONFIG_RESET_DATABASE, 0, 0);
+		why = "it is damaged and cannot be rebuilt; remove it";
+		if (reset != SQLITE_OK)
+			goto fail;
+	}
+	why = NULL;
+	if (sqlite3_exec(ix->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+			 " PRAGMA recursive_triggers = ON; PRAGMA cache_size = -8192",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    ix_query_int(ix->db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode",
+			 &wal) != SQLITE_OK)
+		goto fail;
+	why = "cannot use WAL mode there (a network filesystem?);"
+		" choose a local cache directory";
+	if (!wal)
+		goto fail;
+	if ((fresh || rc == 1) && ix_create(ix))
+		goto fail;
+	/* Not an error: a note for the caller to log (index.h). */
+	if (rc == 1)
+		snprintf(err, errlen, "index '%s' was rebuilt empty: %s", ix->path, note);
+	return 0;
+fail:
+	ix_open_err(ix, err, errlen, why);
+	return -1;
+}
+
+int index_open(struct index **out, const char *path, char *err, size_t errlen)
+{
+	struct index *ix = calloc(1, sizeof(*ix));
+	pthread_mutexattr_t ma;
+	int i;
+
+	*out = NULL;
+	if (errlen)
+		err[0] = '\0';
+	if (!ix || !(ix->path = strdup(path))) {
+		snprintf(err, errlen, "cannot open index '%s': out of memory", path);
+		free(ix);
+		return -1;
+	}
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&ix->lock, &ma);
+	pthread_mutexattr_destroy(&ma);
+	if (ix_open_db(ix, err, errlen))
+		goto fail;
+	for (i = 0; i < ST__N; i++) {
+		if (sqlite3_prepare_v3(ix->db, ix_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &ix->st[i], NULL) != SQLITE_OK) {
+			ix_open_err(ix, err, errlen, NULL);
+			goto fail;
+		}
+	}
+	*out = ix;
+	return 0;
+fail:
+	index_close(ix);
+	return -1;
+}
+
+void index_close(struct index *ix)
+{
+	int i;
+
+	if (!ix)
+		return;
+	for (i = 0; i < ST__N; i++)
+		sqlite3_finalize(ix->st[i]);
+	sqlite3_close(ix->db);
+	pthread_mutex_destroy(&ix->lock);
+	free(ix->path);
+	free(ix);
+}
+
+/* ---- reads ---- */
+
+/* index_get (name NULL) and index_lookup. */
+static int ix_fetch_locked(struct index *ix, uint64_t id, const char *name,
+			   struct index_entry *e)
+{
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	if (ix_lock(ix))
+		return -1;
+	rc = ix_fetch(ix, id, name, e, NULL);
+	pthread_mutex_unlock(&ix->lock);
+	return rc;
+}
+
+int index_lookup(struct index *ix, uint64_t parent, const char *name,
+		 struct index_entry *e)
+{
+	return ix_fetch_locked(ix, parent, name ? name : "", e);
+}
+
+int index_get(struct index *ix, uint64_t ino, struct index_entry *e)
+{
+	return ix_fetch_locked(ix, ino, NULL, e);
+}
+
+int index_dir_state(struct index *ix, uint64_t dir, struct index_dirstate *st)
+{
+	uint64_t gen;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if (ix_lock(ix))
+		return -1;
+	rc = ix_dir_state(ix, dir, st, &gen);
+	pthread_mutex_unlock(&ix->lock);
+	return rc;
+}
+
+int index_readdir(struct index *ix, uint64_t dir, index_dir_fn fn, void *arg)
+{
+	sqlite3_stmt *st = ix->st[ST_READDIR];
+	struct index_entry e;
+	int rc, ret = -1;
+
+	if (ix_lock(ix))
+		return -1;
+	bind_id(st, 1, dir);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (ix_row(st, &e, 0, NULL))
+			goto out;
+		if (fn(arg, &e))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		ix_dberr(ix, "readdir");
+		goto out;
+	}
+	ret = 0;
+out:
+	ix_done(st);
+	pthread_mutex_unlock(&ix->lock);
+	return ret;
+}
+
+int64_t index_count_children(struct index *ix, uint64_t dir)
+{
+	sqlite3_stmt *st = ix->st[dir ? ST_COUNT : ST_COUNT_ALL];
+	int64_t n = -1;
+
+	if (ix_lock(ix))
+		return -1;
+	if (dir)
+		bind_id(st, 1, dir);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else
+		ix_dberr(ix, "count");
+	ix_done(st);
+	pthread_mutex_unlock(&ix->lock);
+	return n;
+}
+
+/* ---- writes ---- */
+
+/* Drop dir's listing (note 6), in a transaction. */
+static int ix_forget(struct index *ix, uint64_t dir)
+{
+	bind_id(ix->st[ST_DIR_FORGET], 1, dir);
+	if (ix_run(ix, ST_DIR_FORGET, "forget listing"))
+		return -1;
+	return ix_rm(ix, dir, NULL, SEEN_PINNED);
+}
+
+int index_forget(struct index *ix, uint64_t dir)
+{
+	uint64_t gen;
+	int tree, rc;
+
+	if (ix_start(ix))
+		return -1;
+	rc = ix_dir(ix, dir, &tree, &gen);
+	if (!rc)
+		rc = ix_forget(ix, dir);
+	return ix_finish(ix, rc);
+}
+
+/* parent 0 and name "" stand for the root itself. */
+static int ix_ensure(struct index *ix, uint64_t parent, const char *name, int tree,
+		     const char *key, uint64_t *ino)
+{
+	struct index_child d = { name, INDEX_DIR, key, 0, "", 0 };
+	struct index_entry old;
+	uint64_t gen;
+	int ptree, rc = 0;
+
+	if (((parent || *name) && ix_dir(ix, parent, &ptree, &gen)) ||
+	    ix_fetch(ix, parent, name, &old, NULL) < 0)
+		return -1;
+	if (old.name && old.kind == INDEX_FILE)
+		rc = ix_rm(ix, parent, name, 0);
+	else if (old.name && (old.tree != tree || strcmp(old.key, key)))
+		rc = ix_forget(ix, old.ino);
+	if (!rc && old.name && old.kind == INDEX_DIR) {
+		*ino = old.ino;
+		bind_id(ix->st[ST_PIN], 1, old.ino);
+		sqlite3_bind_int(ix->st[ST_PIN], 2, tree);
+		bind_str(ix->st[ST_PIN], 3, key);
+		rc = ix_run(ix, ST_PIN, "ensure directory");
+	} else if (!rc) {
+		bind_child(ix, ST_INSERT, parent, tree, &d, SEEN_PINNED);
+		rc = ix_run(ix, ST_INSERT, "ensure directory");
+		*ino = (uint64_t)sqlite3_last_insert_rowid(ix->db);
+	}
+	index_entry_release(&old);
+	return rc;
+}
+
+int index_ensure_dir(struct index *ix, uint64_t parent, const char *name, int tree,
+		     const char *key, uint64_t *ino)
+{
+	*ino = 0;
+	if (!(parent == 0 && name && !*name) && !name_ok(name)) {
+		ix_failf("index: '%s' cannot be a directory name", name ? name : "(null)");
+		return -1;
+	}
+	if (ix_start(ix))
+		return -1;
+	if (ix_finish(ix, ix_ensure(ix, parent, name, tree, key ? key : "", ino))) {
+		*ino = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int index_listing_begin(struct index *ix, uint64_t dir, uint64_t *gen)
+{
+	uint64_t cur = 0;
+	int tree, rc;
+
+	*gen = 0;
+	if (ix_start(ix))
+		return -1;
+	rc = ix_dir(ix, dir, &tree, &cur);
+	if (!rc) {
+		bind_id(ix->st[ST_DIR_BEGIN], 1, dir);
+		rc = ix_run(ix, ST_DIR_BEGIN, "begin listing");
+	}
+	rc = ix_finish(ix, rc);
+	if (!rc)
+		*gen = cur + 1;
+	return rc;
+}
+
+int index_listing_page(struct index *ix, uint64_t dir, uint64_t gen,
+		       const struct index_child *c, size_t n)
+{
+	uint64_t cur;
+	size_t i;
+	int tree, rc;
+
+	for (i = 0; i < n; i++)
+		if (!child_ok(&c[i]))
+			return -1;
+	if (ix_start(ix))
+		return -1;
+	rc = ix_dir(ix, dir, &tree, &cur);
+	for (i = 0; !rc && i < n; i++)
+		rc = ix_upsert(ix, dir, tree, &c[i], (int64_t)gen);
+	return ix_finish(ix, rc);
+}
+
+static int ix_end(struct index *ix, uint64_t dir, uint64_t gen, int64_t now)
+{
+	uint64_t cur;
+	int tree, rc = ix_dir(ix, dir, &tree, &cur);
+
+	if (rc)
+		return rc;
+	if (!gen || gen > cur) {
+		ix_failf("index '%s': directory %llu has no listing %llu", ix->path,
+			 (unsigned long long)dir, (unsigned long long)gen);
+		return -1;
+	}
+	if (ix_rm(ix, dir, NULL, (int64_t)gen))
+		return -1;
+	bind_id(ix->st[ST_DIR_END], 1, dir);
+	sqlite3_bind_int64(ix->st[ST_DIR_END], 2, now);
+	sqlite3_bind_int64(ix->st[ST_DIR_END], 3, (sqlite3_int64)gen);
+	return ix_run(ix, ST_DIR_END, "end listing");
+}
+
+int index_listing_end(struct index *ix, uint64_t dir, uint64_t gen, int64_t now)
+{
+	if (ix_start(ix))
+		return -1;
+	return ix_finish(ix, ix_end(ix, dir, gen, now));
+}
+
+int index_put(struct index *ix, uint64_t parent, const struct index_child *c,
+	      uint64_t *ino)
+{
+	struct index_entry e = { 0 };
+	uint64_t gen;
+	int tree, rc = -1;
+
+	if (ino)
+		*ino = 0;
+	if (!child_ok(c) || ix_start(ix))
+		return -1;
+	if (!ix_dir(ix, parent, &tree, &gen) && !ix_upsert(ix, parent, tree, c, (int64_t)gen))
+		rc = ino && ix_fetch(ix, parent, c->name, &e, NULL) ? -1 : 0;
+	rc = ix_finish(ix, rc);
+	if (ino && !rc)
+		*ino = e.ino;
+	index_entry_release(&e);
+	return rc;
+}
+
+int index_remove(struct index *ix, uint64_t parent, const char *name)
+{
+	if (!parent) {
+		ix_failf("index: the root cannot be removed");
+		return -1;
+	}
+	if (ix_start(ix))
+		return -1;
+	return ix_finish(ix, ix_rm(ix, parent, name ? name : "", 0));
+}
+
+/* ---- meta ---- */
+
+int index_meta_get(struct index *ix, const char *name, char *val, size_t vallen)
+{
+	sqlite3_stmt *st = ix->st[ST_META_GET];
+	const char *v;
+	int rc, ret = -1;
+
+	if (vallen)
+		val[0] = '\0';
+	if (ix_lock(ix))
+		return -1;
+	bind_str(st, 1, name);
+	rc = sqlite3_step(st);
+	v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	if (v && vallen)
+		snprintf(val, vallen, "%s", v);
+	if (v)
+		ret = 0;
+	else if (rc == SQLITE_DONE)
+		ret = 1;
+	else
+		ix_dberr(ix, "meta get");
+	ix_done(st);
+	pthread_mutex_unlock(&ix->lock);
+	return ret;
+}
+
+int index_meta_set(struct index *ix, const char *name, const char *val)
+{
+	int rc;
+
+	if (ix_lock(ix))
+		return -1;
+	bind_str(ix->st[ST_META_SET], 1, name);
+	bind_str(ix->st[ST_META_SET], 2, val);
+	rc = ix_run(ix, ST_META_SET, "meta set");
+	pthread_mutex_unlock(&ix->lock);
+	return rc;
+}

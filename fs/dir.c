@@ -1,0 +1,468 @@
+/*
+ * Directories: lookups and listings.
+ *
+ * Design notes
+ *  1. A directory under a tree entry is an S3 prefix.  It is listed with
+ *     ListObjectsV2, delimiter "/", one level at a time: nothing ever lists
+ *     an archive recursively (the real Binance archive has ~10^8 keys).
+ *  2. The first open of a directory never listed drives the listing itself,
+ *     page by page: each page is written to the index in one transaction and
+ *     handed to readdir at once, so `ls` of 6,000 keys shows the first
+ *     thousand after the first page.
+ *  3. A complete listing is served from the index while the tree's TTL
+ *     holds.  After that, an open still answers from the index at once and
+ *     a background thread lists the directory again (one per directory at a
+ *     time: fs->listing); if that fails (offline) the old listing stays.
+ *  4. Lookups: a name in the index is answered from it.  A name absent from
+ *     a complete, fresh listing is ENOENT without a request.  Otherwise it
+ *     costs at most two small requests: HEAD key, then a listing of
+ *     "name/" with max-keys 1.
+ *  5. Names S3 can hold but POSIX cannot ("", ".", "..", or with a '/'
+ *     inside, from keys such as "a//b") are left out of listings.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lmfs.h"
+
+struct dir_handle {
+	pthread_mutex_t lock;		/* guards everything below */
+	uint64_t ino;
+	struct index_entry self;
+	struct index_entry *ents;
+	size_t n, cap;
+	int listing;			/* pages still to fetch (note 2) */
+	uint64_t gen;
+	char *token;			/* the next page's */
+	int64_t started;
+};
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static int dir_fresh(struct lmfs *fs, const struct index_entry *d,
+		     const struct index_dirstate *st)
+{
+	const struct config_tree *t = lmfs_tree(fs, d->tree);
+
+	if (!st->complete)
+		return 0;
+	return !t || now_s() - st->listed_at < (int64_t)t->ttl;
+}
+
+/* The name a listed key or prefix has inside the directory, or NULL when it
+ * has none we can show (note 5).  Writes into buf. */
+static const char *child_name(const char *dir_key, const struct s3_list_entry *e,
+			      char *buf, size_t buflen)
+{
+	size_t plen = strlen(dir_key), n;
+	const char *name;
+
+	if (strncmp(e->key, dir_key, plen))
+		return NULL;
+	name = e->key + plen;
+	n = strlen(name);
+	if (e->is_prefix && n && name[n - 1] == '/')
+		n--;
+	if (!n || n >= buflen || memchr(name, '/', n))
+		return NULL;
+	memcpy(buf, name, n);
+	buf[n] = '\0';
+	if (!strcmp(buf, ".") || !strcmp(buf, ".."))
+		return NULL;
+	return buf;
+}
+
+/* ---- one page into the index ---- */
+
+struct page {
+	const char *dir_key;
+	struct index_child *c;
+	char **strs;			/* name, key, etag of each child */
+	size_t n, cap;
+	int failed;
+};
+
+static int page_add(void *arg, const struct s3_list_entry *e)
+{
+	struct page *p = arg;
+	char name[1024];
+	const char *nm = child_name(p->dir_key, e, name, sizeof(name));
+	char *dup_name, *dup_key, *dup_etag;
+
+	if (!nm)
+		return 0;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 256;
+		struct index_child *c = realloc(p->c, cap * sizeof(*c));
+		char **strs = c ? realloc(p->strs, cap * 3 * sizeof(*strs)) : NULL;
+
+		if (c)
+			p->c = c;
+		if (!strs)
+			goto fail;
+		p->strs = strs;
+		p->cap = cap;
+	}
+	/* The entry's strings live only during this call: keep copies. */
+	dup_name = strdup(nm);
+	dup_key = strdup(e->key);
+	dup_etag = strdup(e->etag ? e->etag : "");
+	if (!dup_name || !dup_key || !dup_etag) {
+		free(dup_name);
+		free(dup_key);
+		free(dup_etag);
+		goto fail;
+	}
+	p->strs[3 * p->n] = dup_name;
+	p->strs[3 * p->n + 1] = dup_key;
+	p->strs[3 * p->n + 2] = dup_etag;
+	p->c[p->n++] = (struct index_child){
+		dup_name, e->is_prefix ? INDEX_DIR : INDEX_FILE, dup_key, e->size,
+		dup_etag, (int64_t)e->mtime,
+	};
+	return 0;
+fail:
+	p->failed = 1;
+	return 1;
+}
+
+static void page_release(struct page *p)
+{
+	size_t i;
+
+	for (i = 0; i < 3 * p->n; i++)
+		free(p->strs[i]);
+	free(p->strs);
+	free(p->c);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Fetch the page after *token (NULL: the first) of dir into the index.
+ * On success *token is the next one (NULL at the end) and fn sees each
+ * child's row.  Returns 0 or a negative errno. */
+static int list_page(struct lmfs *fs, const struct index_entry *dir, uint64_t gen,
+		     char **token, index_dir_fn fn, void *arg)
+{
+	struct s3_list_params lp = { dir->key, "/", NULL, *token, 1000 };
+	struct s3_client *c = lmfs_client(fs, dir->tree);
+	struct page p = { dir->key, NULL, NULL, 0, 0, 0 };
+	struct xml_list_result res = { 0 };
+	struct index_entry e = { 0 };
+	struct s3_error err;
+	size_t i;
+	int rc = -EIO;
+
+	if (s3_list(c, &lp, page_add, &p, &res, &err)) {
+		char m[512];
+
+		s3_error_format(&err, m, sizeof(m));
+		lmfs_log(fs, "list '%s': %s", dir->key, m);
+		rc = p.failed ? -ENOMEM : -lmfs_errno(&err);
+		goto out;
+	}
+	if (index_listing_page(fs->ix, dir->ino, gen, p.c, p.n))
+		goto out;
+	for (i = 0; fn && i < p.n; i++) {
+		if (index_lookup(fs->ix, dir->ino, p.c[i].name, &e) == 0 && fn(arg, &e)) {
+			index_entry_release(&e);
+			rc = -ENOMEM;
+			goto out;
+		}
+		index_entry_release(&e);
+	}
+	free(*token);
+	*token = res.truncated ? res.next_token : NULL;
+	res.next_token = NULL;
+	rc = 0;
+out:
+	free(res.next_token);
+	page_release(&p);
+	return rc;
+}
+
+/* ---- background revalidation (note 3) ---- */
+
+struct relist {
+	struct lmfs *fs;
+	struct index_entry dir;
+};
+
+static void listing_done(struct lmfs *fs, uint64_t ino)
+{
+	size_t i;
+
+	pthread_mutex_lock(&fs->list_lock);
+	for (i = 0; i < fs->nlisting; i++) {
+		if (fs->listing[i] == ino) {
+			fs->listing[i] = fs->listing[--fs->nlisting];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fs->list_lock);
+}
+
+static void *relist_main(void *arg)
+{
+	struct relist *r = arg;
+	char *token = NULL;
+	uint64_t gen;
+	int rc = -EIO;
+
+	if (index_listing_begin(r->fs->ix, r->dir.ino, &gen))
+		goto out;
+	do {
+		rc = list_page(r->fs, &r->dir, gen, &token, NULL, NULL);
+	} while (!rc && token);
+	if (!rc)
+		index_listing_end(r->fs->ix, r->dir.ino, gen, now_s());
+out:
+	free(token);
+	listing_done(r->fs, r->dir.ino);
+	index_entry_release(&r->dir);
+	free(r);
+	return NULL;
+}
+
+static void relist_start(struct lmfs *fs, const struct index_entry *dir)
+{
+	struct relist *r = NULL;
+	uint64_t *grown;
+	pthread_attr_t attr;
+	pthread_t th;
+	size_t i;
+
+	pthread_mutex_lock(&fs->list_lock);
+	for (i = 0; i < fs->nlisting; i++)
+		if (fs->listing[i] == dir->ino)
+			goto busy;
+	grown = realloc(fs->listing, (fs->nlisting + 1) * sizeof(*grown));
+	if (!grown)
+		goto busy;
+	fs->listing = grown;
+	fs->listing[fs->nlisting++] = dir->ino;
+	pthread_mutex_unlock(&fs->list_lock);
+
+	r = calloc(1, sizeof(*r));
+	if (!r || index_get(fs->ix, dir->ino, &r->dir))
+		goto fail;
+	r->fs = fs;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, relist_main, r)) {
+		pthread_attr_destroy(&attr);
+		index_entry_release(&r->dir);
+		goto fail;
+	}
+	pthread_attr_destroy(&attr);
+	return;
+busy:
+	pthread_mutex_unlock(&fs->list_lock);
+	return;
+fail:
+	free(r);
+	listing_done(fs, dir->ino);
+}
+
+/* ---- open directories ---- */
+
+static int dh_append(void *arg, const struct index_entry *e)
+{
+	struct dir_handle *dh = arg;
+	struct index_entry *slot;
+
+	if (dh->n == dh->cap) {
+		size_t cap = dh->cap ? dh->cap * 2 : 64;
+		struct index_entry *ents = realloc(dh->ents, cap * sizeof(*ents));
+
+		if (!ents)
+			return 1;
+		dh->ents = ents;
+		dh->cap = cap;
+	}
+	slot = &dh->ents[dh->n];
+	*slot = *e;
+	slot->name = strdup(e->name);
+	slot->key = strdup(e->key ? e->key : "");
+	if (!slot->name || !slot->key) {
+		free(slot->name);
+		free(slot->key);
+		return 1;
+	}
+	dh->n++;
+	return 0;
+}
+
+int dir_open(struct lmfs *fs, uint64_t ino, struct dir_handle **out)
+{
+	struct dir_handle *dh = calloc(1, sizeof(*dh));
+	struct index_dirstate st = { 0 };
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	if (!dh)
+		return -ENOMEM;
+	pthread_mutex_init(&dh->lock, NULL);
+	dh->ino = ino;
+	if (index_get(fs->ix, ino, &dh->self)) {
+		rc = -ENOENT;
+		goto fail;
+	}
+	if (dh->self.kind != INDEX_DIR) {
+		rc = -ENOTDIR;
+		goto fail;
+	}
+	index_dir_state(fs->ix, ino, &st);
+	if (dh->self.tree < 0 || st.complete) {
+		if (index_readdir(fs->ix, ino, dh_append, dh))
+			goto fail;
+		if (dh->self.tree >= 0 && !dir_fresh(fs, &dh->self, &st))
+			relist_start(fs, &dh->self);
+	} else {
+		if (index_listing_begin(fs->ix, ino, &dh->gen)) {
+			rc = -EIO;
+			goto fail;
+		}
+		dh->listing = 1;
+		dh->started = now_s();
+	}
+	*out = dh;
+	return 0;
+fail:
+	dir_release(dh);
+	return rc;
+}
+
+int dir_entry(struct lmfs *fs, struct dir_handle *dh, size_t i, const struct index_entry **e)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&dh->lock);
+	while (i >= dh->n && dh->listing) {
+		rc = list_page(fs, &dh->self, dh->gen, &dh->token, dh_append, dh);
+		if (rc) {
+			/* Keep what the index had: a listing that broke off
+			 * is not a reason to show an empty directory. */
+			dh->listing = 0;
+			break;
+		}
+		if (!dh->token) {
+			dh->listing = 0;
+			index_listing_end(fs->ix, dh->ino, dh->gen, dh->started);
+		}
+	}
+	if (i < dh->n) {
+		*e = &dh->ents[i];
+		rc = 1;
+	} else if (rc > 0) {
+		rc = 0;
+	}
+	pthread_mutex_unlock(&dh->lock);
+	return rc;
+}
+
+void dir_release(struct dir_handle *dh)
+{
+	size_t i;
+
+	if (!dh)
+		return;
+	for (i = 0; i < dh->n; i++)
+		index_entry_release(&dh->ents[i]);
+	free(dh->ents);
+	free(dh->token);
+	index_entry_release(&dh->self);
+	pthread_mutex_destroy(&dh->lock);
+	free(dh);
+}
+
+/* ---- lookups (note 4) ---- */
+
+static int count_one(void *arg, const struct s3_list_entry *e)
+{
+	(void)e;
+	(*(unsigned *)arg)++;
+	return 0;
+}
+
+static int lookup_remote(struct lmfs *fs, const struct index_entry *pe, const char *name,
+			 struct index_entry *e)
+{
+	struct s3_client *c = lmfs_client(fs, pe->tree);
+	struct s3_object_info info = { 0 };
+	struct xml_list_result res = { 0 };
+	struct index_child child;
+	struct s3_error err;
+	char *key = NULL, *prefix = NULL;
+	unsigned n = 0;
+	int rc = -ENOMEM;
+
+	if (asprintf(&key, "%s%s", pe->key, name) < 0 ||
+	    asprintf(&prefix, "%s%s/", pe->key, name) < 0)
+		goto out;
+	if (s3_head(c, key, &info, &err) == 0) {
+		child = (struct index_child){ name, INDEX_FILE, key, info.size, info.etag,
+					      (int64_t)info.mtime };
+	} else if (err.status == S3_ERR_NOT_FOUND) {
+		struct s3_list_params lp = { prefix, "/", NULL, NULL, 1 };
+
+		if (s3_list(c, &lp, count_one, &n, &res, &err)) {
+			rc = -lmfs_errno(&err);
+			goto out;
+		}
+		if (!n) {
+			rc = -ENOENT;
+			goto out;
+		}
+		child = (struct index_child){ name, INDEX_DIR, prefix, 0, "", 0 };
+	} else {
+		rc = -lmfs_errno(&err);
+		goto out;
+	}
+	rc = -EIO;
+	if (index_put(fs->ix, pe->ino, &child, NULL) == 0 &&
+	    index_lookup(fs->ix, pe->ino, name, e) == 0)
+		rc = 0;
+out:
+	s3_object_info_release(&info);
+	free(res.next_token);
+	free(key);
+	free(prefix);
+	return rc;
+}
+
+int dir_lookup(struct lmfs *fs, uint64_t parent, const char *name, struct index_entry *e)
+{
+	struct index_entry pe = { 0 };
+	struct index_dirstate st = { 0 };
+	int rc;
+
+	if (index_get(fs->ix, parent, &pe))
+		return -ENOENT;
+	if (pe.kind != INDEX_DIR) {
+		rc = -ENOTDIR;
+		goto out;
+	}
+	rc = index_lookup(fs->ix, parent, name, e);
+	if (rc <= 0) {
+		rc = rc ? -EIO : 0;
+		goto out;
+	}
+	rc = -ENOENT;
+	if (pe.tree < 0 || strlen(name) > 1000)
+		goto out;
+	index_dir_state(fs->ix, parent, &st);
+	if (dir_fresh(fs, &pe, &st))
+		goto out;
+	rc = lookup_remote(fs, &pe, name, e);
+	/* Offline, a complete (if old) listing is still the best answer. */
+	if (rc == -EIO && st.complete)
+		rc = -ENOENT;
+out:
+	index_entry_release(&pe);
+	return rc;
+}

@@ -1,0 +1,164 @@
+/*
+ * A chained hash table of inodes.  Locks: t->lock guards everything.
+ * Invariant: an entry is in the table iff the kernel holds at least one
+ * lookup of it (nlookup > 0).
+ */
+#include "inode.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index.h"
+
+struct inode {
+	struct inode *next;
+	uint64_t ino;
+	uint64_t nlookup;		/* guarded by t->lock */
+	char etag[INDEX_ETAG_MAX];	/* last opened; "" if never */
+};
+
+struct inodes {
+	pthread_mutex_t lock;
+	struct inode **buckets;
+	size_t nbuckets;
+	uint64_t count;
+};
+
+static size_t slot(const struct inodes *t, uint64_t ino)
+{
+	return (size_t)((ino * 0x9E3779B97F4A7C15ull) >> 20) & (t->nbuckets - 1);
+}
+
+static struct inode *find(struct inodes *t, uint64_t ino)
+{
+	struct inode *n;
+
+	for (n = t->buckets[slot(t, ino)]; n; n = n->next)
+		if (n->ino == ino)
+			return n;
+	return NULL;
+}
+
+/* Double the buckets when the table gets full; failure just leaves it. */
+static void grow(struct inodes *t)
+{
+	size_t old = t->nbuckets, i;
+	struct inode **b = calloc(old * 2, sizeof(*b)), **ob = t->buckets, *n, *next;
+
+	if (!b)
+		return;
+	t->buckets = b;
+	t->nbuckets = old * 2;
+	for (i = 0; i < old; i++) {
+		for (n = ob[i]; n; n = next) {
+			next = n->next;
+			n->next = b[slot(t, n->ino)];
+			b[slot(t, n->ino)] = n;
+		}
+	}
+	free(ob);
+}
+
+struct inodes *inodes_new(void)
+{
+	struct inodes *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->nbuckets = 1024;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	if (!t->buckets) {
+		free(t);
+		return NULL;
+	}
+	pthread_mutex_init(&t->lock, NULL);
+	return t;
+}
+
+void inodes_free(struct inodes *t)
+{
+	struct inode *n, *next;
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nbuckets; i++)
+		for (n = t->buckets[i]; n; n = next) {
+			next = n->next;
+			free(n);
+		}
+	free(t->buckets);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+int inodes_ref(struct inodes *t, uint64_t ino)
+{
+	struct inode *n;
+	int rc = 0;
+
+	pthread_mutex_lock(&t->lock);
+	n = find(t, ino);
+	if (!n) {
+		n = calloc(1, sizeof(*n));
+		if (!n) {
+			rc = -1;
+			goto out;
+		}
+		n->ino = ino;
+		n->next = t->buckets[slot(t, ino)];
+		t->buckets[slot(t, ino)] = n;
+		if (++t->count > t->nbuckets)
+			grow(t);
+	}
+	n->nlookup++;
+out:
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+void inodes_forget(struct inodes *t, uint64_t ino, uint64_t nlookup)
+{
+	struct inode **pp, *n;
+
+	pthread_mutex_lock(&t->lock);
+	for (pp = &t->buckets[slot(t, ino)]; (n = *pp); pp = &n->next) {
+		if (n->ino != ino)
+			continue;
+		n->nlookup = nlookup < n->nlookup ? n->nlookup - nlookup : 0;
+		if (!n->nlookup) {
+			*pp = n->next;
+			free(n);
+			t->count--;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+int inodes_keep_cache(struct inodes *t, uint64_t ino, const char *etag)
+{
+	struct inode *n;
+	int keep = 0;
+
+	pthread_mutex_lock(&t->lock);
+	n = find(t, ino);
+	if (n) {
+		keep = !n->etag[0] || !strcmp(n->etag, etag);
+		snprintf(n->etag, sizeof(n->etag), "%s", etag);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return keep;
+}
+
+uint64_t inodes_count(struct inodes *t)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->count;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}

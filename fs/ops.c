@@ -1,0 +1,456 @@
+/*
+ * The FUSE glue: kernel requests in, calls on the filesystem (lmfs.h), one
+ * reply out.  Every request gets exactly one reply; every entry handed to
+ * the kernel (fuse_reply_entry, a readdirplus entry) adds one to the
+ * inode's lookup count, which `forget` takes away (passthrough_ll.c's
+ * rules).  Negative lookups are answered with ino 0 and a timeout, so the
+ * kernel caches "not found" as long as the listing that said so is fresh.
+ */
+#define FUSE_USE_VERSION 34
+
+#include "ops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inode.h"
+#include "lmfs.h"
+#include "reader.h"
+
+#define XATTR_PREFIX "user.lakemount."
+
+static struct lmfs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static void fill_entry(struct lmfs *fs, const struct index_entry *e, struct fuse_entry_param *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->ino = e->ino;
+	p->generation = 1;
+	lmfs_stat(fs, e, &p->attr);
+	p->attr_timeout = lmfs_timeout(fs, e->tree);
+	p->entry_timeout = p->attr_timeout;
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	/* Bigger reads mean fewer round trips through the kernel. */
+	conn->max_readahead = 1u << 20;
+	if (conn->capable & FUSE_CAP_ASYNC_READ)
+		conn->want |= FUSE_CAP_ASYNC_READ;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct lmfs *fs = fs_of(req);
+	struct fuse_entry_param p;
+	struct index_entry e = { 0 };
+	struct index_entry pe = { 0 };
+	int rc = dir_lookup(fs, parent, name, &e);
+
+	if (rc == -ENOENT) {
+		memset(&p, 0, sizeof(p));
+		if (index_get(fs->ix, parent, &pe) == 0)
+			p.entry_timeout = lmfs_timeout(fs, pe.tree);
+		index_entry_release(&pe);
+		fuse_reply_entry(req, &p);
+		return;
+	}
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fill_entry(fs, &e, &p);
+	index_entry_release(&e);
+	if (inodes_ref(fs->inodes, p.ino))
+		fuse_reply_err(req, ENOMEM);
+	else
+		fuse_reply_entry(req, &p);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	inodes_forget(fs_of(req)->inodes, ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		inodes_forget(fs_of(req)->inodes, forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct lmfs *fs = fs_of(req);
+	struct index_entry e = { 0 };
+	struct stat st;
+
+	(void)fi;
+	if (index_get(fs->ix, ino, &e)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	lmfs_stat(fs, &e, &st);
+	fuse_reply_attr(req, &st, lmfs_timeout(fs, e.tree));
+	index_entry_release(&e);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dir_handle *dh;
+	int rc = dir_open(fs_of(req), ino, &dh);
+
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uintptr_t)dh;
+	if (fuse_reply_open(req, fi))
+		dir_release(dh);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	dir_release((struct dir_handle *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+/* Add one entry; returns its size, or 0 when it did not fit. */
+static size_t add_one(fuse_req_t req, char *buf, size_t rem, const char *name,
+		      const struct index_entry *e, ino_t dot_ino, off_t next, int plus)
+{
+	struct lmfs *fs = fs_of(req);
+	struct fuse_entry_param p;
+	size_t n;
+
+	if (e) {
+		fill_entry(fs, e, &p);
+	} else {
+		memset(&p, 0, sizeof(p));
+		p.attr.st_ino = dot_ino;
+		p.attr.st_mode = S_IFDIR;
+	}
+	if (!plus) {
+		n = fuse_add_direntry(req, buf, rem, name, &p.attr, next);
+		return n > rem ? 0 : n;
+	}
+	if (e && inodes_ref(fs->inodes, p.ino))
+		return 0;
+	n = fuse_add_direntry_plus(req, buf, rem, name, &p, next);
+	if (n > rem) {
+		/* Did not fit: the kernel never sees it, so undo its count. */
+		if (e)
+			inodes_forget(fs->inodes, p.ino, 1);
+		return 0;
+	}
+	return n;
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi, int plus)
+{
+	struct dir_handle *dh = (struct dir_handle *)(uintptr_t)fi->fh;
+	struct lmfs *fs = fs_of(req);
+	char *buf = malloc(size);
+	size_t pos = 0, n;
+	int rc = 0;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	/* Offsets: 1 is ".", 2 is "..", 3 + i is entry i. */
+	for (; pos < size; off++) {
+		const struct index_entry *e = NULL;
+
+		if (off < 2) {
+			n = add_one(req, buf + pos, size - pos, off ? ".." : ".", NULL,
+				    off ? 1 : ino, off + 1, plus);
+		} else {
+			rc = dir_entry(fs, dh, (size_t)off - 2, &e);
+			if (rc <= 0)
+				break;
+			n = add_one(req, buf + pos, size - pos, e->name, e, 0, off + 1, plus);
+		}
+		if (!n)
+			break;
+		pos += n;
+	}
+	if (rc < 0 && !pos)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, buf, pos);
+	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, 0);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, 1);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct lmfs *fs = fs_of(req);
+	struct index_entry e = { 0 };
+	struct fhandle *fh;
+	int rc;
+
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (index_get(fs->ix, ino, &e)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (e.kind != INDEX_FILE) {
+		rc = -EISDIR;
+		goto out;
+	}
+	rc = reader_open(fs->reader, &e, &fh);
+	if (rc)
+		goto out;
+	fi->fh = (uintptr_t)fh;
+	fi->keep_cache = inodes_keep_cache(fs->inodes, ino, e.etag);
+	if (fuse_reply_open(req, fi))
+		reader_release(fs->reader, fh);
+out:
+	if (rc)
+		fuse_reply_err(req, -rc);
+	index_entry_release(&e);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct lmfs *fs = fs_of(req);
+	char *buf = malloc(size ? size : 1);
+	ssize_t n;
+
+	(void)ino;
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = reader_read(fs->reader, (struct fhandle *)(uintptr_t)fi->fh, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	reader_release(fs_of(req)->reader, (struct fhandle *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct lmfs *fs = fs_of(req);
+	struct blocks_stats bs;
+	struct statvfs sv;
+	uint32_t bsize = blocks_block_size(fs->blocks);
+
+	(void)ino;
+	blocks_stats(fs->blocks, &bs);
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = bsize;
+	sv.f_frsize = bsize;
+	sv.f_blocks = fs->cfg->cache_max / bsize;
+	sv.f_bfree = bs.stored_bytes < fs->cfg->cache_max
+			     ? (fs->cfg->cache_max - bs.stored_bytes) / bsize : 0;
+	sv.f_bavail = sv.f_bfree;
+	sv.f_files = 1u << 30;
+	sv.f_ffree = 1u << 30;
+	sv.f_namemax = 1024;
+	fuse_reply_statfs(req, &sv);
+}
+
+/* ---- extended attributes ---- */
+
+static const char file_xattrs[] = XATTR_PREFIX "etag\0" XATTR_PREFIX "url\0"
+				  XATTR_PREFIX "cached\0" XATTR_PREFIX "checksum\0";
+static const char root_xattrs[] = XATTR_PREFIX "stats\0";
+
+/* The value of name for e, malloc'd; NULL with *err set. */
+static char *xattr_value(struct lmfs *fs, const struct index_entry *e, const char *name,
+			 int *err)
+{
+	const char *attr = name + strlen(XATTR_PREFIX);
+	char obj[BLOCKS_ID_LEN + 1], *v = NULL;
+	struct s3_client *c = lmfs_client(fs, e->tree);
+
+	*err = ENODATA;
+	if (strncmp(name, XATTR_PREFIX, strlen(XATTR_PREFIX)))
+		return NULL;
+	if (e->ino == INDEX_ROOT_INO && !strcmp(attr, "stats"))
+		v = lmfs_stats_json(fs);
+	else if (e->kind != INDEX_FILE)
+		return NULL;
+	else if (!strcmp(attr, "etag"))
+		v = strdup(e->etag);
+	else if (!strcmp(attr, "url")) {
+		if (asprintf(&v, "s3://%s/%s", s3_client_bucket(c), e->key) < 0)
+			v = NULL;
+	} else if (!strcmp(attr, "cached")) {
+		blocks_object_id(s3_client_bucket(c), e->key, e->etag, obj);
+		if (asprintf(&v, "%llu",
+			     (unsigned long long)blocks_cached_bytes(fs->blocks, obj)) < 0)
+			v = NULL;
+	} else if (!strcmp(attr, "checksum")) {
+		v = strdup(reader_checksum_state(fs->reader, e));
+	} else {
+		return NULL;
+	}
+	if (!v)
+		*err = ENOMEM;
+	return v;
+}
+
+static void reply_sized(fuse_req_t req, const char *data, size_t len, size_t size)
+{
+	if (!size)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, data, len);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct lmfs *fs = fs_of(req);
+	struct index_entry e = { 0 };
+	char *v;
+	int err;
+
+	/* ls -l asks every file for security.* and ACL attributes: answer
+	 * those without touching the index. */
+	if (strncmp(name, XATTR_PREFIX, strlen(XATTR_PREFIX))) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	if (index_get(fs->ix, ino, &e)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	v = xattr_value(fs, &e, name, &err);
+	if (v)
+		reply_sized(req, v, strlen(v), size);
+	else
+		fuse_reply_err(req, err);
+	free(v);
+	index_entry_release(&e);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct lmfs *fs = fs_of(req);
+	struct index_entry e = { 0 };
+
+	if (index_get(fs->ix, ino, &e)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (e.kind == INDEX_FILE)
+		reply_sized(req, file_xattrs, sizeof(file_xattrs) - 1, size);
+	else if (ino == INDEX_ROOT_INO)
+		reply_sized(req, root_xattrs, sizeof(root_xattrs) - 1, size);
+	else
+		reply_sized(req, "", 0, size);
+	index_entry_release(&e);
+}
+
+/* ---- writes: not in this version ---- */
+
+static void op_erofs_entry(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	(void)parent, (void)name, (void)mode;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_erofs_name(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent, (void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	(void)fi;
+	op_erofs_entry(req, parent, name, mode);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	(void)newparent, (void)newname, (void)flags;
+	op_erofs_name(req, parent, name);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	(void)ino, (void)attr, (void)to_set, (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags)
+{
+	(void)ino, (void)name, (void)value, (void)size, (void)flags;
+	fuse_reply_err(req, EROFS);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.open = op_open,
+	.read = op_read,
+	.release = op_release,
+	.statfs = op_statfs,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.create = op_create,
+	.mkdir = op_erofs_entry,
+	.unlink = op_erofs_name,
+	.rmdir = op_erofs_name,
+	.rename = op_rename,
+	.setattr = op_setattr,
+	.setxattr = op_setxattr,
+	.removexattr = op_erofs_name,
+};
+
+const struct fuse_lowlevel_ops *ops_table(void)
+{
+	return &ops;
+}

@@ -1,0 +1,689 @@
+/*
+ * Reading objects: block cache, single-flight fetches, readahead, and the
+ * sidecar checksum of archive zips.
+ *
+ * Design notes
+ *  1. Data moves in blocks (blocks_block_size(), 1 MiB).  A block is found,
+ *     in order: in the hot list (decoded blocks in memory, hot_max bytes),
+ *     in the block store on disk, or fetched with a ranged GET.
+ *  2. Single flight: a block being fetched has a `flight`; every reader that
+ *     needs it waits on that flight instead of sending its own GET.
+ *  3. Fetches are `jobs` run by a pool of worker threads: demand jobs (a
+ *     reader waits) go to the head of the queue, readahead jobs to the tail.
+ *     A readahead job covers up to part_size bytes of missing blocks.
+ *  4. Readahead: a handle whose reads follow each other gets a window that
+ *     starts at 4 MiB and doubles per read up to window_max; a seek resets
+ *     it to none, so random readers (tail -c, unzip -l) fetch only the
+ *     blocks they touch.  All readahead in flight is capped at inflight_max.
+ *  5. Every GET carries If-Match with the handle's ETag.  A 412 marks the
+ *     object id stale (every handle on it then fails with EIO) and the
+ *     index is told the object's new size and ETag.
+ *  6. Sidecar checksums: when a .zip of a tree with "sidecar-sha256"
+ *     becomes fully cached, its SHA-256 is compared with X.zip.CHECKSUM.
+ *     A mismatch drops the blocks and fetches them once more; a second
+ *     mismatch is recorded (index meta "chk:<object id>") and logged with
+ *     both hashes; with policy "enforce" reads and opens then fail with EIO.
+ *
+ * Locks: r->lock guards hot, flights, queue, inflight, stale and stopping;
+ * fh->lock guards a handle's readahead state.  Order: fh->lock, then
+ * r->lock.  r->verify_lock serialises checksum checks and is taken with
+ * neither held.  No lock is held during a GET or disk I/O.
+ */
+#include "reader.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmfs.h"
+#include "verify.h"
+
+#define WINDOW_START ((uint64_t)4 << 20)
+
+struct hot {
+	struct hot *next;		/* most recently used first */
+	char obj[BLOCKS_ID_LEN + 1];
+	uint64_t no;
+	char *data;
+	size_t len;
+	unsigned refs;
+};
+
+struct flight {
+	struct flight *next;
+	char obj[BLOCKS_ID_LEN + 1];
+	uint64_t no;
+	unsigned refs;			/* the job's, and each waiter's */
+	int done;
+	int err;			/* negative errno once done */
+};
+
+struct job {
+	struct job *next;
+	struct s3_client *c;
+	char *key;
+	char etag[INDEX_ETAG_MAX];
+	char obj[BLOCKS_ID_LEN + 1];
+	uint64_t ino;
+	int tree;
+	uint64_t size;			/* the object's */
+	uint64_t first, n;		/* blocks */
+	int demand;
+};
+
+struct fhandle {
+	pthread_mutex_t lock;		/* guards the readahead state */
+	uint64_t ino;
+	int tree;
+	struct s3_client *c;
+	char *key;
+	char etag[INDEX_ETAG_MAX];
+	char obj[BLOCKS_ID_LEN + 1];
+	uint64_t size;
+	uint64_t next_off;		/* where a sequential reader goes next */
+	uint64_t window;		/* readahead bytes, 0 for random */
+	uint64_t ra_next;		/* first block not yet asked for */
+};
+
+struct reader {
+	struct lmfs *fs;
+	struct reader_opts o;
+	uint32_t bs;
+	pthread_mutex_t lock;
+	pthread_cond_t work;		/* jobs queued, or stopping */
+	pthread_cond_t landed;		/* a flight finished */
+	struct hot *hot;
+	uint64_t hot_bytes;
+	struct flight *flights;
+	struct job *head, *tail;
+	uint64_t inflight;		/* readahead bytes queued or running */
+	char (*stale)[BLOCKS_ID_LEN + 1];
+	size_t nstale;
+	int stopping;
+	pthread_t *threads;
+	unsigned nthreads;
+	pthread_mutex_t verify_lock;
+};
+
+/* ---- the hot list (r->lock held) ---- */
+
+static struct hot *hot_find(struct reader *r, const char *obj, uint64_t no)
+{
+	struct hot **pp, *h;
+
+	for (pp = &r->hot; (h = *pp); pp = &h->next) {
+		if (h->no == no && !strcmp(h->obj, obj)) {
+			*pp = h->next;		/* to the front */
+			h->next = r->hot;
+			r->hot = h;
+			return h;
+		}
+	}
+	return NULL;
+}
+
+static void hot_trim(struct reader *r)
+{
+	struct hot **pp = &r->hot, *h, **last = NULL;
+
+	while (r->hot_bytes > r->o.hot_max) {
+		/* Find the least recently used entry nobody holds. */
+		last = NULL;
+		for (pp = &r->hot; (h = *pp); pp = &h->next)
+			if (!h->refs)
+				last = pp;
+		if (!last)
+			return;
+		h = *last;
+		*last = h->next;
+		r->hot_bytes -= h->len;
+		free(h->data);
+		free(h);
+	}
+}
+
+/* Take ownership of data as block no of obj (unless it is there already). */
+static void hot_add(struct reader *r, const char *obj, uint64_t no, char *data, size_t len)
+{
+	struct hot *h;
+
+	if (hot_find(r, obj, no) || !(h = calloc(1, sizeof(*h)))) {
+		free(data);
+		return;
+	}
+	memcpy(h->obj, obj, sizeof(h->obj));
+	h->no = no;
+	h->data = data;
+	h->len = len;
+	h->next = r->hot;
+	r->hot = h;
+	r->hot_bytes += len;
+	hot_trim(r);
+}
+
+static void hot_drop_object(struct reader *r, const char *obj)
+{
+	struct hot **pp = &r->hot, *h;
+
+	while ((h = *pp)) {
+		if (!strcmp(h->obj, obj) && !h->refs) {
+			*pp = h->next;
+			r->hot_bytes -= h->len;
+			free(h->data);
+			free(h);
+		} else {
+			pp = &h->next;
+		}
+	}
+}
+
+/* ---- flights (r->lock held) ---- */
+
+static struct flight *flight_find(struct reader *r, const char *obj, uint64_t no)
+{
+	struct flight *f;
+
+	for (f = r->flights; f; f = f->next)
+		if (f->no == no && !strcmp(f->obj, obj))
+			return f;
+	return NULL;
+}
+
+static struct flight *flight_new(struct reader *r, const char *obj, uint64_t no)
+{
+	struct flight *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	memcpy(f->obj, obj, sizeof(f->obj));
+	f->no = no;
+	f->refs = 1;
+	f->next = r->flights;
+	r->flights = f;
+	return f;
+}
+
+static void flight_put(struct reader *r, struct flight *f)
+{
+	struct flight **pp;
+
+	if (--f->refs)
+		return;
+	for (pp = &r->flights; *pp; pp = &(*pp)->next) {
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	}
+	free(f);
+}
+
+static int is_stale(struct reader *r, const char *obj)
+{
+	size_t i;
+
+	for (i = 0; i < r->nstale; i++)
+		if (!strcmp(r->stale[i], obj))
+			return 1;
+	return 0;
+}
+
+/* ---- jobs ---- */
+
+static void job_free(struct job *j)
+{
+	if (j) {
+		free(j->key);
+		free(j);
+	}
+}
+
+static struct job *job_new(struct fhandle *fh, uint64_t first, uint64_t n, int demand)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j || !(j->key = strdup(fh->key))) {
+		free(j);
+		return NULL;
+	}
+	j->c = fh->c;
+	memcpy(j->etag, fh->etag, sizeof(j->etag));
+	memcpy(j->obj, fh->obj, sizeof(j->obj));
+	j->ino = fh->ino;
+	j->tree = fh->tree;
+	j->size = fh->size;
+	j->first = first;
+	j->n = n;
+	j->demand = demand;
+	return j;
+}
+
+/* Queue j (r->lock held): demand jobs first (note 3). */
+static void job_queue(struct reader *r, struct job *j)
+{
+	if (j->demand) {
+		j->next = r->head;
+		r->head = j;
+		if (!r->tail)
+			r->tail = j;
+	} else {
+		j->next = NULL;
+		if (r->tail)
+			r->tail->next = j;
+		else
+			r->head = j;
+		r->tail = j;
+		r->inflight += j->n * r->bs;
+	}
+	pthread_cond_signal(&r->work);
+}
+
+/* Finish the flights of j's blocks with err (r->lock held). */
+static void job_land(struct reader *r, struct job *j, int err)
+{
+	uint64_t b;
+
+	for (b = j->first; b < j->first + j->n; b++) {
+		struct flight *f = flight_find(r, j->obj, b);
+
+		if (!f)
+			continue;
+		f->done = 1;
+		f->err = err;
+		flight_put(r, f);
+	}
+	if (!j->demand)
+		r->inflight -= j->n * r->bs;
+	pthread_cond_broadcast(&r->landed);
+}
+
+/* The object changed under its readers (note 5): mark it and teach the
+ * index the new version. */
+static void object_replaced(struct reader *r, struct job *j)
+{
+	struct lmfs *fs = r->fs;
+	struct s3_object_info info = { 0 };
+	struct index_entry e = { 0 };
+	struct s3_error err;
+	void *grown;
+
+	lmfs_log(fs, "'%s' was replaced (ETag '%s' is gone): open handles fail with EIO",
+		 j->key, j->etag);
+	pthread_mutex_lock(&r->lock);
+	if (!is_stale(r, j->obj)) {
+		grown = realloc(r->stale, (r->nstale + 1) * sizeof(*r->stale));
+		if (grown) {
+			r->stale = grown;
+			memcpy(r->stale[r->nstale++], j->obj, BLOCKS_ID_LEN + 1);
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (index_get(fs->ix, j->ino, &e) == 0 && s3_head(j->c, j->key, &info, &err) == 0) {
+		struct index_child c = { e.name, INDEX_FILE, e.key, info.size, info.etag,
+					 (int64_t)info.mtime };
+
+		index_put(fs->ix, e.parent, &c, NULL);
+	}
+	index_entry_release(&e);
+	s3_object_info_release(&info);
+}
+
+/* Fetch j's blocks into the store and the hot list.  Returns 0 or a
+ * negative errno. */
+static int job_fetch(struct reader *r, struct job *j)
+{
+	uint64_t off = j->first * r->bs, len = j->n * r->bs, b;
+	struct s3_get_params g = { j->key, off, 0, j->etag, NULL, 0, NULL, NULL };
+	struct s3_error err;
+	size_t got = 0;
+	char *buf;
+	int rc = 0;
+
+	if (off + len > j->size)
+		len = j->size - off;
+	g.len = len;
+	g.cap = len;
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	g.buf = buf;
+	if (s3_get(j->c, &g, &got, NULL, &err) || got != len) {
+		if (err.status == S3_ERR_PRECONDITION)
+			object_replaced(r, j);
+		rc = got != len && !err.status ? -EIO : -lmfs_errno(&err);
+		goto out;
+	}
+	for (b = 0; b < j->n; b++) {
+		size_t boff = b * r->bs, blen = len - boff < r->bs ? len - boff : r->bs;
+		char *copy = malloc(blen ? blen : 1);
+
+		blocks_put(r->fs->blocks, j->obj, j->first + b, buf + boff, blen);
+		if (!copy)
+			continue;
+		memcpy(copy, buf + boff, blen);
+		pthread_mutex_lock(&r->lock);
+		hot_add(r, j->obj, j->first + b, copy, blen);
+		pthread_mutex_unlock(&r->lock);
+	}
+out:
+	free(buf);
+	return rc;
+}
+
+static void *worker_main(void *arg)
+{
+	struct reader *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		struct job *j;
+		int rc;
+
+		while (!r->head && !r->stopping)
+			pthread_cond_wait(&r->work, &r->lock);
+		if (!r->head)
+			break;
+		j = r->head;
+		r->head = j->next;
+		if (!r->head)
+			r->tail = NULL;
+		pthread_mutex_unlock(&r->lock);
+		rc = job_fetch(r, j);
+		if (!rc)
+			rc = verify_after_fetch(r->fs, j->c, j->tree, j->key, j->etag,
+						j->obj, j->size, &r->verify_lock);
+		pthread_mutex_lock(&r->lock);
+		if (rc == -EAGAIN || rc == -EBADMSG) {
+			/* note 6: the blocks were fetched again; the copies
+			 * in memory may be the bad ones */
+			hot_drop_object(r, j->obj);
+			rc = rc == -EBADMSG ? -EIO : 0;
+		}
+		job_land(r, j, rc);
+		pthread_mutex_unlock(&r->lock);
+		job_free(j);
+		pthread_mutex_lock(&r->lock);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/* ---- readahead (note 4) ---- */
+
+/* Ask for the missing blocks of [first, end) of fh, in jobs of part_size.
+ * Returns the first block not asked for (budget spent). fh->lock held. */
+static uint64_t prefetch(struct reader *r, struct fhandle *fh, uint64_t first, uint64_t end)
+{
+	uint64_t per_job = r->o.part_size / r->bs, b = first;
+
+	pthread_mutex_lock(&r->lock);
+	while (b < end) {
+		uint64_t run = 0;
+		struct job *j;
+
+		if (r->inflight + per_job * r->bs > r->o.inflight_max)
+			break;
+		/* Skip blocks that are here or on their way. */
+		while (b < end && (hot_find(r, fh->obj, b) || flight_find(r, fh->obj, b) ||
+				   blocks_has(r->fs->blocks, fh->obj, b)))
+			b++;
+		while (b + run < end && run < per_job && !hot_find(r, fh->obj, b + run) &&
+		       !flight_find(r, fh->obj, b + run) &&
+		       !blocks_has(r->fs->blocks, fh->obj, b + run))
+			run++;
+		if (!run)
+			break;
+		j = job_new(fh, b, run, 0);
+		if (!j)
+			break;
+		for (uint64_t k = b; k < b + run; k++)
+			flight_new(r, fh->obj, k);
+		job_queue(r, j);
+		b += run;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return b;
+}
+
+static void readahead(struct reader *r, struct fhandle *fh, uint64_t off, size_t size)
+{
+	uint64_t nblocks = (fh->size + r->bs - 1) / r->bs, first, end;
+
+	pthread_mutex_lock(&fh->lock);
+	if (off == fh->next_off) {
+		fh->window = fh->window ? fh->window * 2 : WINDOW_START;
+		if (fh->window > r->o.window_max)
+			fh->window = r->o.window_max;
+	} else {
+		fh->window = 0;
+		fh->ra_next = 0;
+	}
+	fh->next_off = off + size;
+	if (fh->window) {
+		first = off / r->bs;
+		if (first < fh->ra_next)
+			first = fh->ra_next;
+		end = (off + size + fh->window + r->bs - 1) / r->bs;
+		if (end > nblocks)
+			end = nblocks;
+		if (first < end)
+			fh->ra_next = prefetch(r, fh, first, end);
+	}
+	pthread_mutex_unlock(&fh->lock);
+}
+
+/* ---- getting one block ---- */
+
+/* Return block no of fh, referenced (hot_unref when done), or NULL with
+ * *err set. */
+static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, int *err)
+{
+	struct hot *h = NULL;
+	struct flight *f;
+	struct job *j;
+	char *buf;
+	ssize_t n;
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		if (is_stale(r, fh->obj)) {
+			*err = -EIO;
+			break;
+		}
+		if ((h = hot_find(r, fh->obj, no))) {
+			h->refs++;
+			break;
+		}
+		if ((f = flight_find(r, fh->obj, no))) {
+			f->refs++;
+			while (!f->done)
+				pthread_cond_wait(&r->landed, &r->lock);
+			*err = f->err;
+			flight_put(r, f);
+			if (*err)
+				break;
+			continue;
+		}
+		pthread_mutex_unlock(&r->lock);
+		buf = malloc(r->bs);
+		n = buf ? blocks_get(r->fs->blocks, fh->obj, no, buf, r->bs) : -1;
+		pthread_mutex_lock(&r->lock);
+		if (n >= 0) {
+			hot_add(r, fh->obj, no, buf, (size_t)n);
+			continue;
+		}
+		free(buf);
+		if (flight_find(r, fh->obj, no))
+			continue;	/* someone asked for it meanwhile */
+		j = job_new(fh, no, 1, 1);
+		if (!j || !flight_new(r, fh->obj, no)) {
+			job_free(j);
+			*err = -ENOMEM;
+			break;
+		}
+		job_queue(r, j);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return h;
+}
+
+static void hot_unref(struct reader *r, struct hot *h)
+{
+	pthread_mutex_lock(&r->lock);
+	h->refs--;
+	hot_trim(r);
+	pthread_mutex_unlock(&r->lock);
+}
+
+ssize_t reader_read(struct reader *r, struct fhandle *fh, char *buf, size_t size, off_t off)
+{
+	uint64_t pos = (uint64_t)off, end, b0, b1;
+	size_t done = 0;
+	int err = 0;
+
+	if (off < 0)
+		return -EINVAL;
+	if (pos >= fh->size || !size)
+		return 0;
+	end = pos + size < fh->size ? pos + size : fh->size;
+	readahead(r, fh, pos, (size_t)(end - pos));
+	b0 = pos / r->bs;
+	b1 = (end - 1) / r->bs;
+	blocks_pin(r->fs->blocks, fh->obj, b0, b1);
+	while (pos < end) {
+		uint64_t no = pos / r->bs, in = pos - no * r->bs, n;
+		struct hot *h = block_get(r, fh, no, &err);
+
+		if (!h)
+			break;
+		n = h->len > in ? h->len - in : 0;
+		if (n > end - pos)
+			n = end - pos;
+		memcpy(buf + done, h->data + in, n);
+		hot_unref(r, h);
+		if (!n) {
+			err = -EIO;	/* a short block inside the object */
+			break;
+		}
+		done += n;
+		pos += n;
+	}
+	blocks_unpin(r->fs->blocks, fh->obj, b0, b1);
+	return err ? err : (ssize_t)done;
+}
+
+/* ---- handles ---- */
+
+int reader_open(struct reader *r, const struct index_entry *e, struct fhandle **out)
+{
+	struct fhandle *fh;
+
+	*out = NULL;
+	if (verify_refuses(r->fs, e))
+		return -EIO;
+	fh = calloc(1, sizeof(*fh));
+	if (!fh || !(fh->key = strdup(e->key))) {
+		free(fh);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&fh->lock, NULL);
+	fh->ino = e->ino;
+	fh->tree = e->tree;
+	fh->c = lmfs_client(r->fs, e->tree);
+	memcpy(fh->etag, e->etag, sizeof(fh->etag));
+	fh->size = e->size;
+	blocks_object_id(s3_client_bucket(fh->c), e->key, e->etag, fh->obj);
+	*out = fh;
+	return 0;
+}
+
+void reader_release(struct reader *r, struct fhandle *fh)
+{
+	(void)r;
+	if (!fh)
+		return;
+	pthread_mutex_destroy(&fh->lock);
+	free(fh->key);
+	free(fh);
+}
+
+const char *reader_checksum_state(struct reader *r, const struct index_entry *e)
+{
+	return verify_state(r->fs, e);
+}
+
+int reader_new(struct lmfs *fs, const struct reader_opts *o, struct reader **out)
+{
+	struct reader *r = calloc(1, sizeof(*r));
+	unsigned i;
+
+	*out = NULL;
+	if (!r)
+		return -ENOMEM;
+	r->fs = fs;
+	r->o = *o;
+	r->o.workers = o->workers ? o->workers : 8;
+	r->o.part_size = o->part_size ? o->part_size : (8u << 20);
+	r->o.window_max = o->window_max ? o->window_max : (32u << 20);
+	r->o.inflight_max = o->inflight_max ? o->inflight_max : (64u << 20);
+	r->o.hot_max = o->hot_max ? o->hot_max : (16u << 20);
+	r->bs = blocks_block_size(fs->blocks);
+	if (r->o.part_size < r->bs)
+		r->o.part_size = r->bs;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_mutex_init(&r->verify_lock, NULL);
+	pthread_cond_init(&r->work, NULL);
+	pthread_cond_init(&r->landed, NULL);
+	r->threads = calloc(r->o.workers, sizeof(*r->threads));
+	if (!r->threads)
+		goto fail;
+	for (i = 0; i < r->o.workers; i++) {
+		if (pthread_create(&r->threads[i], NULL, worker_main, r))
+			goto fail;
+		r->nthreads++;
+	}
+	*out = r;
+	return 0;
+fail:
+	reader_free(r);
+	return -ENOMEM;
+}
+
+void reader_free(struct reader *r)
+{
+	struct flight *f;
+	struct hot *h;
+	struct job *j;
+	unsigned i;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stopping = 1;
+	while ((j = r->head)) {
+		r->head = j->next;
+		job_land(r, j, -EIO);
+		job_free(j);
+	}
+	r->tail = NULL;
+	pthread_cond_broadcast(&r->work);
+	pthread_mutex_unlock(&r->lock);
+	for (i = 0; i < r->nthreads; i++)
+		pthread_join(r->threads[i], NULL);
+	while ((h = r->hot)) {
+		r->hot = h->next;
+		free(h->data);
+		free(h);
+	}
+	while ((f = r->flights)) {
+		r->flights = f->next;
+		free(f);
+	}
+	free(r->threads);
+	free(r->stale);
+	pthread_mutex_destroy(&r->lock);
+	pthread_mutex_destroy(&r->verify_lock);
+	pthread_cond_destroy(&r->work);
+	pthread_cond_destroy(&r->landed);
+	free(r);
+}

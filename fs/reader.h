@@ -1,0 +1,47 @@
+/*
+ * reader: reading objects through the block cache, with readahead.
+ *
+ * An open file is pinned to the ETag it was opened with: every ranged GET
+ * carries If-Match, and if the object was replaced the handle fails with
+ * EIO (never a mix of old and new bytes) while the index learns the new
+ * object for the next open.
+ */
+#ifndef LM_READER_H
+#define LM_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "index.h"
+
+struct lmfs;
+struct reader;
+struct fhandle;
+
+struct reader_opts {
+	unsigned workers;		/* parallel GETs; default 8 */
+	uint64_t part_size;		/* bytes per readahead GET; default 8 MiB */
+	uint64_t window_max;		/* readahead per file; default 32 MiB */
+	uint64_t inflight_max;		/* readahead in all; default 64 MiB */
+	uint64_t hot_max;		/* decoded blocks kept in memory; 16 MiB */
+};
+
+int reader_new(struct lmfs *fs, const struct reader_opts *o, struct reader **out);
+void reader_free(struct reader *r);
+
+/* Open the file row e.  Returns 0 and a handle, or a negative errno
+ * (-EIO when a checksum mismatch was recorded for it and the policy is
+ * "enforce"). */
+int reader_open(struct reader *r, const struct index_entry *e, struct fhandle **out);
+void reader_release(struct reader *r, struct fhandle *fh);
+
+/* Read up to size bytes at off into buf.  Returns the bytes read (0 at the
+ * end) or a negative errno. */
+ssize_t reader_read(struct reader *r, struct fhandle *fh, char *buf, size_t size, off_t off);
+
+/* The checksum state of a file row for user.lakemount.checksum:
+ * "ok", "mismatch", "unverified" or "none". */
+const char *reader_checksum_state(struct reader *r, const struct index_entry *e);
+
+#endif

@@ -1,0 +1,197 @@
+#include "verify.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "lmfs.h"
+
+static int wants_check(struct lmfs *fs, int tree, const char *key)
+{
+	const struct config_tree *t = lmfs_tree(fs, tree);
+	size_t n = strlen(key);
+
+	return t && t->checksums == CONFIG_CHECKSUMS_SIDECAR_SHA256 && n > 4 &&
+	       !strcmp(key + n - 4, ".zip");
+}
+
+static int get_state(struct lmfs *fs, const char *obj, char *val, size_t len)
+{
+	char name[BLOCKS_ID_LEN + 8];
+
+	snprintf(name, sizeof(name), "chk:%s", obj);
+	return index_meta_get(fs->ix, name, val, len);
+}
+
+static void set_state(struct lmfs *fs, const char *obj, const char *val)
+{
+	char name[BLOCKS_ID_LEN + 8];
+
+	snprintf(name, sizeof(name), "chk:%s", obj);
+	index_meta_set(fs->ix, name, val);
+}
+
+/* SHA-256 of every cached block of obj, in hex.  -1 if one is missing. */
+static int hash_object(struct lmfs *fs, const char *obj, uint64_t size, char hex[65])
+{
+	uint32_t bs = blocks_block_size(fs->blocks);
+	uint64_t nblocks = (size + bs - 1) / bs, b;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	char *buf = malloc(bs);
+	int rc = -1;
+
+	if (!ctx || !buf || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		goto out;
+	for (b = 0; b < nblocks; b++) {
+		ssize_t n = blocks_get(fs->blocks, obj, b, buf, bs);
+
+		if (n < 0 || !EVP_DigestUpdate(ctx, buf, (size_t)n))
+			goto out;
+	}
+	if (!EVP_DigestFinal_ex(ctx, md, &mdlen))
+		goto out;
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	rc = 0;
+out:
+	free(buf);
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+/* The hash X.zip.CHECKSUM names: 0, 1 when there is no sidecar, -1 when it
+ * could not be read now. */
+static int sidecar(struct s3_client *c, const char *key, char want[65])
+{
+	char side[4096], buf[1024];
+	struct s3_get_params g = { side, 0, 0, NULL, buf, sizeof(buf) - 1, NULL, NULL };
+	struct s3_error err;
+	size_t got = 0, i;
+
+	snprintf(side, sizeof(side), "%s.CHECKSUM", key);
+	if (s3_get(c, &g, &got, NULL, &err))
+		return err.status == S3_ERR_NOT_FOUND ? 1 : -1;
+	for (i = 0; i < 64; i++) {
+		char ch = i < got ? buf[i] : '\0';
+
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+		      (ch >= 'A' && ch <= 'F')))
+			return 1;	/* not a sha256sum line: no usable sidecar */
+		want[i] = (char)(ch >= 'A' && ch <= 'F' ? ch + 32 : ch);
+	}
+	want[64] = '\0';
+	return 0;
+}
+
+/* Fetch the whole object into the block store again, part by part. */
+static int refetch(struct lmfs *fs, struct s3_client *c, const char *key, const char *etag,
+		   const char *obj, uint64_t size)
+{
+	uint32_t bs = blocks_block_size(fs->blocks);
+	uint64_t part = (uint64_t)bs * 8, off;
+	char *buf = malloc(part);
+	int rc = -1;
+
+	if (!buf)
+		return -1;
+	for (off = 0; off < size; off += part) {
+		uint64_t len = size - off < part ? size - off : part, b;
+		struct s3_get_params g = { key, off, len, etag, buf, part, NULL, NULL };
+		struct s3_error err;
+		size_t got = 0;
+
+		if (s3_get(c, &g, &got, NULL, &err) || got != len)
+			goto out;
+		for (b = 0; b * bs < len; b++)
+			blocks_put(fs->blocks, obj, off / bs + b, buf + b * bs,
+				   len - b * bs < bs ? len - b * bs : bs);
+	}
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+static int policy_warns(struct lmfs *fs, int tree)
+{
+	return lmfs_tree(fs, tree)->checksums_policy == CONFIG_CHECKSUMS_POLICY_WARN;
+}
+
+int verify_after_fetch(struct lmfs *fs, struct s3_client *c, int tree, const char *key,
+		       const char *etag, const char *obj, uint64_t size,
+		       pthread_mutex_t *lock)
+{
+	char state[32], want[65], got[65], again[65];
+	int rc = 0, refetched = 0;
+
+	if (!wants_check(fs, tree, key) || blocks_cached_bytes(fs->blocks, obj) < size)
+		return 0;
+	pthread_mutex_lock(lock);
+	if (get_state(fs, obj, state, sizeof(state)) == 0) {
+		if (!strcmp(state, "mismatch") && !policy_warns(fs, tree))
+			rc = -EBADMSG;
+		goto out;
+	}
+	switch (sidecar(c, key, want)) {
+	case 1:
+		set_state(fs, obj, "none");
+		/* fall through */
+	case -1:
+		goto out;
+	}
+	if (hash_object(fs, obj, size, got))
+		goto out;	/* evicted meanwhile: checked on the next fetch */
+	if (!strcmp(got, want)) {
+		set_state(fs, obj, "ok");
+		goto out;
+	}
+	/* Once more from S3: the first copy may have been damaged on the way. */
+	blocks_drop(fs->blocks, obj);
+	refetched = 1;
+	if (refetch(fs, c, key, etag, obj, size) || hash_object(fs, obj, size, again))
+		goto out;
+	if (!strcmp(again, want)) {
+		set_state(fs, obj, "ok");
+		goto out;
+	}
+	set_state(fs, obj, "mismatch");
+	lmfs_log(fs, "checksum mismatch: 's3://%s/%s' hashes to %s but %s.CHECKSUM says %s%s",
+		 s3_client_bucket(c), key, again, key, want,
+		 policy_warns(fs, tree) ? " (served: checksums_policy is \"warn\")" : "");
+	if (!policy_warns(fs, tree))
+		rc = -EBADMSG;
+out:
+	pthread_mutex_unlock(lock);
+	return rc ? rc : refetched ? -EAGAIN : 0;
+}
+
+static void object_id(struct lmfs *fs, const struct index_entry *e, char obj[BLOCKS_ID_LEN + 1])
+{
+	blocks_object_id(s3_client_bucket(lmfs_client(fs, e->tree)), e->key, e->etag, obj);
+}
+
+int verify_refuses(struct lmfs *fs, const struct index_entry *e)
+{
+	char obj[BLOCKS_ID_LEN + 1], state[32];
+
+	if (!wants_check(fs, e->tree, e->key) || policy_warns(fs, e->tree))
+		return 0;
+	object_id(fs, e, obj);
+	return get_state(fs, obj, state, sizeof(state)) == 0 && !strcmp(state, "mismatch");
+}
+
+const char *verify_state(struct lmfs *fs, const struct index_entry *e)
+{
+	char obj[BLOCKS_ID_LEN + 1], state[32];
+
+	if (e->kind != INDEX_FILE || !wants_check(fs, e->tree, e->key))
+		return "none";
+	object_id(fs, e, obj);
+	if (get_state(fs, obj, state, sizeof(state)))
+		return "unverified";
+	return !strcmp(state, "ok") ? "ok" : !strcmp(state, "mismatch") ? "mismatch" : "none";
+}

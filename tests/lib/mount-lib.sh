@@ -1,0 +1,113 @@
+# tests/lib/mount-lib.sh -- helpers for scripts that mount lakemount, sourced
+# after test-lib.sh.
+#
+#   lm_archive_bucket VAR [mkarchive options]
+#                         make a bucket holding a miniature Binance archive
+#                         under data/ (tests/lib/mkarchive.py); its manifest is
+#                         $TEST_TMP/VAR.manifest ("KEY<TAB>SIZE" lines)
+#   lm_config FILE BUCKET [TREE-JSON-EXTRA] [TOP-JSON-EXTRA]
+#                         a config with source "s" on S3_ENDPOINT and BUCKET,
+#                         mounted at archive/binance (prefix data/, read-only,
+#                         sidecar checksums); the cache dir is FILE.cache
+#   lm_mount CONFIG MNT   mount (returns once ready); unmounted at exit
+#   lm_umount MNT         unmount and wait for the daemon to be gone
+#   lm_stat MNT PATH      print a number from user.lakemount.stats, e.g.
+#                         "requests.get" or "cache.stored_bytes"
+#   lm_requests MNT       all requests so far (list+head+get+...)
+
+lm_env_creds() {
+	export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY
+	export AWS_SHARED_CREDENTIALS_FILE=/nonexistent
+}
+
+lm_archive_bucket() {
+	local var=$1 lm_bkt dir
+	shift
+	test_bucket lm_bkt || return 1
+	dir=$TEST_TMP/$lm_bkt.src
+	python3 "$SRC_ROOT/tests/lib/mkarchive.py" --out "$dir" --manifest "$TEST_TMP/$var.manifest" "$@" \
+		2>"$TEST_TMP/$var.mkarchive" || { cat "$TEST_TMP/$var.mkarchive"; return 1; }
+	s3cli mb "$lm_bkt" && s3cli put-tree "$lm_bkt" "$dir" || return 1
+	eval "$var=\$lm_bkt"
+}
+
+lm_config() {  # FILE BUCKET [TREE-EXTRA] [TOP-EXTRA]
+	cat >"$1" <<-JSON
+	{
+	  "cache": { "dir": "$1.cache", "max_size": "${LM_CACHE_MAX:-1GiB}" } ${4:-},
+	  "sources": {
+	    "s": { "endpoint": "${LM_ENDPOINT:-$S3_ENDPOINT}", "bucket": "$2",
+	           "prefix": "data/", "path_style": true }
+	  },
+	  "tree": [
+	    { "path": "archive/binance", "source": "s", "readonly": true,
+	      "checksums": "sidecar-sha256" ${3:-} }
+	  ]
+	}
+	JSON
+}
+
+lm_mount() {  # CONFIG MNT
+	mkdir -p "$2" &&
+	lm_env_creds &&
+	lakemount "$1" "$2" &&
+	mount_register "$2" &&
+	mountpoint -q "$2"
+}
+
+lm_umount() {  # MNT
+	local i
+	fusermount3 -u "$1" || return 1
+	for i in $(seq 1 100); do
+		pgrep -f "lakemount .* $1\$" >/dev/null || return 0
+		sleep 0.05
+	done
+	echo "lakemount for $1 still running after unmount" >&2
+	return 1
+}
+
+lm_stat() {  # MNT PATH
+	getfattr --only-values -n user.lakemount.stats "$1" 2>/dev/null |
+	python3 -c 'import json,sys
+v=json.load(sys.stdin)
+for k in sys.argv[1].split("."): v=v[k]
+print(v)' "$2"
+}
+
+lm_requests() {  # MNT
+	getfattr --only-values -n user.lakemount.stats "$1" 2>/dev/null |
+	python3 -c 'import json,sys
+r=json.load(sys.stdin)["requests"]
+print(sum(r[k] for k in ("list","head","get","put","post","delete")))'
+}
+
+# A tcpproxy.py in front of S3_ENDPOINT's port, for failure tests, in its
+# own session (so that it outlives the case that started it only as long as
+# the case wants: stop it with lm_proxy_stop, e.g. from test_when_finished).
+#   lm_proxy_start VAR [PORT]  start; VAR gets its endpoint URL
+#   lm_proxy_stop              the endpoint is gone (connections refused)
+#   lm_proxy_hang              toggle: connections hang without an answer
+lm_proxy_start() {
+	local port=${2:-} target=${S3_ENDPOINT##*:}
+	[ -n "$port" ] || port=$(free_port) || return 1
+	rm -f "$TEST_TMP/proxy.out"
+	setsid python3 "$SRC_ROOT/tests/lib/tcpproxy.py" "$port" "$target" \
+		>"$TEST_TMP/proxy.out" 2>&1 </dev/null &
+	echo $! >"$TEST_TMP/proxy.pid"
+	for _ in $(seq 1 100); do
+		grep -q ready "$TEST_TMP/proxy.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q ready "$TEST_TMP/proxy.out" || return 1
+	eval "$1=http://127.0.0.1:$port"
+}
+
+lm_proxy_stop() {
+	local pid
+	pid=$(cat "$TEST_TMP/proxy.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null
+	for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	rm -f "$TEST_TMP/proxy.pid"
+}
+
+lm_proxy_hang() { kill -USR1 "$(cat "$TEST_TMP/proxy.pid")"; }

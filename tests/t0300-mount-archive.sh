@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+test_description='an analyst mounts a Binance-style archive and reads it with standard tools
+
+A miniature archive (all four markets, daily and monthly, kline and other
+types, a non-ASCII symbol, a 6,000-key folder, one corrupted zip) on Ceph
+RGW, mounted at archive/binance.'
+. "$(dirname "$0")/lib/test-lib.sh"
+. "$TEST_DIRECTORY/lib/mount-lib.sh"
+
+rgw_start
+TEST_TIMEOUT=240
+BIG=spot/daily/klines/BTCUSDT/1m
+
+test_expect_success FUSE 'setup: the archive bucket and a mount' '
+	lm_archive_bucket bucket --corrupt &&
+	echo "$bucket" >"$TEST_TMP/bucket" &&
+	lm_config "$TEST_TMP/lm.json" "$bucket" &&
+	lm_mount "$TEST_TMP/lm.json" "$TEST_TMP/mnt"
+'
+bucket=$(cat "$TEST_TMP/bucket" 2>/dev/null)
+M=$TEST_TMP/mnt/archive/binance
+manifest=$TEST_TMP/bucket.manifest
+
+test_expect_success FUSE 'the tree of the config is shown, archive/ made up' '
+	ls "$TEST_TMP/mnt" >top && echo archive >want && test_cmp want top &&
+	ls "$TEST_TMP/mnt/archive" >mid && echo binance >want && test_cmp want mid &&
+	test -d "$M/spot/daily/klines" && test -d "$M/futures/um/monthly" &&
+	test -d "$M/futures/cm/daily" && test -d "$M/option/daily/BVOLIndex"
+'
+
+test_expect_success FUSE 'find of the archive equals its key list' '
+	(cd "$M" && find . -type f | sed "s|^\./|data/|") | LC_ALL=C sort >found &&
+	cut -f1 "$manifest" | LC_ALL=C sort >want &&
+	test_cmp want found &&
+	test $(wc -l <found) -gt 6000
+'
+
+test_expect_success FUSE 'ls -l sizes and mtimes match S3, without one HEAD per file' '
+	heads=$(lm_stat "$TEST_TMP/mnt" requests.head) &&
+	(cd "$M/$BIG" && stat -c "%n	%s	%Y" *) | LC_ALL=C sort >got &&
+	s3cli ls "$bucket" "data/$BIG/" | sed "s|^data/$BIG/||" | LC_ALL=C sort >want &&
+	test_cmp want got &&
+	test $(wc -l <got) = 6000 &&
+	test "$(lm_stat "$TEST_TMP/mnt" requests.head)" = "$heads"
+'
+
+test_expect_success FUSE 'sha256sum -c passes for every zip but the corrupted one' '
+	corrupt=$(sed -n "s/^mkarchive: corrupt: data\///p" "$TEST_TMP/bucket.mkarchive") &&
+	test -n "$corrupt" &&
+	(cd "$M" && find . -name "*.CHECKSUM" ! -path "./$BIG/*") >sums &&
+	test $(wc -l <sums) -gt 100 &&
+	: >failed &&
+	while read -r sum; do
+		(cd "$M/${sum%/*}" && sha256sum --quiet -c "${sum##*/}") >/dev/null 2>&1 ||
+		echo "$sum" >>failed
+	done <sums &&
+	echo "./$corrupt.CHECKSUM" >want &&
+	test_cmp want failed
+'
+
+test_expect_success FUSE 'the corrupted zip is caught: xattr, EIO, and a log line naming it' '
+	corrupt=$(sed -n "s/^mkarchive: corrupt: data\///p" "$TEST_TMP/bucket.mkarchive") &&
+	test "$(getfattr --only-values -n user.lakemount.checksum "$M/$corrupt")" = mismatch &&
+	! cat "$M/$corrupt" >/dev/null 2>err &&
+	grep "Input/output error" err &&
+	grep "checksum mismatch: .*$corrupt" "$TEST_TMP/lm.json.cache/lakemount.log" &&
+	ok=$(cd "$M" && find . -name "*.zip" ! -path "./$BIG/*" | grep -v -F "$corrupt" | head -1) &&
+	test "$(getfattr --only-values -n user.lakemount.checksum "$M/$ok")" = ok
+'
+
+test_expect_success FUSE 'unzip -p gives the CSV of a day of klines' '
+	f=$(ls "$M/spot/daily/klines/ETHUSDT/1h/"*.zip | tail -1) &&
+	unzip -p "$f" >day.csv &&
+	test $(wc -l <day.csv) -gt 0 &&
+	test "$(head -1 day.csv | awk -F, "{print NF}")" = 12
+'
+
+test_expect_success FUSE 'a non-ASCII symbol is listed and read' '
+	ls "$M/spot/daily/klines" | grep -x "币安人生USDT" &&
+	f=$(find "$M/spot/daily/klines/币安人生USDT" -name "*.zip" | head -1) &&
+	(cd "${f%/*}" && sha256sum -c "${f##*/}.CHECKSUM")
+'
+
+test_expect_success FUSE 'a second read of a file makes no request' '
+	f=$(ls "$M/spot/monthly/klines/BTCUSDT/1m/"*.zip | head -1) &&
+	cat "$f" >first &&
+	before=$(lm_requests "$TEST_TMP/mnt") &&
+	cat "$f" >second &&
+	cmp first second &&
+	test "$(lm_requests "$TEST_TMP/mnt")" = "$before"
+'
+
+test_expect_success FUSE 'extended attributes: etag, url, cached, checksum' '
+	f=$(ls "$M/spot/monthly/klines/BTCUSDT/1m/"*.zip | head -1) &&
+	key=data/${f#$M/} &&
+	test "$(getfattr --only-values -n user.lakemount.url "$f")" = "s3://$bucket/$key" &&
+	etag=$(s3cli head "$bucket" "$key" | cut -d" " -f2) &&
+	test "$(getfattr --only-values -n user.lakemount.etag "$f")" = "$etag" &&
+	test "$(getfattr --only-values -n user.lakemount.cached "$f")" = "$(stat -c %s "$f")" &&
+	getfattr -d -m - "$f" | grep -c "^user.lakemount" >n && test "$(cat n)" = 4
+'
+
+test_expect_success FUSE 'a lookup in a directory never listed costs at most two requests' '
+	key=$(grep "^data/futures/um/daily/metrics/" "$manifest" | head -1 | cut -f1) &&
+	before=$(lm_requests "$TEST_TMP/mnt") &&
+	stat "$M/${key#data/}" >/dev/null &&
+	after=$(lm_requests "$TEST_TMP/mnt") &&
+	echo "$before -> $after" &&
+	test $((after - before)) -le 8 &&
+	before=$after &&
+	stat "$M/futures/um/daily/metrics/nothing-here.zip" 2>/dev/null;
+	after=$(lm_requests "$TEST_TMP/mnt") &&
+	echo "$before -> $after" &&
+	test $((after - before)) -le 2
+'
+
+test_expect_success FUSE 'after a remount, ls -l of a listed folder makes no request' '
+	ls -l "$M/$BIG" >before.txt &&
+	lm_umount "$TEST_TMP/mnt" &&
+	lm_mount "$TEST_TMP/lm.json" "$TEST_TMP/mnt" &&
+	ls -l "$M/$BIG" >after.txt &&
+	test_cmp before.txt after.txt &&
+	test "$(lm_requests "$TEST_TMP/mnt")" = 0
+'
+
+test_expect_success FUSE 'writes to the archive are refused' '
+	! touch "$M/new-file" 2>err && grep -i "read-only" err &&
+	! rm "$(ls "$M/spot/daily/klines/ETHUSDT/1h/"*.zip | head -1)" 2>err &&
+	grep -i -e "read-only" -e "permission" err
+'
+
+test_expect_success FUSE 'the cache directory is private' '
+	test "$(stat -c %a "$TEST_TMP/lm.json.cache")" = 700 &&
+	f=$(find "$TEST_TMP/lm.json.cache/blocks" -type f | head -1) && test -n "$f" &&
+	test "$(stat -c %a "$f")" = 600
+'
+
+test_expect_success FUSE 'fusermount3 -u unmounts and the daemon exits' '
+	lm_umount "$TEST_TMP/mnt" &&
+	! mountpoint -q "$TEST_TMP/mnt"
+'
+
+test_done
