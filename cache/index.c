@@ -64,36 +64,21 @@
  *     SQLite database, or another program's, is left alone: the open fails.
  *     Damage found later fails the call that meets it.
  *
+ * index_open.c opens, checks, rebuilds and closes the file and holds the
+ * schema (notes 1, 2, 10, 11 and the pragmas of note 4); index_int.h has
+ * what the two files share.
+ *
  * Etags longer than INDEX_ETAG_MAX - 1 are stored whole but read back cut.
  */
-#include "index.h"
+#include "index_int.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define IX_VERSION 1
-#define IX_APP_ID 0x4c4d4958		/* "LMIX" */
-#define IX_BUSY_MS 5000			/* another process's write */
-#define SEEN_PINNED INT64_MAX
-#define SEEN_PINNED_SQL "9223372036854775807"
-
-#define ENTRY_COLS "ino, parent, name, kind, tree, key, size, etag, mtime, seen"
-
-enum ix_stmt {
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-	ST_GET, ST_LOOKUP, ST_READDIR, ST_COUNT, ST_COUNT_ALL,
-	ST_UPDATE, ST_INSERT, ST_PIN, ST_RM_NAME, ST_RM_STALE,
-	ST_DIR_STATE, ST_DIR_BEGIN, ST_DIR_END, ST_DIR_FORGET,
-	ST_META_GET, ST_META_SET,
-	ST__N
-};
-
-static const char *const ix_sql[ST__N] = {
+const char *const ix_sql[ST__N] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -124,33 +109,6 @@ static const char *const ix_sql[ST__N] = {
 	[ST_META_GET] = "SELECT value FROM meta WHERE name = ?1",
 	[ST_META_SET] = "INSERT INTO meta(name, value) VALUES(?1, ?2)"
 		" ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-};
-
-/* Note 1; run by ix_create with the app id and version for the %d's. */
-static const char ix_schema[] =
-	"BEGIN IMMEDIATE;"
-	"CREATE TABLE IF NOT EXISTS entries(ino INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" parent INTEGER NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,"
-	" tree INTEGER NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL,"
-	" etag TEXT NOT NULL, mtime INTEGER NOT NULL, seen INTEGER NOT NULL,"
-	" UNIQUE(parent, name));"
-	"CREATE TABLE IF NOT EXISTS dirs(ino INTEGER PRIMARY KEY, complete INTEGER NOT NULL,"
-	" listed_at INTEGER NOT NULL, gen INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)"
-	" WITHOUT ROWID;"
-	"CREATE TRIGGER IF NOT EXISTS entries_rm AFTER DELETE ON entries BEGIN"
-	" DELETE FROM entries WHERE parent = old.ino;"
-	" DELETE FROM dirs WHERE ino = old.ino; END;"
-	"INSERT OR IGNORE INTO entries(" ENTRY_COLS ")"
-	" VALUES(1, 0, '', 1, -1, '', 0, '', 0, " SEEN_PINNED_SQL ");"
-	"PRAGMA application_id = %d; PRAGMA user_version = %d;"
-	"COMMIT;";
-
-struct index {
-	pthread_mutex_t lock;		/* guards db and st (note 9) */
-	sqlite3 *db;
-	sqlite3_stmt *st[ST__N];
-	char *path;			/* for messages */
 };
 
 /* The last failure of this thread's calls, for index_errmsg(). */
@@ -417,175 +375,6 @@ static int ix_upsert(struct index *ix, uint64_t parent, int tree,
 		}
 	}
 	return 0;
-}
-
-/* ---- open and close ---- */
-
-static int ix_query_int(sqlite3 *db, const char *sql, int64_t *v)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*v = sqlite3_column_int64(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* The message of a failed open: why, or SQLite's (and the system's). */
-static void ix_open_err(struct index *ix, char *err, size_t errlen, const char *why)
-{
-	int sys = !why && ix->db ? sqlite3_system_errno(ix->db) : 0;
-
-	if (!why)
-		why = ix->db ? sqlite3_errmsg(ix->db) : "out of memory";
-	snprintf(err, errlen, "cannot open index '%s': %s%s%s%s", ix->path, why,
-		 sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
-}
-
-/* What is the file (note 11)?  0: ours, current, or new (*fresh); 1: ours
- * but to be rebuilt (note says why); -1: not to be touched (err set). */
-static int ix_check(struct index *ix, int *fresh, char *note, size_t notelen,
-		    char *err, size_t errlen)
-{
-	const char *why = NULL;
-	int64_t app = 0, ver = 0, nobj = 0;
-	int rc;
-
-	rc = ix_query_int(ix->db, "PRAGMA application_id", &app);
-	if (rc == SQLITE_OK)
-		rc = ix_query_int(ix->db, "PRAGMA user_version", &ver);
-	if (rc == SQLITE_OK)
-		rc = ix_query_int(ix->db, "SELECT count(*) FROM sqlite_master", &nobj);
-	*fresh = rc == SQLITE_OK && !nobj;
-	if (rc == SQLITE_OK && (*fresh || (app == IX_APP_ID && ver == IX_VERSION)))
-		return 0;
-	if (rc == SQLITE_NOTADB) {
-		why = "the file is not an SQLite database;"
-			" remove it or choose another cache directory";
-	} else if ((rc == SQLITE_OK || rc == SQLITE_CORRUPT) && app != IX_APP_ID) {
-		why = "the file is another program's database (or damaged);"
-			" remove it or choose another cache directory";
-	} else if (rc == SQLITE_CORRUPT) {
-		snprintf(note, notelen, "it was damaged");
-		return 1;
-	} else if (rc == SQLITE_OK) {
-		snprintf(note, notelen, "it had schema version %lld, this lakemount uses %d",
-			 (long long)ver, IX_VERSION);
-		return 1;
-	}
-	ix_open_err(ix, err, errlen, why);
-	return -1;
-}
-
-static int ix_create(struct index *ix)
-{
-	char *sql = sqlite3_mprintf(ix_schema, IX_APP_ID, IX_VERSION);
-	int rc = sql ? sqlite3_exec(ix->db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
-
-	sqlite3_free(sql);
-	if (rc != SQLITE_OK && !sqlite3_get_autocommit(ix->db))
-		sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : -1;
-}
-
-/* Open the file, check it, rebuild or create it, and set it up. */
-static int ix_open_db(struct index *ix, char *err, size_t errlen)
-{
-	const char *why = NULL;
-	char note[128];
-	int64_t wal = 0;
-	int fresh, rc, reset;
-
-	if (sqlite3_open_v2(ix->path, &ix->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-		goto fail;
-	why = "the file is read-only";
-	if (sqlite3_db_readonly(ix->db, "main") == 1)
-		goto fail;
-	sqlite3_busy_timeout(ix->db, IX_BUSY_MS);
-	rc = ix_check(ix, &fresh, note, sizeof(note), err, errlen);
-	if (rc < 0)
-		return -1;
-	if (rc == 1) {
-		/* Empty it whatever its state: SQLite's documented way. */
-		sqlite3_db_config(ix->db, SQLITE_DBCONFIG_RESET_DATABASE, 1, 0);
-		reset = sqlite3_exec(ix->db, "VACUUM", NULL, NULL, NULL);
-		sqlite3_db_config(ix->db, SQLITE_DBCONFIG_RESET_DATABASE, 0, 0);
-		why = "it is damaged and cannot be rebuilt; remove it";
-		if (reset != SQLITE_OK)
-			goto fail;
-	}
-	why = NULL;
-	if (sqlite3_exec(ix->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-			 " PRAGMA recursive_triggers = ON; PRAGMA cache_size = -8192",
-			 NULL, NULL, NULL) != SQLITE_OK ||
-	    ix_query_int(ix->db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode",
-			 &wal) != SQLITE_OK)
-		goto fail;
-	why = "cannot use WAL mode there (a network filesystem?);"
-		" choose a local cache directory";
-	if (!wal)
-		goto fail;
-	if ((fresh || rc == 1) && ix_create(ix))
-		goto fail;
-	/* Not an error: a note for the caller to log (index.h). */
-	if (rc == 1)
-		snprintf(err, errlen, "index '%s' was rebuilt empty: %s", ix->path, note);
-	return 0;
-fail:
-	ix_open_err(ix, err, errlen, why);
-	return -1;
-}
-
-int index_open(struct index **out, const char *path, char *err, size_t errlen)
-{
-	struct index *ix = calloc(1, sizeof(*ix));
-	pthread_mutexattr_t ma;
-	int i;
-
-	*out = NULL;
-	if (errlen)
-		err[0] = '\0';
-	if (!ix || !(ix->path = strdup(path))) {
-		snprintf(err, errlen, "cannot open index '%s': out of memory", path);
-		free(ix);
-		return -1;
-	}
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
-	pthread_mutex_init(&ix->lock, &ma);
-	pthread_mutexattr_destroy(&ma);
-	if (ix_open_db(ix, err, errlen))
-		goto fail;
-	for (i = 0; i < ST__N; i++) {
-		if (sqlite3_prepare_v3(ix->db, ix_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-				       &ix->st[i], NULL) != SQLITE_OK) {
-			ix_open_err(ix, err, errlen, NULL);
-			goto fail;
-		}
-	}
-	*out = ix;
-	return 0;
-fail:
-	index_close(ix);
-	return -1;
-}
-
-void index_close(struct index *ix)
-{
-	int i;
-
-	if (!ix)
-		return;
-	for (i = 0; i < ST__N; i++)
-		sqlite3_finalize(ix->st[i]);
-	sqlite3_close(ix->db);
-	pthread_mutex_destroy(&ix->lock);
-	free(ix->path);
-	free(ix);
 }
 
 /* ---- reads ---- */

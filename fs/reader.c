@@ -49,12 +49,16 @@ struct hot {
 	unsigned refs;
 };
 
+/* A flight is in r->flights only until it lands; waiters that still hold
+ * a reference then read its result and free it (the last one does).  A
+ * landed flight must not be found again: the block it brought may already
+ * be gone from memory, and the next reader must look on disk. */
 struct flight {
 	struct flight *next;
 	char obj[BLOCKS_ID_LEN + 1];
 	uint64_t no;
 	unsigned refs;			/* the job's, and each waiter's */
-	int done;
+	int done;			/* landed, and unlinked */
 	int err;			/* negative errno once done */
 };
 
@@ -203,18 +207,24 @@ static struct flight *flight_new(struct reader *r, const char *obj, uint64_t no)
 	return f;
 }
 
-static void flight_put(struct reader *r, struct flight *f)
+static void flight_unlink(struct reader *r, struct flight *f)
 {
 	struct flight **pp;
 
-	if (--f->refs)
-		return;
 	for (pp = &r->flights; *pp; pp = &(*pp)->next) {
 		if (*pp == f) {
 			*pp = f->next;
 			break;
 		}
 	}
+}
+
+static void flight_put(struct reader *r, struct flight *f)
+{
+	if (--f->refs)
+		return;
+	if (!f->done)
+		flight_unlink(r, f);
 	free(f);
 }
 
@@ -288,6 +298,7 @@ static void job_land(struct reader *r, struct job *j, int err)
 
 		if (!f)
 			continue;
+		flight_unlink(r, f);
 		f->done = 1;
 		f->err = err;
 		flight_put(r, f);

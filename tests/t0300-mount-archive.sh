@@ -14,6 +14,9 @@ BIG=spot/daily/klines/BTCUSDT/1m
 test_expect_success FUSE 'setup: the archive bucket and a mount' '
 	lm_archive_bucket bucket --corrupt &&
 	echo "$bucket" >"$TEST_TMP/bucket" &&
+	head -c $((96 << 20)) /dev/urandom >"$TEST_TMP/big" &&
+	s3cli put "$bucket" data/big.bin "$TEST_TMP/big" &&
+	echo "data/big.bin	$((96 << 20))" >>"$TEST_TMP/bucket.manifest" &&
 	lm_config "$TEST_TMP/lm.json" "$bucket" &&
 	lm_mount "$TEST_TMP/lm.json" "$TEST_TMP/mnt"
 '
@@ -88,6 +91,12 @@ test_expect_success FUSE 'a second read of a file makes no request' '
 	cat "$f" >second &&
 	cmp first second &&
 	test "$(lm_requests "$TEST_TMP/mnt")" = "$before"
+'
+
+test_expect_success FUSE 'a 96 MiB object reads back exactly, cold and warm' '
+	cmp "$TEST_TMP/big" "$M/big.bin" &&
+	echo 3 >/proc/sys/vm/drop_caches &&
+	cmp "$TEST_TMP/big" "$M/big.bin"
 '
 
 test_expect_success FUSE 'extended attributes: etag, url, cached, checksum' '
