@@ -270,8 +270,10 @@ static void reap_done(struct http_engine *en)
 	while ((msg = curl_multi_info_read(en->multi, &left))) {
 		struct http_req *req = NULL;
 		CURL *e = msg->easy_handle;
+		CURLcode result = msg->data.result;
 		long status = 0;
 
+		/* msg belongs to the handle: read it all before the cleanup. */
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&req);
@@ -280,7 +282,7 @@ static void reap_done(struct http_engine *en)
 		curl_easy_cleanup(e);
 		unlink_active(en, req);
 		req->status = status;
-		finish(req, msg->data.result);
+		finish(req, result);
 	}
 }
 

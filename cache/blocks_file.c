@@ -161,6 +161,8 @@ static uint32_t hdr_parse(const unsigned char *h, uint32_t bs, uint32_t *raw)
 	return s + BLOCKFILE_HDR_LEN;
 }
 
+#define PROBE_LEN (64 * 1024)
+
 const void *blockfile_encode(unsigned char hdr[BLOCKFILE_HDR_LEN], const void *data,
 			     size_t len, char **z, uint32_t *plen)
 {
@@ -170,8 +172,15 @@ const void *blockfile_encode(unsigned char hdr[BLOCKFILE_HDR_LEN], const void *d
 	int n = 0;
 
 	*z = NULL;
-	if (room && (*z = malloc(room)))
-		n = LZ4_compress_default(data, *z, (int)len, (int)room);
+	if (room && (*z = malloc(room))) {
+		/* A zip or parquet block does not compress anywhere: judge it
+		 * by its first 64 KiB before spending time on the rest. */
+		if (len > 4 * PROBE_LEN &&
+		    LZ4_compress_default(data, *z, PROBE_LEN, PROBE_LEN / 10 * 9) <= 0)
+			room = 0;
+		if (room)
+			n = LZ4_compress_default(data, *z, (int)len, (int)room);
+	}
 	memcpy(hdr, MAGIC, 4);
 	hdr[4] = n > 0 ? CODEC_LZ4 : CODEC_RAW;
 	hdr[5] = hdr[6] = hdr[7] = 0;

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,9 @@ static int serve(struct config *cfg, const struct mount_opts *o, int notify)
 	FILE *log = NULL;
 	int rc = 1, opened = 0, mounted = 0, handlers = 0;
 
+	/* Blocks (1 MiB) come and go all the time: from the heap, reused,
+	 * rather than a fresh mmap (and page faults) each. */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	snprintf(fopts, sizeof(fopts), "fsname=lakemount,subtype=lakemount,default_permissions%s",
 		 o->allow_other ? ",allow_other" : "");
 	if (sources_ok(cfg, err, sizeof(err)))

@@ -40,8 +40,11 @@ static void fill_entry(struct lmfs *fs, const struct index_entry *e, struct fuse
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)userdata;
-	/* Bigger reads mean fewer round trips through the kernel. */
+	/* Bigger reads mean fewer round trips through the kernel: libfuse
+	 * asks the kernel for max_write-sized requests (max_pages), reads
+	 * included, and readahead windows of max_readahead. */
 	conn->max_readahead = 1u << 20;
+	conn->max_write = 1u << 20;
 	if (conn->capable & FUSE_CAP_ASYNC_READ)
 		conn->want |= FUSE_CAP_ASYNC_READ;
 }

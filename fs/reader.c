@@ -339,45 +339,73 @@ static void object_replaced(struct reader *r, struct job *j)
 	s3_object_info_release(&info);
 }
 
+/* Where a job's GET puts its bytes: straight into one buffer per block,
+ * which then go to the hot list as they are (no copy). */
+struct landing {
+	char **bufs;
+	uint64_t n;
+	uint32_t bs;
+	uint64_t got;
+};
+
+static int land_bytes(void *arg, const char *data, size_t len)
+{
+	struct landing *l = arg;
+
+	while (len) {
+		uint64_t b = l->got / l->bs, in = l->got % l->bs;
+		size_t take = l->bs - in < len ? (size_t)(l->bs - in) : len;
+
+		if (b >= l->n)
+			return -1;	/* more than we asked for */
+		memcpy(l->bufs[b] + in, data, take);
+		l->got += take;
+		data += take;
+		len -= take;
+	}
+	return 0;
+}
+
 /* Fetch j's blocks into the store and the hot list.  Returns 0 or a
  * negative errno. */
 static int job_fetch(struct reader *r, struct job *j)
 {
 	uint64_t off = j->first * r->bs, len = j->n * r->bs, b;
-	struct s3_get_params g = { j->key, off, 0, j->etag, NULL, 0, NULL, NULL };
+	struct s3_get_params g = { j->key, off, 0, j->etag, NULL, 0, land_bytes, NULL };
+	struct landing l = { NULL, j->n, r->bs, 0 };
 	struct s3_error err;
-	size_t got = 0;
-	char *buf;
-	int rc = 0;
+	int rc = -ENOMEM;
 
 	if (off + len > j->size)
 		len = j->size - off;
 	g.len = len;
-	g.cap = len;
-	buf = malloc(len ? len : 1);
-	if (!buf)
-		return -ENOMEM;
-	g.buf = buf;
-	if (s3_get(j->c, &g, &got, NULL, &err) || got != len) {
+	g.sink_arg = &l;
+	l.bufs = calloc(j->n, sizeof(*l.bufs));
+	for (b = 0; l.bufs && b < j->n; b++)
+		if (!(l.bufs[b] = malloc(r->bs)))
+			goto out;
+	if (!l.bufs)
+		goto out;
+	if (s3_get(j->c, &g, NULL, NULL, &err) || l.got != len) {
 		if (err.status == S3_ERR_PRECONDITION)
 			object_replaced(r, j);
-		rc = got != len && !err.status ? -EIO : -lmfs_errno(&err);
+		rc = l.got != len && !err.status ? -EIO : -lmfs_errno(&err);
 		goto out;
 	}
 	for (b = 0; b < j->n; b++) {
-		size_t boff = b * r->bs, blen = len - boff < r->bs ? len - boff : r->bs;
-		char *copy = malloc(blen ? blen : 1);
+		size_t blen = len - b * r->bs < r->bs ? (size_t)(len - b * r->bs) : r->bs;
 
-		blocks_put(r->fs->blocks, j->obj, j->first + b, buf + boff, blen);
-		if (!copy)
-			continue;
-		memcpy(copy, buf + boff, blen);
+		blocks_put(r->fs->blocks, j->obj, j->first + b, l.bufs[b], blen);
 		pthread_mutex_lock(&r->lock);
-		hot_add(r, j->obj, j->first + b, copy, blen);
+		hot_add(r, j->obj, j->first + b, l.bufs[b], blen);
 		pthread_mutex_unlock(&r->lock);
+		l.bufs[b] = NULL;
 	}
+	rc = 0;
 out:
-	free(buf);
+	for (b = 0; l.bufs && b < j->n; b++)
+		free(l.bufs[b]);
+	free(l.bufs);
 	return rc;
 }
 
