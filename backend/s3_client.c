@@ -43,37 +43,13 @@ static int parse_endpoint(struct s3_client *c, const char *endpoint, struct s3_e
 	return 0;
 }
 
-struct s3_client *s3_client_new(const struct s3_client_opts *o, struct s3_error *err)
+/* Limits and defaults from o into c. */
+static void client_limits(struct s3_client *c, const struct s3_client_opts *o)
 {
-	struct s3_client *c;
-
-	s3_error_clear(err);
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		err->status = S3_ERR_NOMEM;
-		return NULL;
-	}
-	pthread_mutex_init(&c->rng_lock, NULL);
-	c->rng = (unsigned)time(NULL) ^ (unsigned)getpid();
-	if (parse_endpoint(c, o->endpoint ? o->endpoint : "", err))
-		goto fail;
-	c->region = strdup(o->region && *o->region ? o->region : "us-east-1");
-	c->bucket = strdup(o->bucket ? o->bucket : "");
-	if (!c->region || !c->bucket)
-		goto nomem;
 	c->path_style = o->path_style;
 	c->anonymous = o->anonymous;
 	c->tls_verify = o->tls_verify;
 	c->list_v1 = o->list_v1;
-	if (!c->anonymous) {
-		if (!o->creds || !o->creds->access_key || !o->creds->secret_key) {
-			err->status = S3_ERR_INVALID;
-			snprintf(err->message, sizeof(err->message), "no credentials given");
-			goto fail;
-		}
-		if (creds_copy(&c->creds, o->creds))
-			goto nomem;
-	}
 	c->max_attempts = o->max_attempts ? o->max_attempts : 8;
 	c->connect_timeout_ms = o->connect_timeout_ms ? o->connect_timeout_ms : 3000;
 	c->stall_ms = o->stall_timeout_ms ? o->stall_timeout_ms : 10000;
@@ -88,13 +64,42 @@ struct s3_client *s3_client_new(const struct s3_client_opts *o, struct s3_error 
 	if (c->copy_threshold > S3_MAX_COPY)
 		c->copy_threshold = S3_MAX_COPY;
 	c->part_parallel = o->part_parallel ? o->part_parallel : 4;
+}
+
+struct s3_client *s3_client_new(const struct s3_client_opts *o, struct s3_error *err)
+{
+	struct s3_client *c;
+
+	s3_error_clear(err);
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		s3_error_set(err, S3_ERR_NOMEM, "");
+		return NULL;
+	}
+	pthread_mutex_init(&c->rng_lock, NULL);
+	c->rng = (unsigned)time(NULL) ^ (unsigned)getpid();
+	if (parse_endpoint(c, o->endpoint ? o->endpoint : "", err))
+		goto fail;
+	client_limits(c, o);
+	s3_error_set(err, S3_ERR_NOMEM, "");
+	c->region = strdup(o->region && *o->region ? o->region : "us-east-1");
+	c->bucket = strdup(o->bucket ? o->bucket : "");
+	if (!c->region || !c->bucket)
+		goto fail;
+	if (!c->anonymous) {
+		if (!o->creds || !o->creds->access_key || !o->creds->secret_key) {
+			s3_error_set(err, S3_ERR_INVALID, "no credentials given");
+			goto fail;
+		}
+		if (creds_copy(&c->creds, o->creds))
+			goto fail;
+	}
 	c->t = o->transport ? o->transport : http_engine_new(o->max_connections);
 	if (!c->t)
-		goto nomem;
+		goto fail;
+	s3_error_clear(err);
 	return c;
 
-nomem:
-	err->status = S3_ERR_NOMEM;
 fail:
 	if (o->transport)
 		c->t = NULL;	/* not ours to free on a failed creation */
@@ -161,31 +166,29 @@ int s3_presign_get(struct s3_client *c, const char *key, unsigned expires,
 	char date[17];
 	int rc = -1;
 
-	s3_error_clear(err);
+	s3_error_set(err, S3_ERR_NOMEM, "");
 	if (c->path_style) {
 		if (strbuf_adds(&host, c->hostport) || strbuf_addf(&path, "/") ||
 		    uri_encode(&path, c->bucket, strlen(c->bucket), 0) ||
 		    strbuf_add(&path, "/", 1))
-			goto nomem;
+			goto out;
 	} else if (strbuf_addf(&host, "%s.%s", c->bucket, c->hostport) ||
 		   strbuf_add(&path, "/", 1)) {
-		goto nomem;
+		goto out;
 	}
 	if (uri_encode(&path, key, strlen(key), 1))
-		goto nomem;
+		goto out;
 	h[0] = (struct sigv4_header){ "host", strbuf_str(&host) };
 	rq.path = strbuf_str(&path);
 	sigv4_amz_date(time(NULL), date);
 	if (!c->anonymous &&
 	    sigv4_presign(&query, &k, c->creds.session_token, date, expires, &rq))
-		goto nomem;
+		goto out;
 	if (strbuf_addf(url, "%s://%s%s%s%s", c->scheme, strbuf_str(&host),
 			strbuf_str(&path), query.len ? "?" : "", strbuf_str(&query)))
-		goto nomem;
+		goto out;
+	s3_error_clear(err);
 	rc = 0;
-	goto out;
-nomem:
-	err->status = S3_ERR_NOMEM;
 out:
 	strbuf_release(&host);
 	strbuf_release(&path);

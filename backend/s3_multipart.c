@@ -47,8 +47,7 @@ static int body_error(struct s3_op *op)
 
 static void nomem(struct s3_error *err)
 {
-	s3_error_clear(err);
-	err->status = S3_ERR_NOMEM;
+	s3_error_set(err, S3_ERR_NOMEM, "");
 }
 
 int s3_mpu_create(struct s3_client *c, const char *key, const struct s3_put_opts *o,
@@ -226,15 +225,16 @@ int s3_mpu_complete(struct s3_client *c, const char *key, const char *upload_id,
 	int rc = -1;
 
 	s3_op_init(&op, c, "POST", key);
+	nomem(err);
 	if (strbuf_adds(&body, "<CompleteMultipartUpload>"))
-		goto nomem;
+		goto out;
 	for (i = 0; i < n; i++)
 		if (strbuf_addf(&body, "<Part><PartNumber>%u</PartNumber><ETag>\"%s\"</ETag></Part>",
 				parts[i].number, parts[i].etag))
-			goto nomem;
+			goto out;
 	if (strbuf_adds(&body, "</CompleteMultipartUpload>") || s3_op_queries(&op, q, 1) ||
 	    s3_op_header(&op, "Content-Type", "application/xml"))
-		goto nomem;
+		goto out;
 	s3_op_body(&op, body.buf, body.len);
 	op.on_success = body_error;
 	if (s3_op_run(&op, err)) {
@@ -256,9 +256,6 @@ int s3_mpu_complete(struct s3_client *c, const char *key, const char *upload_id,
 	if (etag)
 		s3_etag_copy(etag, got);
 	rc = 0;
-	goto out;
-nomem:
-	nomem(err);
 out:
 	s3_object_info_release(&info);
 	strbuf_release(&body);

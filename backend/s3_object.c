@@ -160,8 +160,7 @@ int s3_put(struct s3_client *c, const char *key, const void *data, size_t len,
 	sigv4_md5_base64(data ? data : "", len, md5);
 	if (s3_op_header(&op, "Content-MD5", "%s", md5) ||
 	    (o && s3_op_put_headers(&op, o->content_type, o->meta, o->nmeta))) {
-		s3_error_clear(err);
-		err->status = S3_ERR_NOMEM;
+		s3_error_set(err, S3_ERR_NOMEM, "");
 		goto out;
 	}
 	rc = s3_op_run(&op, err);
@@ -216,32 +215,27 @@ static int delete_batch(struct s3_client *c, const char *const *keys, size_t n,
 	int rc = -1;
 
 	s3_op_init(&op, c, "POST", NULL);
+	s3_error_set(err, S3_ERR_NOMEM, "");
 	if (strbuf_adds(&body, "<Delete><Quiet>true</Quiet>"))
-		goto nomem;
+		goto out;
 	for (i = 0; i < n; i++)
 		if (strbuf_adds(&body, "<Object><Key>") || xml_escape(&body, keys[i]) ||
 		    strbuf_adds(&body, "</Key></Object>"))
-			goto nomem;
+			goto out;
 	if (strbuf_adds(&body, "</Delete>"))
-		goto nomem;
+		goto out;
 	sigv4_md5_base64(body.buf, body.len, md5);
 	if (s3_op_queries(&op, q, 1) || s3_op_header(&op, "Content-MD5", "%s", md5) ||
 	    s3_op_header(&op, "Content-Type", "application/xml"))
-		goto nomem;
+		goto out;
 	s3_op_body(&op, body.buf, body.len);
 	if (s3_op_run(&op, err))
 		goto out;
 	if (xml_parse_delete_result(strbuf_str(&op.resp), op.resp.len, delete_refused, d) < 0) {
-		s3_error_clear(err);
-		err->status = S3_ERR_PROTOCOL;
-		snprintf(err->message, sizeof(err->message), "malformed DeleteResult");
+		s3_error_set(err, S3_ERR_PROTOCOL, "malformed DeleteResult");
 		goto out;
 	}
 	rc = 0;
-	goto out;
-nomem:
-	s3_error_clear(err);
-	err->status = S3_ERR_NOMEM;
 out:
 	strbuf_release(&body);
 	s3_op_release(&op);
@@ -304,28 +298,27 @@ int s3_list(struct s3_client *c, const struct s3_list_params *p, s3_list_fn fn,
 		if (p->start_after)
 			q[n++] = (struct uri_param){ "start-after", p->start_after };
 	}
-	if (s3_op_queries(&op, q, n))
-		goto nomem;
+	if (s3_op_queries(&op, q, n)) {
+		s3_error_set(err, S3_ERR_NOMEM, "");
+		goto out;
+	}
 	if (s3_op_run(&op, err))
 		goto out;
 	/* The page is parsed only once it arrived whole, so that a retried
 	 * attempt never shows fn an entry twice. */
 	xl = xml_list_new(fn, arg);
-	if (!xl)
-		goto nomem;
+	if (!xl) {
+		s3_error_set(err, S3_ERR_NOMEM, "");
+		goto out;
+	}
 	if (xml_list_feed(xl, strbuf_str(&op.resp), op.resp.len, 1)) {
-		s3_error_clear(err);
-		err->status = S3_ERR_PROTOCOL;
-		snprintf(err->message, sizeof(err->message), "listing: %s",
-			 xml_list_error(xl));
+		s3_error_set(err, S3_ERR_PROTOCOL, "listing: ");
+		strncat(err->message, xml_list_error(xl),
+			sizeof(err->message) - strlen(err->message) - 1);
 		goto out;
 	}
 	xml_list_result(xl, res);
 	rc = 0;
-	goto out;
-nomem:
-	s3_error_clear(err);
-	err->status = S3_ERR_NOMEM;
 out:
 	xml_list_free(xl);
 	s3_op_release(&op);

@@ -49,6 +49,13 @@ void s3_error_clear(struct s3_error *e)
 	memset(e, 0, sizeof(*e));
 }
 
+void s3_error_set(struct s3_error *e, enum s3_status st, const char *msg)
+{
+	memset(e, 0, sizeof(*e));
+	e->status = st;
+	snprintf(e->message, sizeof(e->message), "%s", msg ? msg : "");
+}
+
 void s3_error_format(const struct s3_error *e, char *buf, size_t len)
 {
 	const char *what = e->code[0] ? e->code : s3_status_name(e->status);

@@ -46,6 +46,10 @@ void s3_error_format(const struct s3_error *e, char *buf, size_t len);
 
 void s3_error_clear(struct s3_error *e);
 
+/* Clear e and set it to st with a message (the caller's own failure, such
+ * as S3_ERR_NOMEM or S3_ERR_PROTOCOL). */
+void s3_error_set(struct s3_error *e, enum s3_status st, const char *msg);
+
 /* Set e from an HTTP status and the parsed (possibly empty) S3 code/message. */
 void s3_error_from_http(struct s3_error *e, long http_status,
 			const char *code, const char *message);
