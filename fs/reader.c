@@ -146,23 +146,30 @@ static void hot_trim(struct reader *r)
 	}
 }
 
-/* Take ownership of data as block no of obj (unless it is there already). */
-static void hot_add(struct reader *r, const char *obj, uint64_t no, char *data, size_t len)
+/* Take ownership of data as block no of obj (unless it is there already,
+ * then data is freed).  With hold, the entry is returned referenced (the
+ * caller hot_unrefs it); NULL when out of memory. */
+static struct hot *hot_add(struct reader *r, const char *obj, uint64_t no, char *data,
+			   size_t len, int hold)
 {
-	struct hot *h;
+	struct hot *h = hot_find(r, obj, no);
 
-	if (hot_find(r, obj, no) || !(h = calloc(1, sizeof(*h)))) {
+	if (h || !(h = calloc(1, sizeof(*h)))) {
 		free(data);
-		return;
+		if (h && hold)
+			h->refs++;
+		return hold ? h : NULL;
 	}
 	memcpy(h->obj, obj, sizeof(h->obj));
 	h->no = no;
 	h->data = data;
 	h->len = len;
+	h->refs = hold ? 1 : 0;
 	h->next = r->hot;
 	r->hot = h;
 	r->hot_bytes += len;
 	hot_trim(r);
+	return hold ? h : NULL;
 }
 
 static void hot_drop_object(struct reader *r, const char *obj)
@@ -339,73 +346,102 @@ static void object_replaced(struct reader *r, struct job *j)
 	s3_object_info_release(&info);
 }
 
-/* Where a job's GET puts its bytes: straight into one buffer per block,
- * which then go to the hot list as they are (no copy). */
+/* Where a job's GET puts its bytes: straight into one buffer per block.
+ * A block is handed to the hot list and its waiting readers the moment its
+ * last byte arrives (on the transport's thread); the job's worker writes it
+ * to the block store afterwards, holding it in the hot list meanwhile. */
 struct landing {
+	struct reader *r;
+	struct job *j;
 	char **bufs;
-	uint64_t n;
-	uint32_t bs;
+	struct hot **landed;	/* referenced until written to disk */
+	uint64_t len;		/* bytes the job fetches */
 	uint64_t got;
 };
+
+static void land_block(struct landing *l, uint64_t b)
+{
+	struct reader *r = l->r;
+	uint64_t blen = l->len - b * r->bs < r->bs ? l->len - b * r->bs : r->bs;
+	struct flight *f;
+
+	pthread_mutex_lock(&r->lock);
+	l->landed[b] = hot_add(r, l->j->obj, l->j->first + b, l->bufs[b], blen, 1);
+	l->bufs[b] = NULL;
+	f = flight_find(r, l->j->obj, l->j->first + b);
+	if (f) {
+		flight_unlink(r, f);
+		f->done = 1;
+		flight_put(r, f);
+		pthread_cond_broadcast(&r->landed);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
 
 static int land_bytes(void *arg, const char *data, size_t len)
 {
 	struct landing *l = arg;
+	uint32_t bs = l->r->bs;
 
 	while (len) {
-		uint64_t b = l->got / l->bs, in = l->got % l->bs;
-		size_t take = l->bs - in < len ? (size_t)(l->bs - in) : len;
+		uint64_t b = l->got / bs, in = l->got % bs;
+		size_t take = bs - in < len ? (size_t)(bs - in) : len;
 
-		if (b >= l->n)
+		if (l->got + take > l->len || !l->bufs[b])
 			return -1;	/* more than we asked for */
 		memcpy(l->bufs[b] + in, data, take);
 		l->got += take;
 		data += take;
 		len -= take;
+		if (l->got % bs == 0 || l->got == l->len)
+			land_block(l, b);
 	}
 	return 0;
 }
 
-/* Fetch j's blocks into the store and the hot list.  Returns 0 or a
- * negative errno. */
+/* Fetch j's blocks into the hot list and the store.  Returns 0 or a
+ * negative errno (blocks that arrived whole before a failure are kept). */
 static int job_fetch(struct reader *r, struct job *j)
 {
-	uint64_t off = j->first * r->bs, len = j->n * r->bs, b;
+	uint64_t off = j->first * r->bs, b;
 	struct s3_get_params g = { j->key, off, 0, j->etag, NULL, 0, land_bytes, NULL };
-	struct landing l = { NULL, j->n, r->bs, 0 };
+	struct landing l = { r, j, NULL, NULL, j->n * r->bs, 0 };
 	struct s3_error err;
 	int rc = -ENOMEM;
 
-	if (off + len > j->size)
-		len = j->size - off;
-	g.len = len;
+	if (off + l.len > j->size)
+		l.len = j->size - off;
+	g.len = l.len;
 	g.sink_arg = &l;
 	l.bufs = calloc(j->n, sizeof(*l.bufs));
-	for (b = 0; l.bufs && b < j->n; b++)
+	l.landed = calloc(j->n, sizeof(*l.landed));
+	if (!l.bufs || !l.landed)
+		goto out;
+	for (b = 0; b < j->n; b++)
 		if (!(l.bufs[b] = malloc(r->bs)))
 			goto out;
-	if (!l.bufs)
-		goto out;
-	if (s3_get(j->c, &g, NULL, NULL, &err) || l.got != len) {
+	rc = 0;
+	if (s3_get(j->c, &g, NULL, NULL, &err) || l.got != l.len) {
 		if (err.status == S3_ERR_PRECONDITION)
 			object_replaced(r, j);
-		rc = l.got != len && !err.status ? -EIO : -lmfs_errno(&err);
-		goto out;
+		rc = l.got != l.len && !err.status ? -EIO : -lmfs_errno(&err);
 	}
-	for (b = 0; b < j->n; b++) {
-		size_t blen = len - b * r->bs < r->bs ? (size_t)(len - b * r->bs) : r->bs;
-
-		blocks_put(r->fs->blocks, j->obj, j->first + b, l.bufs[b], blen);
-		pthread_mutex_lock(&r->lock);
-		hot_add(r, j->obj, j->first + b, l.bufs[b], blen);
-		pthread_mutex_unlock(&r->lock);
-		l.bufs[b] = NULL;
-	}
-	rc = 0;
 out:
+	for (b = 0; l.landed && b < j->n; b++) {
+		struct hot *h = l.landed[b];
+
+		if (!h)
+			continue;
+		blocks_put(r->fs->blocks, j->obj, j->first + b, h->data, h->len);
+		pthread_mutex_lock(&r->lock);
+		h->refs--;
+		hot_trim(r);
+		pthread_mutex_unlock(&r->lock);
+	}
 	for (b = 0; l.bufs && b < j->n; b++)
 		free(l.bufs[b]);
 	free(l.bufs);
+	free(l.landed);
 	return rc;
 }
 
@@ -548,7 +584,7 @@ static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, 
 		n = buf ? blocks_get(r->fs->blocks, fh->obj, no, buf, r->bs) : -1;
 		pthread_mutex_lock(&r->lock);
 		if (n >= 0) {
-			hot_add(r, fh->obj, no, buf, (size_t)n);
+			hot_add(r, fh->obj, no, buf, (size_t)n, 0);
 			continue;
 		}
 		free(buf);
