@@ -409,8 +409,20 @@ static int lookup_remote(struct lmfs *fs, const struct index_entry *pe, const ch
 					      (int64_t)info.mtime };
 	} else if (err.status == S3_ERR_NOT_FOUND) {
 		struct s3_list_params lp = { prefix, "/", NULL, NULL, 1 };
+		char *token = NULL;
+		int pages = 0, failed;
 
-		if (s3_list(c, &lp, count_one, &n, &res, &err)) {
+		/* A page may come back empty yet truncated; only a page that
+		 * says it is the last tells that there is nothing. */
+		do {
+			lp.token = token;
+			failed = s3_list(c, &lp, count_one, &n, &res, &err);
+			free(token);
+			token = res.next_token;
+			res.next_token = NULL;
+		} while (!failed && !n && res.truncated && token && ++pages < 4);
+		free(token);
+		if (failed) {
 			rc = -lmfs_errno(&err);
 			goto out;
 		}

@@ -16,7 +16,8 @@ struct inode {
 	struct inode *next;
 	uint64_t ino;
 	uint64_t nlookup;		/* guarded by t->lock */
-	char etag[INDEX_ETAG_MAX];	/* last opened; "" if never */
+	char etag[INDEX_ETAG_MAX];	/* version whose pages the kernel may hold */
+	unsigned nopen;			/* cached-mode handles open on that version */
 };
 
 struct inodes {
@@ -138,19 +139,34 @@ void inodes_forget(struct inodes *t, uint64_t ino, uint64_t nlookup)
 	pthread_mutex_unlock(&t->lock);
 }
 
-int inodes_keep_cache(struct inodes *t, uint64_t ino, const char *etag)
+void inodes_open(struct inodes *t, uint64_t ino, const char *etag, int *keep_cache,
+		 int *direct)
 {
 	struct inode *n;
-	int keep = 0;
+
+	*keep_cache = 0;
+	*direct = 0;
+	pthread_mutex_lock(&t->lock);
+	n = find(t, ino);
+	if (n && n->nopen && strcmp(n->etag, etag)) {
+		*direct = 1;
+	} else if (n) {
+		*keep_cache = !n->etag[0] || !strcmp(n->etag, etag);
+		snprintf(n->etag, sizeof(n->etag), "%s", etag);
+		n->nopen++;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+void inodes_close(struct inodes *t, uint64_t ino, int direct)
+{
+	struct inode *n;
 
 	pthread_mutex_lock(&t->lock);
 	n = find(t, ino);
-	if (n) {
-		keep = !n->etag[0] || !strcmp(n->etag, etag);
-		snprintf(n->etag, sizeof(n->etag), "%s", etag);
-	}
+	if (n && !direct && n->nopen)
+		n->nopen--;
 	pthread_mutex_unlock(&t->lock);
-	return keep;
 }
 
 uint64_t inodes_count(struct inodes *t)

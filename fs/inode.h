@@ -23,9 +23,15 @@ int inodes_ref(struct inodes *t, uint64_t ino);
 /* The kernel forgets n lookups of ino. */
 void inodes_forget(struct inodes *t, uint64_t ino, uint64_t n);
 
-/* Opening ino at etag: may the kernel keep the pages it has?  Yes unless
- * it last opened another ETag of it.  Records etag either way. */
-int inodes_keep_cache(struct inodes *t, uint64_t ino, const char *etag);
+/* Opening ino at etag.  *keep_cache: may the kernel keep the pages it has
+ * (they are of this ETag)?  *direct: must this handle bypass the page cache,
+ * because handles on another version of the object are open (the kernel's
+ * pages are shared by every handle of an inode: filling them with the new
+ * version would hand new bytes to the old handles)?  Close with the same
+ * direct. */
+void inodes_open(struct inodes *t, uint64_t ino, const char *etag, int *keep_cache,
+		 int *direct);
+void inodes_close(struct inodes *t, uint64_t ino, int direct);
 
 /* How many inodes the kernel holds (for stats and tests). */
 uint64_t inodes_count(struct inodes *t);

@@ -138,7 +138,9 @@ static int serve(struct config *cfg, const struct mount_opts *o, int notify)
 		notify = -1;
 		detach_stdio();
 	}
-	rc = fuse_session_loop_mt(se, &lc) ? 1 : 0;
+	/* The loop returns the number of a signal that ended it (SIGTERM,
+	 * SIGINT): that is a clean stop, not a failure. */
+	rc = fuse_session_loop_mt(se, &lc) < 0 ? 1 : 0;
 	lmfs_log(&fs, "unmounting %s", o->mountpoint);
 	goto out;
 fail:

@@ -46,6 +46,7 @@ struct hot {
 	uint64_t no;
 	char *data;
 	size_t len;
+	size_t cap;			/* bytes allocated at data */
 	unsigned refs;
 };
 
@@ -104,10 +105,44 @@ struct reader {
 	char (*stale)[BLOCKS_ID_LEN + 1];
 	size_t nstale;
 	int stopping;
+	char **pool;			/* free block buffers, to reuse */
+	size_t npool;
 	pthread_t *threads;
 	unsigned nthreads;
 	pthread_mutex_t verify_lock;
 };
+
+#define POOL_MAX 48
+
+/* Block buffers come and go at the pace of the data: reusing them saves a
+ * page fault per 4 KiB that fresh memory costs.  r->lock guards the pool. */
+static char *buf_get(struct reader *r)
+{
+	char *b = NULL;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->npool)
+		b = r->pool[--r->npool];
+	pthread_mutex_unlock(&r->lock);
+	return b ? b : malloc(r->bs);
+}
+
+/* Give back a buffer of cap bytes (r->lock held): full-size ones are
+ * kept for reuse. */
+static void buf_put_locked(struct reader *r, char *b, size_t cap)
+{
+	if (b && cap == r->bs && r->npool < POOL_MAX)
+		r->pool[r->npool++] = b;
+	else
+		free(b);
+}
+
+static void buf_put(struct reader *r, char *b)
+{
+	pthread_mutex_lock(&r->lock);
+	buf_put_locked(r, b, r->bs);
+	pthread_mutex_unlock(&r->lock);
+}
 
 /* ---- the hot list (r->lock held) ---- */
 
@@ -140,8 +175,8 @@ static void hot_trim(struct reader *r)
 			return;
 		h = *last;
 		*last = h->next;
-		r->hot_bytes -= h->len;
-		free(h->data);
+		r->hot_bytes -= h->cap;
+		buf_put_locked(r, h->data, h->cap);
 		free(h);
 	}
 }
@@ -155,7 +190,7 @@ static struct hot *hot_add(struct reader *r, const char *obj, uint64_t no, char 
 	struct hot *h = hot_find(r, obj, no);
 
 	if (h || !(h = calloc(1, sizeof(*h)))) {
-		free(data);
+		buf_put_locked(r, data, r->bs);
 		if (h && hold)
 			h->refs++;
 		return hold ? h : NULL;
@@ -164,10 +199,21 @@ static struct hot *hot_add(struct reader *r, const char *obj, uint64_t no, char 
 	h->no = no;
 	h->data = data;
 	h->len = len;
+	h->cap = r->bs;
+	/* The last block of a small file: keep only what it holds, so that
+	 * thousands of small files cost their size, not a block each. */
+	if (len < r->bs / 2) {
+		char *small = realloc(data, len ? len : 1);
+
+		if (small) {
+			h->data = small;
+			h->cap = len ? len : 1;
+		}
+	}
 	h->refs = hold ? 1 : 0;
 	h->next = r->hot;
 	r->hot = h;
-	r->hot_bytes += len;
+	r->hot_bytes += h->cap;
 	hot_trim(r);
 	return hold ? h : NULL;
 }
@@ -179,8 +225,8 @@ static void hot_drop_object(struct reader *r, const char *obj)
 	while ((h = *pp)) {
 		if (!strcmp(h->obj, obj) && !h->refs) {
 			*pp = h->next;
-			r->hot_bytes -= h->len;
-			free(h->data);
+			r->hot_bytes -= h->cap;
+			buf_put_locked(r, h->data, h->cap);
 			free(h);
 		} else {
 			pp = &h->next;
@@ -324,7 +370,23 @@ static void object_replaced(struct reader *r, struct job *j)
 	struct index_entry e = { 0 };
 	struct s3_error err;
 	void *grown;
+	int known;
 
+	pthread_mutex_lock(&r->lock);
+	known = is_stale(r, j->obj);
+	pthread_mutex_unlock(&r->lock);
+	if (known)
+		return;
+	/* The index first, so that whoever sees the EIO and opens again
+	 * finds the new version. */
+	if (index_get(fs->ix, j->ino, &e) == 0 && s3_head(j->c, j->key, &info, &err) == 0) {
+		struct index_child c = { e.name, INDEX_FILE, e.key, info.size, info.etag,
+					 (int64_t)info.mtime };
+
+		index_put(fs->ix, e.parent, &c, NULL);
+	}
+	index_entry_release(&e);
+	s3_object_info_release(&info);
 	lmfs_log(fs, "'%s' was replaced (ETag '%s' is gone): open handles fail with EIO",
 		 j->key, j->etag);
 	pthread_mutex_lock(&r->lock);
@@ -336,14 +398,22 @@ static void object_replaced(struct reader *r, struct job *j)
 		}
 	}
 	pthread_mutex_unlock(&r->lock);
-	if (index_get(fs->ix, j->ino, &e) == 0 && s3_head(j->c, j->key, &info, &err) == 0) {
-		struct index_child c = { e.name, INDEX_FILE, e.key, info.size, info.etag,
-					 (int64_t)info.mtime };
+}
 
-		index_put(fs->ix, e.parent, &c, NULL);
+/* An open of obj means the index says it is current (again: A, B, then A
+ * back has A's ETag): it is not stale any more. */
+static void stale_clear(struct reader *r, const char *obj)
+{
+	size_t i;
+
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < r->nstale; i++) {
+		if (!strcmp(r->stale[i], obj)) {
+			memcpy(r->stale[i], r->stale[--r->nstale], BLOCKS_ID_LEN + 1);
+			break;
+		}
 	}
-	index_entry_release(&e);
-	s3_object_info_release(&info);
+	pthread_mutex_unlock(&r->lock);
 }
 
 /* Where a job's GET puts its bytes: straight into one buffer per block.
@@ -418,7 +488,7 @@ static int job_fetch(struct reader *r, struct job *j)
 	if (!l.bufs || !l.landed)
 		goto out;
 	for (b = 0; b < j->n; b++)
-		if (!(l.bufs[b] = malloc(r->bs)))
+		if (!(l.bufs[b] = buf_get(r)))
 			goto out;
 	rc = 0;
 	if (s3_get(j->c, &g, NULL, NULL, &err) || l.got != l.len) {
@@ -439,7 +509,7 @@ out:
 		pthread_mutex_unlock(&r->lock);
 	}
 	for (b = 0; l.bufs && b < j->n; b++)
-		free(l.bufs[b]);
+		buf_put(r, l.bufs[b]);
 	free(l.bufs);
 	free(l.landed);
 	return rc;
@@ -580,14 +650,14 @@ static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, 
 			continue;
 		}
 		pthread_mutex_unlock(&r->lock);
-		buf = malloc(r->bs);
+		buf = buf_get(r);
 		n = buf ? blocks_get(r->fs->blocks, fh->obj, no, buf, r->bs) : -1;
 		pthread_mutex_lock(&r->lock);
 		if (n >= 0) {
 			hot_add(r, fh->obj, no, buf, (size_t)n, 0);
 			continue;
 		}
-		free(buf);
+		buf_put_locked(r, buf, r->bs);
 		if (flight_find(r, fh->obj, no))
 			continue;	/* someone asked for it meanwhile */
 		j = job_new(fh, no, 1, 1);
@@ -610,12 +680,14 @@ static void hot_unref(struct reader *r, struct hot *h)
 	pthread_mutex_unlock(&r->lock);
 }
 
-ssize_t reader_read(struct reader *r, struct fhandle *fh, char *buf, size_t size, off_t off)
+ssize_t reader_spans(struct reader *r, struct fhandle *fh, size_t size, off_t off,
+		     struct reader_span *sp, int *nsp)
 {
 	uint64_t pos = (uint64_t)off, end, b0, b1;
 	size_t done = 0;
 	int err = 0;
 
+	*nsp = 0;
 	if (off < 0)
 		return -EINVAL;
 	if (pos >= fh->size || !size)
@@ -625,7 +697,7 @@ ssize_t reader_read(struct reader *r, struct fhandle *fh, char *buf, size_t size
 	b0 = pos / r->bs;
 	b1 = (end - 1) / r->bs;
 	blocks_pin(r->fs->blocks, fh->obj, b0, b1);
-	while (pos < end) {
+	while (pos < end && *nsp < READER_MAX_SPANS) {
 		uint64_t no = pos / r->bs, in = pos - no * r->bs, n;
 		struct hot *h = block_get(r, fh, no, &err);
 
@@ -634,17 +706,31 @@ ssize_t reader_read(struct reader *r, struct fhandle *fh, char *buf, size_t size
 		n = h->len > in ? h->len - in : 0;
 		if (n > end - pos)
 			n = end - pos;
-		memcpy(buf + done, h->data + in, n);
-		hot_unref(r, h);
 		if (!n) {
+			hot_unref(r, h);
 			err = -EIO;	/* a short block inside the object */
 			break;
 		}
+		sp[*nsp] = (struct reader_span){ h->data + in, (size_t)n, h };
+		(*nsp)++;
 		done += n;
 		pos += n;
 	}
 	blocks_unpin(r->fs->blocks, fh->obj, b0, b1);
-	return err ? err : (ssize_t)done;
+	if (err) {
+		reader_spans_release(r, sp, *nsp);
+		*nsp = 0;
+		return err;
+	}
+	return (ssize_t)done;
+}
+
+void reader_spans_release(struct reader *r, struct reader_span *sp, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		hot_unref(r, sp[i].ref);
 }
 
 /* ---- handles ---- */
@@ -668,6 +754,7 @@ int reader_open(struct reader *r, const struct index_entry *e, struct fhandle **
 	memcpy(fh->etag, e->etag, sizeof(fh->etag));
 	fh->size = e->size;
 	blocks_object_id(s3_client_bucket(fh->c), e->key, e->etag, fh->obj);
+	stale_clear(r, fh->obj);
 	*out = fh;
 	return 0;
 }
@@ -710,7 +797,8 @@ int reader_new(struct lmfs *fs, const struct reader_opts *o, struct reader **out
 	pthread_cond_init(&r->work, NULL);
 	pthread_cond_init(&r->landed, NULL);
 	r->threads = calloc(r->o.workers, sizeof(*r->threads));
-	if (!r->threads)
+	r->pool = calloc(POOL_MAX, sizeof(*r->pool));
+	if (!r->threads || !r->pool)
 		goto fail;
 	for (i = 0; i < r->o.workers; i++) {
 		if (pthread_create(&r->threads[i], NULL, worker_main, r))
@@ -750,6 +838,9 @@ void reader_free(struct reader *r)
 		free(h->data);
 		free(h);
 	}
+	while (r->npool)
+		free(r->pool[--r->npool]);
+	free(r->pool);
 	while ((f = r->flights)) {
 		r->flights = f->next;
 		free(f);

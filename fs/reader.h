@@ -18,6 +18,7 @@
 struct lmfs;
 struct reader;
 struct fhandle;
+struct hot;
 
 struct reader_opts {
 	unsigned workers;		/* parallel GETs; default 8 */
@@ -36,9 +37,22 @@ void reader_free(struct reader *r);
 int reader_open(struct reader *r, const struct index_entry *e, struct fhandle **out);
 void reader_release(struct reader *r, struct fhandle *fh);
 
-/* Read up to size bytes at off into buf.  Returns the bytes read (0 at the
- * end) or a negative errno. */
-ssize_t reader_read(struct reader *r, struct fhandle *fh, char *buf, size_t size, off_t off);
+/* Bytes of a file, in place: a span points into a block held in memory
+ * until reader_spans_release(), so a read is answered without a copy. */
+struct reader_span {
+	const char *data;
+	size_t len;
+	struct hot *ref;
+};
+
+#define READER_MAX_SPANS 8
+
+/* The bytes [off, off + size) of fh, clamped to its end, as up to
+ * READER_MAX_SPANS spans (*nsp of them).  Returns how many bytes they hold
+ * (0 at the end) or a negative errno (no spans then). */
+ssize_t reader_spans(struct reader *r, struct fhandle *fh, size_t size, off_t off,
+		     struct reader_span *sp, int *nsp);
+void reader_spans_release(struct reader *r, struct reader_span *sp, int n);
 
 /* The checksum state of a file row for user.lakemount.checksum:
  * "ok", "mismatch", "unverified" or "none". */

@@ -111,3 +111,28 @@ lm_proxy_stop() {
 }
 
 lm_proxy_hang() { kill -USR1 "$(cat "$TEST_TMP/proxy.pid")"; }
+
+# Finding the daemon (its command line is "lakemount [-f] CONFIG MNT"):
+#   lm_daemon_pid CONFIG  print the pid of the lakemount serving CONFIG;
+#                         false when there is none
+#   lm_reap CONFIG MNT    for test_when_finished: unmount MNT, then give the
+#                         daemon 5 s to exit; one still there (hung) is killed
+#                         with SIGKILL, so that it does not outlive the
+#                         script, and the case fails
+lm_daemon_pid() {
+	pgrep -f "^lakemount (-f )?$1 " | head -1 | grep .
+}
+
+lm_reap() {  # CONFIG MNT
+	local pid
+	mount_cleanup "$2"
+	for _ in $(seq 1 50); do
+		lm_daemon_pid "$1" >/dev/null || return 0
+		sleep 0.1
+	done
+	for pid in $(pgrep -f "^lakemount (-f )?$1 "); do
+		echo "lakemount $pid ($1) still running after the unmount: killed" >&2
+		kill -KILL "$pid"
+	done
+	return 1
+}

@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""report.py RESULTS.tsv META.json OUT.json -- the table and the JSON of `make bench`.
+
+RESULTS.tsv has one line per measurement, written by bench.sh:
+    net  scenario  tool  run  value  status  requests  extra
+value: seconds (MiB for the scenario "rss"); status: ok, timeout, fail, na
+(tool not usable: extra says why), skip (timed out in an earlier run),
+notrun (extra says why) or info (no value: extra is e.g. the lakemount
+stats xattr after the tail).  A run that was not repeated because an
+earlier one took long (BENCH_ONCE) has no line;
+requests: what RGW's access log saw meanwhile, "GET=n/bytes HEAD=n LIST=n/bytes
+OTHER=n"; extra: the lakemount stats xattr, or a note.
+
+Prints one table (medians over the runs) to stdout and writes OUT.json.
+"""
+
+import json
+import statistics
+import sys
+
+SCENARIOS = [
+    ("read_cold", "read 256 MiB, cold"),
+    ("read_warm", "re-read 256 MiB, warm"),
+    ("tail_cold", "tail -c 100 of it, cold"),
+    ("ls_cold", "ls -l 6,000 keys, cold"),
+    ("ls_warm", "ls -l 6,000 keys, warm"),
+    ("ls_remount", "ls -l 6,000 keys, remount"),
+    ("files_cold", "cat 1,000 x 60 KiB, cold"),
+    ("rss", "peak RSS of the daemon, MiB (max)"),
+]
+REQ_ROWS = ["read_cold", "tail_cold", "ls_cold", "ls_remount", "files_cold"]
+TOOLS = ["local", "raw", "raw8", "lakemount", "s3fs", "rclone"]
+HEAD = {"local": "local", "raw": "raw", "raw8": "raw x8", "lakemount": "lakemount",
+        "s3fs": "s3fs", "rclone": "rclone"}
+LOCAL_RATIO = ("read_warm", "ls_warm")   # lm/local only where both are warm
+RATIOS = [("raw", "lm/raw"), ("s3fs", "lm/s3fs"), ("rclone", "lm/rclone"),
+          ("local", "lm/local")]
+
+
+def parse_reqs(s):
+    out = {}
+    for part in s.split():
+        k, _, v = part.partition("=")
+        n, _, b = v.partition("/")
+        try:
+            out[k] = {"count": int(n), "bytes": int(b) if b else None}
+        except ValueError:
+            pass
+    return out
+
+
+def load(path):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            if len(p) < 8:
+                p += [""] * (8 - len(p))
+            net, scen, tool, run, value, status, reqs, extra = p[:8]
+            rows.append({"net": net, "scenario": scen, "tool": tool, "run": int(run or 0),
+                         "value": float(value) if value else None, "status": status,
+                         "requests": parse_reqs(reqs), "extra": extra})
+    return rows
+
+
+def summarize(rows, limit, runs):
+    """(net, scen, tool) -> dict with median, status, runs, requests of the median run."""
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["net"], r["scenario"], r["tool"]), []).append(r)
+    out = {}
+    for key, rs in groups.items():
+        ok = [r for r in rs if r["status"] == "ok" and r["value"] is not None]
+        bad = [r for r in rs if r["status"] in ("timeout", "skip")]
+        fail = [r for r in rs if r["status"] == "fail"]
+        na = [r for r in rs if r["status"] == "na"]
+        notrun = [r for r in rs if r["status"] == "notrun"]
+        s = {"runs": [r["value"] for r in rs], "statuses": [r["status"] for r in rs]}
+        if bad:
+            s.update(status="timeout", median=None, bound=limit)
+        elif fail:
+            s.update(status="fail", median=None, note=fail[0]["extra"])
+        elif ok:
+            if key[1] == "rss":   # a peak: the largest of the runs
+                med = max(r["value"] for r in ok)
+            else:
+                med = statistics.median(r["value"] for r in ok)
+            s.update(status="ok", median=med, n=len(ok), short=len(ok) < runs)
+            # the requests of the run closest to the median
+            near = min(ok, key=lambda r: abs(r["value"] - med))
+            s["requests"] = near["requests"]
+            if near["extra"]:
+                s["extra"] = near["extra"]
+        elif na:
+            s.update(status="na", median=None, note=na[0]["extra"])
+        elif notrun:
+            s.update(status="notrun", median=None, note=notrun[0]["extra"])
+        else:
+            s.update(status="na", median=None)
+        out[key] = s
+    return out
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    if v >= 100:
+        return "%.0f" % v
+    if v >= 10:
+        return "%.1f" % v
+    if v >= 1:
+        return "%.2f" % v
+    if v >= 0.01:
+        return "%.3f" % v
+    return "%.4f" % v
+
+
+def cell(s):
+    if s is None:
+        return "-"
+    if s["status"] == "ok":
+        return fmt(s["median"]) + ("*" if s.get("short") else "")
+    if s["status"] == "timeout":
+        return ">%d" % s["bound"]
+    return {"fail": "fail", "na": "n/a", "notrun": "-"}.get(s["status"], "?")
+
+
+def rfmt(x):
+    return "%.2f" % x if x >= 0.1 else "%.2g" % x
+
+
+def ratio(a, b):
+    """lakemount a over other b, as text."""
+    if not a or not b:
+        return ""
+    if a["status"] == "ok" and b["status"] == "ok" and b["median"] > 0:
+        return rfmt(a["median"] / b["median"])
+    if a["status"] == "ok" and b["status"] == "timeout":
+        return "<" + rfmt(a["median"] / b["bound"])
+    if a["status"] == "timeout" and b["status"] == "ok" and b["median"] > 0:
+        return ">" + rfmt(a["bound"] / b["median"])
+    return ""
+
+
+def req_cell(s):
+    if not s or s["status"] != "ok" or not s.get("requests"):
+        return "-" if not s or s["status"] != "ok" else ""
+    r = s["requests"]
+    parts = []
+    for k, tag in (("LIST", "L"), ("HEAD", "H"), ("GET", "G"), ("OTHER", "O")):
+        n = r.get(k, {}).get("count", 0)
+        if n:
+            parts.append("%d%s" % (n, tag))
+    g = r.get("GET", {}).get("bytes") or 0
+    if g:
+        parts.append(human(g))
+    return " ".join(parts) or "0"
+
+
+def human(b):
+    for unit, n in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if b >= n:
+            return "%.3g%s" % (b / n, unit)
+    return "%dB" % b
+
+
+def table(summary, nets, meta):
+    cols = ["net", "scenario"] + [HEAD[t] for t in TOOLS] + [h for _, h in RATIOS]
+    lines = []
+    for net in nets:
+        for scen, label in SCENARIOS:
+            row = [net, label]
+            for t in TOOLS:
+                row.append(cell(summary.get((net, scen, t))))
+            lm = summary.get((net, scen, "lakemount"))
+            for other, _ in RATIOS:
+                if other == "local" and scen not in LOCAL_RATIO:
+                    row.append("")
+                    continue
+                row.append(ratio(lm, summary.get((net, scen, other))))
+            lines.append(row)
+        for scen in REQ_ROWS:
+            label = "  requests: " + scen.replace("_", " ")
+            row = [net, label]
+            for t in TOOLS:
+                row.append(req_cell(summary.get((net, scen, t))) if t not in ("local",) else "")
+            row += [""] * len(RATIOS)
+            lines.append(row)
+    widths = [max(len(str(x)) for x in col) for col in zip(cols, *lines)]
+    out = []
+
+    def emit(r):
+        out.append("  ".join(str(x).ljust(w) if i < 2 else str(x).rjust(w)
+                             for i, (x, w) in enumerate(zip(r, widths))).rstrip())
+    emit(cols)
+    emit(["-" * w for w in widths])
+    prev = None
+    for r in lines:
+        if prev is not None and r[0] != prev:
+            emit(["" for _ in widths])
+        prev = r[0]
+        emit(r)
+    return "\n".join(out)
+
+
+def main():
+    rows = load(sys.argv[1])
+    info = [r for r in rows if r["status"] == "info"]
+    rows = [r for r in rows if r["status"] != "info"]
+    meta = json.load(open(sys.argv[2], encoding="utf-8"))
+    limit = int(meta.get("timeout_s", 60))
+    summary = summarize(rows, limit, int(meta.get("runs", 1)))
+    nets = [n for n in meta.get("nets", []) if any(k[0] == n for k in summary)]
+
+    print("lakemount bench: medians of %s runs, seconds (rss: MiB); lm/x = lakemount time / x time "
+          "(< 1: lakemount faster)" % meta.get("runs"))
+    print(table(summary, nets, meta))
+    print()
+    print("local = the same data read from a local file or directory in the page cache; "
+          "raw = curl GET of a presigned URL (ls: s3cli ls of the prefix, every key; files: one "
+          "curl, 1,000 URLs in turn on one connection); raw x8 = 8 curls of 32 MiB ranges at once.")
+    print("requests: seen in RGW's access log during the run nearest the median: L = LIST, "
+          "H = HEAD, G = GET, O = other, then the bytes the GETs returned.  >N: took over N s "
+          "(BENCH_TIMEOUT) and was not run again; *: fewer runs, as one took over %s s (BENCH_ONCE); "
+          "n/a: the tool could not be used (see the notes)." % meta.get("once_s"))
+    for n in meta.get("nets_info", []):
+        print("net %s: %s" % (n["name"], n["desc"]))
+    notes = []
+    for (net, scen, tool), s in sorted(summary.items()):
+        if s["status"] in ("na", "fail", "notrun") and s.get("note"):
+            notes.append("%s %s: %s" % (net, tool, s["note"]))
+    for n in sorted(set(notes)):
+        print("note: " + n)
+    for r in info:
+        if r["run"] == 1:
+            print("note: %s %s %s (run 1): %s" % (r["net"], r["tool"], r["scenario"], r["extra"]))
+
+    doc = {"meta": meta, "results": {}, "info": [
+        {k: r[k] for k in ("net", "scenario", "tool", "run", "extra")} for r in info]}
+    for (net, scen, tool), s in sorted(summary.items()):
+        d = dict(s)
+        if scen.startswith("read_") and s.get("median"):
+            d["MiB_per_s"] = round(meta.get("big_mib", 256) / s["median"], 1)
+        doc["results"].setdefault(net, {}).setdefault(scen, {})[tool] = d
+    for net in doc["results"]:
+        for scen, tools in doc["results"][net].items():
+            lm = tools.get("lakemount")
+            doc["results"][net][scen]["ratios"] = {
+                "lakemount/" + o: ratio(lm, tools.get(o)) for o, _ in RATIOS
+                if tools.get(o) and (o != "local" or scen in LOCAL_RATIO)}
+    with open(sys.argv[3], "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

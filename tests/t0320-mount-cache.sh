@@ -1,0 +1,294 @@
+#!/usr/bin/env bash
+test_description='the block cache: a cap that holds, no mixed versions, one GET per block
+
+Objects of random bytes on Ceph RGW under data/test/, mounted at
+archive/binance/test/.  Each case mounts with its own config (and so its own
+cache directory), so that request counts start from zero.'
+. "$(dirname "$0")/lib/test-lib.sh"
+. "$TEST_DIRECTORY/lib/mount-lib.sh"
+
+rgw_start
+
+# put_random BUCKET KEY SIZE: upload SIZE random bytes as KEY; they stay in
+# ./<basename of KEY> for comparing.
+put_random() {
+	head -c "$3" /dev/urandom >"${2##*/}" &&
+	s3cli put "$1" "$2" "${2##*/}"
+}
+
+# wait_etag FILE BUCKET KEY: wait (up to 10 s) until the mount has KEY's
+# ETag in S3 for FILE.  (The daemon learns of a replacement from a 412, and
+# then asks S3 for the new ETag: a new open may come before that.)
+wait_etag() {
+	local want
+	want=$(s3cli head "$2" "$3" | cut -d" " -f2) || return 1
+	for _ in $(seq 1 100); do
+		test "$(getfattr --only-values -n user.lakemount.etag "$1")" = "$want" &&
+		return 0
+		sleep 0.1
+	done
+	echo "$1: ETag still $(getfattr --only-values -n user.lakemount.etag "$1"), S3 has $want"
+	return 1
+}
+
+# counters MNT: "get bytes_in" now.
+counters() {
+	echo "$(lm_stat "$1" requests.get) $(lm_stat "$1" requests.bytes_in)"
+}
+
+test_expect_success FUSE 'reading 2.5 times the cache cap keeps the cache under its cap' '
+	mkdir cap && cd cap &&
+	test_bucket b && s3cli mb "$b" &&
+	for i in 1 2 3 4; do
+		put_random "$b" data/test/part-$i.bin $((5 << 20)) || return 1
+	done &&
+	cap=$((8 << 20)) &&
+	LM_CACHE_MAX=8MiB lm_config "$PWD/lm.json" "$b" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	M=$PWD/mnt/archive/binance/test &&
+	for i in 1 2 3 4 1; do
+		cmp "$M/part-$i.bin" part-$i.bin || return 1
+	done &&
+	stored=$(lm_stat mnt cache.stored_bytes) &&
+	evicted=$(lm_stat mnt cache.evicted) &&
+	disk=$(du -sb "$PWD/lm.json.cache/blocks" | cut -f1) &&
+	echo "cap $cap, stored $stored, on disk $disk, evicted $evicted blocks" &&
+	test "$(lm_stat mnt cache.max_bytes)" = "$cap" &&
+	test "$stored" -le "$cap" &&
+	test "$disk" -le $((cap + (256 << 10))) &&
+	test "$evicted" -gt 0 &&
+	lm_umount "$PWD/mnt"
+'
+
+test_expect_success FUSE 'cat of a cold 48 MiB file finishes, twice in a row' '
+	mkdir cold && cd cold &&
+	test_bucket b && s3cli mb "$b" &&
+	put_random "$b" data/test/trades-1.bin $((48 << 20)) &&
+	put_random "$b" data/test/trades-2.bin $((48 << 20)) &&
+	lm_config "$PWD/lm.json" "$b" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	M=$PWD/mnt/archive/binance/test &&
+	timeout 30 cat "$M/trades-1.bin" >got-1 &&
+	timeout 30 cat "$M/trades-2.bin" >got-2 &&
+	cmp got-1 trades-1.bin &&
+	cmp got-2 trades-2.bin &&
+	lm_umount "$PWD/mnt"
+'
+
+# replace.py PATH OLD NEW BUCKET KEY [keep]: opens PATH, reads its first MiB
+# (which must be OLD's), replaces the object in S3 with NEW (python3 runs
+# s3cli itself, so nothing is read in between), then reads the rest from the
+# same handle a MiB at a time.  It prints one letter per read: O (bytes of
+# OLD, maybe fewer than asked for), N (bytes of NEW), E (EIO), X (anything
+# else, explained on stderr).  With "keep", it then waits (up to 10 s) for
+# the mount to learn the new ETag (user.lakemount.etag), reads the whole
+# file through a second handle and prints a second line, and reads the
+# first handle again from the start and prints a third.
+cat >"$TEST_TMP/replace.py" <<'EOF'
+import errno, os, subprocess, sys, time
+path, old_file, new_file, bucket, key = sys.argv[1:6]
+keep = sys.argv[6:] == ['keep']
+MiB = 1 << 20
+old = open(old_file, 'rb').read()
+new = open(new_file, 'rb').read()
+
+def read_on(fd, off):
+    seen = ''
+    while off < len(old):
+        try:
+            got = os.pread(fd, MiB, off)
+        except OSError as e:
+            seen += 'E' if e.errno == errno.EIO else 'X'
+            if e.errno != errno.EIO:
+                print('at %d: %s' % (off, e), file=sys.stderr)
+            off += MiB
+            continue
+        if not got:
+            print('at %d: end of file' % off, file=sys.stderr)
+            return seen + 'X'
+        if got == old[off:off + len(got)]:
+            seen += 'O'
+        elif got == new[off:off + len(got)]:
+            seen += 'N'
+        else:
+            seen += 'X'
+            pages = ''.join('O' if got[i:i + 4096] == old[off + i:off + i + 4096] else
+                            'N' if got[i:i + 4096] == new[off + i:off + i + 4096] else
+                            '?' for i in range(0, len(got), 4096))
+            print('at %d: %d bytes, 4 KiB pages from %s' % (off, len(got), pages),
+                  file=sys.stderr)
+        off += len(got)
+    return seen
+
+etag = os.getxattr(path, 'user.lakemount.etag')
+fd = os.open(path, os.O_RDONLY)
+if os.pread(fd, MiB, 0) != old[:MiB]:
+    sys.exit('the first MiB is not the old version')
+subprocess.run(['s3cli', 'put', bucket, key, new_file], check=True)
+print(read_on(fd, MiB))
+if keep:
+    for _ in range(100):
+        if os.getxattr(path, 'user.lakemount.etag') != etag:
+            break
+        time.sleep(0.1)
+    else:
+        print('the mount still has the old ETag', file=sys.stderr)
+    fd2 = os.open(path, os.O_RDONLY)
+    print(read_on(fd2, 0))
+    print(read_on(fd, 0))
+    os.close(fd2)
+os.close(fd)
+EOF
+
+test_expect_success FUSE 'an object replaced while it is read never yields bytes of both' '
+	mkdir replaced && cd replaced &&
+	test_bucket b && s3cli mb "$b" &&
+	put_random "$b" data/test/day.bin $((48 << 20)) && mv day.bin A &&
+	head -c $((48 << 20)) /dev/urandom >B &&
+	lm_config "$PWD/lm.json" "$b" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	f=$PWD/mnt/archive/binance/test/day.bin &&
+	timeout 60 python3 "$TEST_TMP/replace.py" "$f" A B "$b" data/test/day.bin >seen &&
+	echo "reads after the replacement: $(cat seen)" &&
+	! grep -q "[NX]" seen &&
+	grep -q E seen &&
+	grep -q "day.bin.* was replaced" lm.json.cache/lakemount.log &&
+	wait_etag "$f" "$b" data/test/day.bin &&
+	timeout 30 cmp "$f" B &&
+	lm_umount "$PWD/mnt"
+'
+
+test_expect_success FUSE 'a reader that keeps the old version open never gets the new one' '
+	mkdir kept-open && cd kept-open &&
+	test_bucket b && s3cli mb "$b" &&
+	put_random "$b" data/test/day.bin $((48 << 20)) && mv day.bin A &&
+	head -c $((48 << 20)) /dev/urandom >B &&
+	lm_config "$PWD/lm.json" "$b" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	f=$PWD/mnt/archive/binance/test/day.bin &&
+	timeout 60 python3 "$TEST_TMP/replace.py" "$f" A B "$b" data/test/day.bin keep >seen &&
+	{ read -r old_after; read -r new_open; read -r old_again; } <seen &&
+	echo "old handle after the replacement: $old_after" &&
+	echo "a new handle:                     $new_open" &&
+	echo "the old handle once more:         $old_again" &&
+	! echo "$new_open" | grep -q "[OEX]" &&
+	! echo "$old_after$old_again" | grep -q "[NX]" &&
+	lm_umount "$PWD/mnt"
+'
+
+test_expect_success FUSE 'a file replaced and then put back reads again' '
+	mkdir put-back && cd put-back &&
+	test_bucket b && s3cli mb "$b" &&
+	put_random "$b" data/test/day.bin $((48 << 20)) && mv day.bin A &&
+	head -c $((48 << 20)) /dev/urandom >B &&
+	lm_config "$PWD/lm.json" "$b" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	f=$PWD/mnt/archive/binance/test/day.bin &&
+	timeout 60 python3 "$TEST_TMP/replace.py" "$f" A B "$b" data/test/day.bin >seen &&
+	echo "A replaced by B: $(cat seen)" &&
+	wait_etag "$f" "$b" data/test/day.bin &&
+	timeout 60 python3 "$TEST_TMP/replace.py" "$f" B A "$b" data/test/day.bin >seen &&
+	echo "B replaced by A: $(cat seen)" &&
+	! grep -q "[NX]" seen &&
+	wait_etag "$f" "$b" data/test/day.bin &&
+	timeout 30 cmp "$f" A &&
+	lm_umount "$PWD/mnt"
+'
+
+test_expect_success FUSE 'eight readers of one cold file cost the GETs of one' '
+	mkdir eight && cd eight &&
+	test_bucket b && s3cli mb "$b" &&
+	put_random "$b" data/test/one.bin $((2 << 20)) &&
+	put_random "$b" data/test/eight.bin $((2 << 20)) &&
+	lm_config "$PWD/lm.json" "$b" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	M=$PWD/mnt/archive/binance/test &&
+	ls -l "$M" >/dev/null &&
+	g0=$(lm_stat mnt requests.get) &&
+	cat "$M/one.bin" >one.out &&
+	g1=$(lm_stat mnt requests.get) &&
+	pids= &&
+	for i in 1 2 3 4 5 6 7 8; do
+		cat "$M/eight.bin" >eight.$i &
+		pids="$pids $!"
+	done &&
+	wait $pids &&
+	g8=$(lm_stat mnt requests.get) &&
+	echo "one reader: $((g1 - g0)) GETs; eight readers: $((g8 - g1)) GETs" &&
+	cmp one.out one.bin &&
+	for i in 1 2 3 4 5 6 7 8; do cmp eight.$i eight.bin || return 1; done &&
+	test $((g8 - g1)) = $((g1 - g0)) &&
+	lm_umount "$PWD/mnt"
+'
+
+test_expect_success FUSE 'after a restart a cached file is read without a request' '
+	mkdir restart && cd restart &&
+	test_bucket b && s3cli mb "$b" &&
+	put_random "$b" data/test/kept.bin $((3 << 20)) &&
+	lm_config "$PWD/lm.json" "$b" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	f=$PWD/mnt/archive/binance/test/kept.bin &&
+	cmp "$f" kept.bin &&
+	test "$(lm_stat mnt requests.get)" -gt 0 &&
+	lm_umount "$PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	cmp "$f" kept.bin &&
+	echo "after the restart: $(lm_stat mnt requests.get) GETs, $(lm_requests mnt) requests" &&
+	test "$(lm_stat mnt requests.get)" = 0 &&
+	lm_umount "$PWD/mnt"
+'
+
+test_expect_success FUSE 'tail -c 100 of a 64 MiB file fetches at most two blocks' '
+	mkdir tail && cd tail &&
+	test_bucket b && s3cli mb "$b" &&
+	put_random "$b" data/test/big.bin $((64 << 20)) &&
+	lm_config "$PWD/lm.json" "$b" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	f=$PWD/mnt/archive/binance/test/big.bin &&
+	test "$(stat -c %s "$f")" = $((64 << 20)) &&
+	set -- $(counters mnt) && g0=$1 b0=$2 &&
+	tail -c 100 "$f" >tail.out &&
+	set -- $(counters mnt) && g1=$1 b1=$2 &&
+	echo "tail -c 100: $((g1 - g0)) GETs, $((b1 - b0)) bytes in" &&
+	tail -c 100 big.bin | cmp - tail.out &&
+	test $((g1 - g0)) -le 2 &&
+	test $((b1 - b0)) -le $(((2 << 20) + (64 << 10))) &&
+	lm_umount "$PWD/mnt"
+'
+
+test_expect_success FUSE 'unzip -l of a 32 MiB zip reads its directory, not the whole zip' '
+	mkdir unzip && cd unzip &&
+	test_bucket b && s3cli mb "$b" &&
+	python3 -c "
+import os, zipfile
+with zipfile.ZipFile(\"trades.zip\", \"w\", zipfile.ZIP_STORED) as z:
+    for i in range(32):
+        z.writestr(\"part-%02d.csv\" % i, os.urandom(1 << 20))
+" &&
+	size=$(stat -c %s trades.zip) &&
+	s3cli put "$b" data/test/trades.zip trades.zip &&
+	lm_config "$PWD/lm.json" "$b" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	f=$PWD/mnt/archive/binance/test/trades.zip &&
+	test "$(stat -c %s "$f")" = "$size" &&
+	set -- $(counters mnt) && g0=$1 b0=$2 &&
+	(cd mnt/archive/binance/test && unzip -l trades.zip) >got &&
+	set -- $(counters mnt) && g1=$1 b1=$2 &&
+	echo "unzip -l of $size bytes: $((g1 - g0)) GETs, $((b1 - b0)) bytes in" &&
+	unzip -l trades.zip >want &&
+	test_cmp want got &&
+	test $((g1 - g0)) -le 4 &&
+	test $((b1 - b0)) -le $((4 << 20)) &&
+	lm_umount "$PWD/mnt"
+'
+
+test_done
