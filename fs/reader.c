@@ -24,12 +24,17 @@
  *     mismatch is recorded (index meta "chk:<object id>") and logged with
  *     both hashes; with policy "enforce" reads and opens then fail with EIO.
  *
+ * fs/fetch.c holds the machinery of notes 3 and 5: the job queue, the
+ * worker threads, landing fetched bytes, and the set of stale objects.
+ * fs/reader_int.h has the structs and functions the two files share.
+ *
  * Locks: r->lock guards hot, flights, queue, inflight, stale and stopping;
  * fh->lock guards a handle's readahead state.  Order: fh->lock, then
  * r->lock.  r->verify_lock serialises checksum checks and is taken with
  * neither held.  No lock is held during a GET or disk I/O.
  */
 #include "reader.h"
+#include "reader_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -40,83 +45,11 @@
 
 #define WINDOW_START ((uint64_t)4 << 20)
 
-struct hot {
-	struct hot *next;		/* most recently used first */
-	char obj[BLOCKS_ID_LEN + 1];
-	uint64_t no;
-	char *data;
-	size_t len;
-	size_t cap;			/* bytes allocated at data */
-	unsigned refs;
-};
-
-/* A flight is in r->flights only until it lands; waiters that still hold
- * a reference then read its result and free it (the last one does).  A
- * landed flight must not be found again: the block it brought may already
- * be gone from memory, and the next reader must look on disk. */
-struct flight {
-	struct flight *next;
-	char obj[BLOCKS_ID_LEN + 1];
-	uint64_t no;
-	unsigned refs;			/* the job's, and each waiter's */
-	int done;			/* landed, and unlinked */
-	int err;			/* negative errno once done */
-};
-
-struct job {
-	struct job *next;
-	struct s3_client *c;
-	char *key;
-	char etag[INDEX_ETAG_MAX];
-	char obj[BLOCKS_ID_LEN + 1];
-	uint64_t ino;
-	int tree;
-	uint64_t size;			/* the object's */
-	uint64_t first, n;		/* blocks */
-	int demand;
-};
-
-struct fhandle {
-	pthread_mutex_t lock;		/* guards the readahead state */
-	uint64_t ino;
-	int tree;
-	struct s3_client *c;
-	char *key;
-	char etag[INDEX_ETAG_MAX];
-	char obj[BLOCKS_ID_LEN + 1];
-	uint64_t size;
-	uint64_t next_off;		/* where a sequential reader goes next */
-	uint64_t window;		/* readahead bytes, 0 for random */
-	uint64_t ra_next;		/* first block not yet asked for */
-};
-
-struct reader {
-	struct lmfs *fs;
-	struct reader_opts o;
-	uint32_t bs;
-	pthread_mutex_t lock;
-	pthread_cond_t work;		/* jobs queued, or stopping */
-	pthread_cond_t landed;		/* a flight finished */
-	struct hot *hot;
-	uint64_t hot_bytes;
-	struct flight *flights;
-	struct job *head, *tail;
-	uint64_t inflight;		/* readahead bytes queued or running */
-	char (*stale)[BLOCKS_ID_LEN + 1];
-	size_t nstale;
-	int stopping;
-	char **pool;			/* free block buffers, to reuse */
-	size_t npool;
-	pthread_t *threads;
-	unsigned nthreads;
-	pthread_mutex_t verify_lock;
-};
-
 #define POOL_MAX 48
 
 /* Block buffers come and go at the pace of the data: reusing them saves a
  * page fault per 4 KiB that fresh memory costs.  r->lock guards the pool. */
-static char *buf_get(struct reader *r)
+char *reader_buf_get(struct reader *r)
 {
 	char *b = NULL;
 
@@ -137,7 +70,7 @@ static void buf_put_locked(struct reader *r, char *b, size_t cap)
 		free(b);
 }
 
-static void buf_put(struct reader *r, char *b)
+void reader_buf_put(struct reader *r, char *b)
 {
 	pthread_mutex_lock(&r->lock);
 	buf_put_locked(r, b, r->bs);
@@ -161,7 +94,7 @@ static struct hot *hot_find(struct reader *r, const char *obj, uint64_t no)
 	return NULL;
 }
 
-static void hot_trim(struct reader *r)
+void reader_hot_trim(struct reader *r)
 {
 	struct hot **pp = &r->hot, *h, **last = NULL;
 
@@ -184,7 +117,7 @@ static void hot_trim(struct reader *r)
 /* Take ownership of data as block no of obj (unless it is there already,
  * then data is freed).  With hold, the entry is returned referenced (the
  * caller hot_unrefs it); NULL when out of memory. */
-static struct hot *hot_add(struct reader *r, const char *obj, uint64_t no, char *data,
+struct hot *reader_hot_add(struct reader *r, const char *obj, uint64_t no, char *data,
 			   size_t len, int hold)
 {
 	struct hot *h = hot_find(r, obj, no);
@@ -214,11 +147,11 @@ static struct hot *hot_add(struct reader *r, const char *obj, uint64_t no, char 
 	h->next = r->hot;
 	r->hot = h;
 	r->hot_bytes += h->cap;
-	hot_trim(r);
+	reader_hot_trim(r);
 	return hold ? h : NULL;
 }
 
-static void hot_drop_object(struct reader *r, const char *obj)
+void reader_hot_drop_object(struct reader *r, const char *obj)
 {
 	struct hot **pp = &r->hot, *h;
 
@@ -236,7 +169,7 @@ static void hot_drop_object(struct reader *r, const char *obj)
 
 /* ---- flights (r->lock held) ---- */
 
-static struct flight *flight_find(struct reader *r, const char *obj, uint64_t no)
+struct flight *reader_flight_find(struct reader *r, const char *obj, uint64_t no)
 {
 	struct flight *f;
 
@@ -260,7 +193,7 @@ static struct flight *flight_new(struct reader *r, const char *obj, uint64_t no)
 	return f;
 }
 
-static void flight_unlink(struct reader *r, struct flight *f)
+void reader_flight_unlink(struct reader *r, struct flight *f)
 {
 	struct flight **pp;
 
@@ -272,285 +205,13 @@ static void flight_unlink(struct reader *r, struct flight *f)
 	}
 }
 
-static void flight_put(struct reader *r, struct flight *f)
+void reader_flight_put(struct reader *r, struct flight *f)
 {
 	if (--f->refs)
 		return;
 	if (!f->done)
-		flight_unlink(r, f);
+		reader_flight_unlink(r, f);
 	free(f);
-}
-
-static int is_stale(struct reader *r, const char *obj)
-{
-	size_t i;
-
-	for (i = 0; i < r->nstale; i++)
-		if (!strcmp(r->stale[i], obj))
-			return 1;
-	return 0;
-}
-
-/* ---- jobs ---- */
-
-static void job_free(struct job *j)
-{
-	if (j) {
-		free(j->key);
-		free(j);
-	}
-}
-
-static struct job *job_new(struct fhandle *fh, uint64_t first, uint64_t n, int demand)
-{
-	struct job *j = calloc(1, sizeof(*j));
-
-	if (!j || !(j->key = strdup(fh->key))) {
-		free(j);
-		return NULL;
-	}
-	j->c = fh->c;
-	memcpy(j->etag, fh->etag, sizeof(j->etag));
-	memcpy(j->obj, fh->obj, sizeof(j->obj));
-	j->ino = fh->ino;
-	j->tree = fh->tree;
-	j->size = fh->size;
-	j->first = first;
-	j->n = n;
-	j->demand = demand;
-	return j;
-}
-
-/* Queue j (r->lock held): demand jobs first (note 3). */
-static void job_queue(struct reader *r, struct job *j)
-{
-	if (j->demand) {
-		j->next = r->head;
-		r->head = j;
-		if (!r->tail)
-			r->tail = j;
-	} else {
-		j->next = NULL;
-		if (r->tail)
-			r->tail->next = j;
-		else
-			r->head = j;
-		r->tail = j;
-		r->inflight += j->n * r->bs;
-	}
-	pthread_cond_signal(&r->work);
-}
-
-/* Finish the flights of j's blocks with err (r->lock held). */
-static void job_land(struct reader *r, struct job *j, int err)
-{
-	uint64_t b;
-
-	for (b = j->first; b < j->first + j->n; b++) {
-		struct flight *f = flight_find(r, j->obj, b);
-
-		if (!f)
-			continue;
-		flight_unlink(r, f);
-		f->done = 1;
-		f->err = err;
-		flight_put(r, f);
-	}
-	if (!j->demand)
-		r->inflight -= j->n * r->bs;
-	pthread_cond_broadcast(&r->landed);
-}
-
-/* The object changed under its readers (note 5): mark it and teach the
- * index the new version. */
-static void object_replaced(struct reader *r, struct job *j)
-{
-	struct lmfs *fs = r->fs;
-	struct s3_object_info info = { 0 };
-	struct index_entry e = { 0 };
-	struct s3_error err;
-	void *grown;
-	int known;
-
-	pthread_mutex_lock(&r->lock);
-	known = is_stale(r, j->obj);
-	pthread_mutex_unlock(&r->lock);
-	if (known)
-		return;
-	/* The index first, so that whoever sees the EIO and opens again
-	 * finds the new version. */
-	if (index_get(fs->ix, j->ino, &e) == 0 && s3_head(j->c, j->key, &info, &err) == 0) {
-		struct index_child c = { e.name, INDEX_FILE, e.key, info.size, info.etag,
-					 (int64_t)info.mtime };
-
-		index_put(fs->ix, e.parent, &c, NULL);
-	}
-	index_entry_release(&e);
-	s3_object_info_release(&info);
-	lmfs_log(fs, "'%s' was replaced (ETag '%s' is gone): open handles fail with EIO",
-		 j->key, j->etag);
-	pthread_mutex_lock(&r->lock);
-	if (!is_stale(r, j->obj)) {
-		grown = realloc(r->stale, (r->nstale + 1) * sizeof(*r->stale));
-		if (grown) {
-			r->stale = grown;
-			memcpy(r->stale[r->nstale++], j->obj, BLOCKS_ID_LEN + 1);
-		}
-	}
-	pthread_mutex_unlock(&r->lock);
-}
-
-/* An open of obj means the index says it is current (again: A, B, then A
- * back has A's ETag): it is not stale any more. */
-static void stale_clear(struct reader *r, const char *obj)
-{
-	size_t i;
-
-	pthread_mutex_lock(&r->lock);
-	for (i = 0; i < r->nstale; i++) {
-		if (!strcmp(r->stale[i], obj)) {
-			memcpy(r->stale[i], r->stale[--r->nstale], BLOCKS_ID_LEN + 1);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&r->lock);
-}
-
-/* Where a job's GET puts its bytes: straight into one buffer per block.
- * A block is handed to the hot list and its waiting readers the moment its
- * last byte arrives (on the transport's thread); the job's worker writes it
- * to the block store afterwards, holding it in the hot list meanwhile. */
-struct landing {
-	struct reader *r;
-	struct job *j;
-	char **bufs;
-	struct hot **landed;	/* referenced until written to disk */
-	uint64_t len;		/* bytes the job fetches */
-	uint64_t got;
-};
-
-static void land_block(struct landing *l, uint64_t b)
-{
-	struct reader *r = l->r;
-	uint64_t blen = l->len - b * r->bs < r->bs ? l->len - b * r->bs : r->bs;
-	struct flight *f;
-
-	pthread_mutex_lock(&r->lock);
-	l->landed[b] = hot_add(r, l->j->obj, l->j->first + b, l->bufs[b], blen, 1);
-	l->bufs[b] = NULL;
-	f = flight_find(r, l->j->obj, l->j->first + b);
-	if (f) {
-		flight_unlink(r, f);
-		f->done = 1;
-		flight_put(r, f);
-		pthread_cond_broadcast(&r->landed);
-	}
-	pthread_mutex_unlock(&r->lock);
-}
-
-static int land_bytes(void *arg, const char *data, size_t len)
-{
-	struct landing *l = arg;
-	uint32_t bs = l->r->bs;
-
-	while (len) {
-		uint64_t b = l->got / bs, in = l->got % bs;
-		size_t take = bs - in < len ? (size_t)(bs - in) : len;
-
-		if (l->got + take > l->len || !l->bufs[b])
-			return -1;	/* more than we asked for */
-		memcpy(l->bufs[b] + in, data, take);
-		l->got += take;
-		data += take;
-		len -= take;
-		if (l->got % bs == 0 || l->got == l->len)
-			land_block(l, b);
-	}
-	return 0;
-}
-
-/* Fetch j's blocks into the hot list and the store.  Returns 0 or a
- * negative errno (blocks that arrived whole before a failure are kept). */
-static int job_fetch(struct reader *r, struct job *j)
-{
-	uint64_t off = j->first * r->bs, b;
-	struct s3_get_params g = { j->key, off, 0, j->etag, NULL, 0, land_bytes, NULL };
-	struct landing l = { r, j, NULL, NULL, j->n * r->bs, 0 };
-	struct s3_error err;
-	int rc = -ENOMEM;
-
-	if (off + l.len > j->size)
-		l.len = j->size - off;
-	g.len = l.len;
-	g.sink_arg = &l;
-	l.bufs = calloc(j->n, sizeof(*l.bufs));
-	l.landed = calloc(j->n, sizeof(*l.landed));
-	if (!l.bufs || !l.landed)
-		goto out;
-	for (b = 0; b < j->n; b++)
-		if (!(l.bufs[b] = buf_get(r)))
-			goto out;
-	rc = 0;
-	if (s3_get(j->c, &g, NULL, NULL, &err) || l.got != l.len) {
-		if (err.status == S3_ERR_PRECONDITION)
-			object_replaced(r, j);
-		rc = l.got != l.len && !err.status ? -EIO : -lmfs_errno(&err);
-	}
-out:
-	for (b = 0; l.landed && b < j->n; b++) {
-		struct hot *h = l.landed[b];
-
-		if (!h)
-			continue;
-		blocks_put(r->fs->blocks, j->obj, j->first + b, h->data, h->len);
-		pthread_mutex_lock(&r->lock);
-		h->refs--;
-		hot_trim(r);
-		pthread_mutex_unlock(&r->lock);
-	}
-	for (b = 0; l.bufs && b < j->n; b++)
-		buf_put(r, l.bufs[b]);
-	free(l.bufs);
-	free(l.landed);
-	return rc;
-}
-
-static void *worker_main(void *arg)
-{
-	struct reader *r = arg;
-
-	pthread_mutex_lock(&r->lock);
-	for (;;) {
-		struct job *j;
-		int rc;
-
-		while (!r->head && !r->stopping)
-			pthread_cond_wait(&r->work, &r->lock);
-		if (!r->head)
-			break;
-		j = r->head;
-		r->head = j->next;
-		if (!r->head)
-			r->tail = NULL;
-		pthread_mutex_unlock(&r->lock);
-		rc = job_fetch(r, j);
-		if (!rc)
-			rc = verify_after_fetch(r->fs, j->c, j->tree, j->key, j->etag,
-						j->obj, j->size, &r->verify_lock);
-		pthread_mutex_lock(&r->lock);
-		if (rc == -EAGAIN || rc == -EBADMSG) {
-			/* note 6: the blocks were fetched again; the copies
-			 * in memory may be the bad ones */
-			hot_drop_object(r, j->obj);
-			rc = rc == -EBADMSG ? -EIO : 0;
-		}
-		job_land(r, j, rc);
-		pthread_mutex_unlock(&r->lock);
-		job_free(j);
-		pthread_mutex_lock(&r->lock);
-	}
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
 }
 
 /* ---- readahead (note 4) ---- */
@@ -569,21 +230,22 @@ static uint64_t prefetch(struct reader *r, struct fhandle *fh, uint64_t first, u
 		if (r->inflight + per_job * r->bs > r->o.inflight_max)
 			break;
 		/* Skip blocks that are here or on their way. */
-		while (b < end && (hot_find(r, fh->obj, b) || flight_find(r, fh->obj, b) ||
+		while (b < end && (hot_find(r, fh->obj, b) ||
+				   reader_flight_find(r, fh->obj, b) ||
 				   blocks_has(r->fs->blocks, fh->obj, b)))
 			b++;
 		while (b + run < end && run < per_job && !hot_find(r, fh->obj, b + run) &&
-		       !flight_find(r, fh->obj, b + run) &&
+		       !reader_flight_find(r, fh->obj, b + run) &&
 		       !blocks_has(r->fs->blocks, fh->obj, b + run))
 			run++;
 		if (!run)
 			break;
-		j = job_new(fh, b, run, 0);
+		j = fetch_job_new(fh, b, run, 0);
 		if (!j)
 			break;
 		for (uint64_t k = b; k < b + run; k++)
 			flight_new(r, fh->obj, k);
-		job_queue(r, j);
+		fetch_job_queue(r, j);
 		b += run;
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -631,7 +293,7 @@ static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, 
 
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
-		if (is_stale(r, fh->obj)) {
+		if (fetch_is_stale(r, fh->obj)) {
 			*err = -EIO;
 			break;
 		}
@@ -639,34 +301,34 @@ static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, 
 			h->refs++;
 			break;
 		}
-		if ((f = flight_find(r, fh->obj, no))) {
+		if ((f = reader_flight_find(r, fh->obj, no))) {
 			f->refs++;
 			while (!f->done)
 				pthread_cond_wait(&r->landed, &r->lock);
 			*err = f->err;
-			flight_put(r, f);
+			reader_flight_put(r, f);
 			if (*err)
 				break;
 			continue;
 		}
 		pthread_mutex_unlock(&r->lock);
-		buf = buf_get(r);
+		buf = reader_buf_get(r);
 		n = buf ? blocks_get(r->fs->blocks, fh->obj, no, buf, r->bs) : -1;
 		pthread_mutex_lock(&r->lock);
 		if (n >= 0) {
-			hot_add(r, fh->obj, no, buf, (size_t)n, 0);
+			reader_hot_add(r, fh->obj, no, buf, (size_t)n, 0);
 			continue;
 		}
 		buf_put_locked(r, buf, r->bs);
-		if (flight_find(r, fh->obj, no))
+		if (reader_flight_find(r, fh->obj, no))
 			continue;	/* someone asked for it meanwhile */
-		j = job_new(fh, no, 1, 1);
+		j = fetch_job_new(fh, no, 1, 1);
 		if (!j || !flight_new(r, fh->obj, no)) {
-			job_free(j);
+			fetch_job_free(j);
 			*err = -ENOMEM;
 			break;
 		}
-		job_queue(r, j);
+		fetch_job_queue(r, j);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return h;
@@ -676,7 +338,7 @@ static void hot_unref(struct reader *r, struct hot *h)
 {
 	pthread_mutex_lock(&r->lock);
 	h->refs--;
-	hot_trim(r);
+	reader_hot_trim(r);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -754,7 +416,7 @@ int reader_open(struct reader *r, const struct index_entry *e, struct fhandle **
 	memcpy(fh->etag, e->etag, sizeof(fh->etag));
 	fh->size = e->size;
 	blocks_object_id(s3_client_bucket(fh->c), e->key, e->etag, fh->obj);
-	stale_clear(r, fh->obj);
+	fetch_stale_clear(r, fh->obj);
 	*out = fh;
 	return 0;
 }
@@ -801,7 +463,7 @@ int reader_new(struct lmfs *fs, const struct reader_opts *o, struct reader **out
 	if (!r->threads || !r->pool)
 		goto fail;
 	for (i = 0; i < r->o.workers; i++) {
-		if (pthread_create(&r->threads[i], NULL, worker_main, r))
+		if (pthread_create(&r->threads[i], NULL, fetch_worker_main, r))
 			goto fail;
 		r->nthreads++;
 	}
@@ -825,8 +487,8 @@ void reader_free(struct reader *r)
 	r->stopping = 1;
 	while ((j = r->head)) {
 		r->head = j->next;
-		job_land(r, j, -EIO);
-		job_free(j);
+		fetch_job_land(r, j, -EIO);
+		fetch_job_free(j);
 	}
 	r->tail = NULL;
 	pthread_cond_broadcast(&r->work);

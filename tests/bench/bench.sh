@@ -30,7 +30,7 @@
 #
 # The WAN: the kernel here has no netem qdisc, so the host reaches the
 # namespace through tests/bench/delayline.c, a pair of TUN devices (MTU
-# 1500) with a program between them that holds every packet BENCH_WAN_DELAY
+# 65000) with a program between them that holds every packet BENCH_WAN_DELAY
 # ms in each direction.  Only its /30 (BENCH_WAN_NET.1 and .2) and
 # 127.0.0.1 are ever addressed.
 #
@@ -560,9 +560,9 @@ net_wan() {
 		sleep 0.1
 	done
 	grep -q ready "$WORK/log/delayline.log" || { cat "$WORK/log/delayline.log" >&2; return 1; }
-	ip addr add "$host/30" dev "$hd" && ip link set "$hd" up &&
+	ip addr add "$host/30" dev "$hd" && ip link set "$hd" mtu 65000 up &&
 		ip netns exec "$NETNS" ip addr add "$srv/30" dev "$nd" &&
-		ip netns exec "$NETNS" ip link set "$nd" up &&
+		ip netns exec "$NETNS" ip link set "$nd" mtu 65000 up &&
 		ip netns exec "$NETNS" ip link set lo up || return 1
 	# never let a packet for the server leave by another way
 	ip route get "$srv" | grep -q " dev $hd " || die "$srv is not routed through $hd"

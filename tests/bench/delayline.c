@@ -34,12 +34,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#define QLEN	65536		/* packets in flight per direction, at most */
-#define PKTMAX	2048		/* bytes per packet, at most (MTU 1500) */
+/* The devices run with MTU 65000: one read and one write per 64 KiB
+ * instead of per 1.5 KiB keep this program from being the bottleneck
+ * (at MTU 1500 it capped the link at about 120 MB/s on two cores).  The
+ * ring is allocated lazily by the kernel, so its size costs only what is
+ * in flight. */
+#define QLEN	4096		/* packets in flight per direction, at most */
+#define PKTMAX	65536		/* bytes per packet, at most (MTU 65000) */
 
 struct pkt {
 	uint64_t due;		/* CLOCK_MONOTONIC ns when it may leave */
-	uint16_t len;
+	uint32_t len;
 	unsigned char data[PKTMAX];
 };
 
@@ -103,7 +108,7 @@ static void take(struct line *l, uint64_t delay)
 			l->dropped++;
 			continue;
 		}
-		p->len = (uint16_t)r;
+		p->len = (uint32_t)r;
 		p->due = now_ns() + delay;
 		l->n++;
 	}

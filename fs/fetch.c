@@ -1,0 +1,288 @@
+/*
+ * Fetching blocks for the reader: the job queue and its worker threads
+ * (design note 3 in reader.c), the landing of a GET's bytes in the hot
+ * list and the block store, and stale objects after a 412 (note 5).
+ * The lock order is the one at the top of reader.c.
+ */
+#include "reader_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmfs.h"
+#include "verify.h"
+
+/* ---- jobs ---- */
+
+void fetch_job_free(struct job *j)
+{
+	if (j) {
+		free(j->key);
+		free(j);
+	}
+}
+
+struct job *fetch_job_new(struct fhandle *fh, uint64_t first, uint64_t n, int demand)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j || !(j->key = strdup(fh->key))) {
+		free(j);
+		return NULL;
+	}
+	j->c = fh->c;
+	memcpy(j->etag, fh->etag, sizeof(j->etag));
+	memcpy(j->obj, fh->obj, sizeof(j->obj));
+	j->ino = fh->ino;
+	j->tree = fh->tree;
+	j->size = fh->size;
+	j->first = first;
+	j->n = n;
+	j->demand = demand;
+	return j;
+}
+
+/* Queue j (r->lock held): demand jobs first (note 3). */
+void fetch_job_queue(struct reader *r, struct job *j)
+{
+	if (j->demand) {
+		j->next = r->head;
+		r->head = j;
+		if (!r->tail)
+			r->tail = j;
+	} else {
+		j->next = NULL;
+		if (r->tail)
+			r->tail->next = j;
+		else
+			r->head = j;
+		r->tail = j;
+		r->inflight += j->n * r->bs;
+	}
+	pthread_cond_signal(&r->work);
+}
+
+/* Finish the flights of j's blocks with err (r->lock held). */
+void fetch_job_land(struct reader *r, struct job *j, int err)
+{
+	uint64_t b;
+
+	for (b = j->first; b < j->first + j->n; b++) {
+		struct flight *f = reader_flight_find(r, j->obj, b);
+
+		if (!f)
+			continue;
+		reader_flight_unlink(r, f);
+		f->done = 1;
+		f->err = err;
+		reader_flight_put(r, f);
+	}
+	if (!j->demand)
+		r->inflight -= j->n * r->bs;
+	pthread_cond_broadcast(&r->landed);
+}
+
+/* ---- stale objects (note 5) ---- */
+
+int fetch_is_stale(struct reader *r, const char *obj)
+{
+	size_t i;
+
+	for (i = 0; i < r->nstale; i++)
+		if (!strcmp(r->stale[i], obj))
+			return 1;
+	return 0;
+}
+
+/* The object changed under its readers (note 5): mark it and teach the
+ * index the new version. */
+static void object_replaced(struct reader *r, struct job *j)
+{
+	struct lmfs *fs = r->fs;
+	struct s3_object_info info = { 0 };
+	struct index_entry e = { 0 };
+	struct s3_error err;
+	void *grown;
+	int known;
+
+	pthread_mutex_lock(&r->lock);
+	known = fetch_is_stale(r, j->obj);
+	pthread_mutex_unlock(&r->lock);
+	if (known)
+		return;
+	/* The index first, so that whoever sees the EIO and opens again
+	 * finds the new version. */
+	if (index_get(fs->ix, j->ino, &e) == 0 && s3_head(j->c, j->key, &info, &err) == 0) {
+		struct index_child c = { e.name, INDEX_FILE, e.key, info.size, info.etag,
+					 (int64_t)info.mtime };
+
+		index_put(fs->ix, e.parent, &c, NULL);
+	}
+	index_entry_release(&e);
+	s3_object_info_release(&info);
+	lmfs_log(fs, "'%s' was replaced (ETag '%s' is gone): open handles fail with EIO",
+		 j->key, j->etag);
+	pthread_mutex_lock(&r->lock);
+	if (!fetch_is_stale(r, j->obj)) {
+		grown = realloc(r->stale, (r->nstale + 1) * sizeof(*r->stale));
+		if (grown) {
+			r->stale = grown;
+			memcpy(r->stale[r->nstale++], j->obj, BLOCKS_ID_LEN + 1);
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* An open of obj means the index says it is current (again: A, B, then A
+ * back has A's ETag): it is not stale any more. */
+void fetch_stale_clear(struct reader *r, const char *obj)
+{
+	size_t i;
+
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < r->nstale; i++) {
+		if (!strcmp(r->stale[i], obj)) {
+			memcpy(r->stale[i], r->stale[--r->nstale], BLOCKS_ID_LEN + 1);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Where a job's GET puts its bytes: straight into one buffer per block.
+ * A block is handed to the hot list and its waiting readers the moment its
+ * last byte arrives (on the transport's thread); the job's worker writes it
+ * to the block store afterwards, holding it in the hot list meanwhile. */
+struct landing {
+	struct reader *r;
+	struct job *j;
+	char **bufs;
+	struct hot **landed;	/* referenced until written to disk */
+	uint64_t len;		/* bytes the job fetches */
+	uint64_t got;
+};
+
+static void land_block(struct landing *l, uint64_t b)
+{
+	struct reader *r = l->r;
+	uint64_t blen = l->len - b * r->bs < r->bs ? l->len - b * r->bs : r->bs;
+	struct flight *f;
+
+	pthread_mutex_lock(&r->lock);
+	l->landed[b] = reader_hot_add(r, l->j->obj, l->j->first + b, l->bufs[b], blen, 1);
+	l->bufs[b] = NULL;
+	f = reader_flight_find(r, l->j->obj, l->j->first + b);
+	if (f) {
+		reader_flight_unlink(r, f);
+		f->done = 1;
+		reader_flight_put(r, f);
+		pthread_cond_broadcast(&r->landed);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+static int land_bytes(void *arg, const char *data, size_t len)
+{
+	struct landing *l = arg;
+	uint32_t bs = l->r->bs;
+
+	while (len) {
+		uint64_t b = l->got / bs, in = l->got % bs;
+		size_t take = bs - in < len ? (size_t)(bs - in) : len;
+
+		if (l->got + take > l->len || !l->bufs[b])
+			return -1;	/* more than we asked for */
+		memcpy(l->bufs[b] + in, data, take);
+		l->got += take;
+		data += take;
+		len -= take;
+		if (l->got % bs == 0 || l->got == l->len)
+			land_block(l, b);
+	}
+	return 0;
+}
+
+/* Fetch j's blocks into the hot list and the store.  Returns 0 or a
+ * negative errno (blocks that arrived whole before a failure are kept). */
+static int job_fetch(struct reader *r, struct job *j)
+{
+	uint64_t off = j->first * r->bs, b;
+	struct s3_get_params g = { j->key, off, 0, j->etag, NULL, 0, land_bytes, NULL };
+	struct landing l = { r, j, NULL, NULL, j->n * r->bs, 0 };
+	struct s3_error err;
+	int rc = -ENOMEM;
+
+	if (off + l.len > j->size)
+		l.len = j->size - off;
+	g.len = l.len;
+	g.sink_arg = &l;
+	l.bufs = calloc(j->n, sizeof(*l.bufs));
+	l.landed = calloc(j->n, sizeof(*l.landed));
+	if (!l.bufs || !l.landed)
+		goto out;
+	for (b = 0; b < j->n; b++)
+		if (!(l.bufs[b] = reader_buf_get(r)))
+			goto out;
+	rc = 0;
+	if (s3_get(j->c, &g, NULL, NULL, &err) || l.got != l.len) {
+		if (err.status == S3_ERR_PRECONDITION)
+			object_replaced(r, j);
+		rc = l.got != l.len && !err.status ? -EIO : -lmfs_errno(&err);
+	}
+out:
+	for (b = 0; l.landed && b < j->n; b++) {
+		struct hot *h = l.landed[b];
+
+		if (!h)
+			continue;
+		blocks_put(r->fs->blocks, j->obj, j->first + b, h->data, h->len);
+		pthread_mutex_lock(&r->lock);
+		h->refs--;
+		reader_hot_trim(r);
+		pthread_mutex_unlock(&r->lock);
+	}
+	for (b = 0; l.bufs && b < j->n; b++)
+		reader_buf_put(r, l.bufs[b]);
+	free(l.bufs);
+	free(l.landed);
+	return rc;
+}
+
+void *fetch_worker_main(void *arg)
+{
+	struct reader *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		struct job *j;
+		int rc;
+
+		while (!r->head && !r->stopping)
+			pthread_cond_wait(&r->work, &r->lock);
+		if (!r->head)
+			break;
+		j = r->head;
+		r->head = j->next;
+		if (!r->head)
+			r->tail = NULL;
+		pthread_mutex_unlock(&r->lock);
+		rc = job_fetch(r, j);
+		if (!rc)
+			rc = verify_after_fetch(r->fs, j->c, j->tree, j->key, j->etag,
+						j->obj, j->size, &r->verify_lock);
+		pthread_mutex_lock(&r->lock);
+		if (rc == -EAGAIN || rc == -EBADMSG) {
+			/* note 6: the blocks were fetched again; the copies
+			 * in memory may be the bad ones */
+			reader_hot_drop_object(r, j->obj);
+			rc = rc == -EBADMSG ? -EIO : 0;
+		}
+		fetch_job_land(r, j, rc);
+		pthread_mutex_unlock(&r->lock);
+		fetch_job_free(j);
+		pthread_mutex_lock(&r->lock);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}

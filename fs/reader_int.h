@@ -1,0 +1,138 @@
+/*
+ * reader internals, shared by reader.c (hot list, buffer pool, flights,
+ * readahead, handles) and fetch.c (jobs, worker threads, stale objects).
+ * Not for use outside those two files: the public API is reader.h.  The
+ * design notes and the lock order are at the top of reader.c.
+ */
+#ifndef LM_READER_INT_H
+#define LM_READER_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blocks.h"
+#include "index.h"
+#include "reader.h"
+
+struct s3_client;
+
+struct hot {
+	struct hot *next;		/* most recently used first */
+	char obj[BLOCKS_ID_LEN + 1];
+	uint64_t no;
+	char *data;
+	size_t len;
+	size_t cap;			/* bytes allocated at data */
+	unsigned refs;
+};
+
+/* A flight is in r->flights only until it lands; waiters that still hold
+ * a reference then read its result and free it (the last one does).  A
+ * landed flight must not be found again: the block it brought may already
+ * be gone from memory, and the next reader must look on disk. */
+struct flight {
+	struct flight *next;
+	char obj[BLOCKS_ID_LEN + 1];
+	uint64_t no;
+	unsigned refs;			/* the job's, and each waiter's */
+	int done;			/* landed, and unlinked */
+	int err;			/* negative errno once done */
+};
+
+struct job {
+	struct job *next;
+	struct s3_client *c;
+	char *key;
+	char etag[INDEX_ETAG_MAX];
+	char obj[BLOCKS_ID_LEN + 1];
+	uint64_t ino;
+	int tree;
+	uint64_t size;			/* the object's */
+	uint64_t first, n;		/* blocks */
+	int demand;
+};
+
+struct fhandle {
+	pthread_mutex_t lock;		/* guards the readahead state */
+	uint64_t ino;
+	int tree;
+	struct s3_client *c;
+	char *key;
+	char etag[INDEX_ETAG_MAX];
+	char obj[BLOCKS_ID_LEN + 1];
+	uint64_t size;
+	uint64_t next_off;		/* where a sequential reader goes next */
+	uint64_t window;		/* readahead bytes, 0 for random */
+	uint64_t ra_next;		/* first block not yet asked for */
+};
+
+struct reader {
+	struct lmfs *fs;
+	struct reader_opts o;
+	uint32_t bs;
+	pthread_mutex_t lock;
+	pthread_cond_t work;		/* jobs queued, or stopping */
+	pthread_cond_t landed;		/* a flight finished */
+	struct hot *hot;
+	uint64_t hot_bytes;
+	struct flight *flights;
+	struct job *head, *tail;
+	uint64_t inflight;		/* readahead bytes queued or running */
+	char (*stale)[BLOCKS_ID_LEN + 1];
+	size_t nstale;
+	int stopping;
+	char **pool;			/* free block buffers, to reuse */
+	size_t npool;
+	pthread_t *threads;
+	unsigned nthreads;
+	pthread_mutex_t verify_lock;
+};
+
+/* ---- reader.c ---- */
+
+/* A block buffer of r->bs bytes from the pool (or malloc); NULL when out
+ * of memory.  Takes r->lock: call with it not held. */
+char *reader_buf_get(struct reader *r);
+/* Give a buffer from reader_buf_get() back (NULL is fine).  Takes r->lock. */
+void reader_buf_put(struct reader *r, char *b);
+
+/* The hot list; r->lock held for all three. */
+/* Take ownership of data as block no of obj (unless it is there already,
+ * then data is freed).  With hold, the entry is returned referenced (the
+ * caller drops the reference and calls reader_hot_trim()); NULL when out
+ * of memory. */
+struct hot *reader_hot_add(struct reader *r, const char *obj, uint64_t no, char *data,
+			   size_t len, int hold);
+/* Evict unreferenced entries, least recently used first, down to hot_max. */
+void reader_hot_trim(struct reader *r);
+/* Drop every unreferenced block of obj. */
+void reader_hot_drop_object(struct reader *r, const char *obj);
+
+/* Flights; r->lock held for all three. */
+struct flight *reader_flight_find(struct reader *r, const char *obj, uint64_t no);
+/* Take f out of r->flights (done flights are no longer there). */
+void reader_flight_unlink(struct reader *r, struct flight *f);
+/* Drop a reference to f; the last one frees it. */
+void reader_flight_put(struct reader *r, struct flight *f);
+
+/* ---- fetch.c ---- */
+
+/* A job for blocks [first, first + n) of fh's object; demand when a reader
+ * waits for it.  NULL when out of memory.  No lock needed. */
+struct job *fetch_job_new(struct fhandle *fh, uint64_t first, uint64_t n, int demand);
+void fetch_job_free(struct job *j);
+/* Queue j for the workers (r->lock held); the queue owns it then. */
+void fetch_job_queue(struct reader *r, struct job *j);
+/* Finish the flights of j's blocks with err (r->lock held). */
+void fetch_job_land(struct reader *r, struct job *j, int err);
+
+/* Whether obj was replaced under its readers (r->lock held). */
+int fetch_is_stale(struct reader *r, const char *obj);
+/* obj was opened again from the index: it is current.  Takes r->lock. */
+void fetch_stale_clear(struct reader *r, const char *obj);
+
+/* A worker thread (arg is the reader): runs jobs until r->stopping. */
+void *fetch_worker_main(void *arg);
+
+#endif
