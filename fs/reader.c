@@ -11,10 +11,12 @@
  *  3. Fetches are `jobs` run by a pool of worker threads: demand jobs (a
  *     reader waits) go to the head of the queue, readahead jobs to the tail.
  *     A readahead job covers up to part_size bytes of missing blocks.
- *  4. Readahead: a handle whose reads follow each other gets a window that
- *     starts at 4 MiB and doubles per read up to window_max; a seek resets
- *     it to none, so random readers (tail -c, unzip -l) fetch only the
- *     blocks they touch.  All readahead in flight is capped at inflight_max.
+ *  4. Readahead: a handle whose reads follow each other (within a few
+ *     blocks, since the kernel's requests arrive out of order) gets a window
+ *     that starts at 4 MiB and doubles per read up to window_max; a seek
+ *     resets it to none, so random readers (tail -c, unzip -l) fetch only
+ *     the blocks they touch.  All readahead in flight is capped at
+ *     inflight_max.
  *  5. Every GET carries If-Match with the handle's ETag.  A 412 marks the
  *     object id stale (every handle on it then fails with EIO) and the
  *     index is told the object's new size and ETag.
@@ -44,6 +46,7 @@
 #include "verify.h"
 
 #define WINDOW_START ((uint64_t)4 << 20)
+#define SEQ_SLACK 4	/* blocks */
 
 #define POOL_MAX 48
 
@@ -254,19 +257,28 @@ static uint64_t prefetch(struct reader *r, struct fhandle *fh, uint64_t first, u
 
 static void readahead(struct reader *r, struct fhandle *fh, uint64_t off, size_t size)
 {
-	uint64_t nblocks = (fh->size + r->bs - 1) / r->bs, first, end;
+	uint64_t nblocks = (fh->size + r->bs - 1) / r->bs, first, end, ahead;
 
 	pthread_mutex_lock(&fh->lock);
-	if (off == fh->next_off) {
+	/* The kernel sends a sequential reader's requests several at a time,
+	 * and they may arrive out of order: a read near where the last one
+	 * ended (a few blocks either way) still counts as sequential. */
+	if (off + SEQ_SLACK * r->bs >= fh->next_off && off <= fh->next_off + SEQ_SLACK * r->bs) {
 		fh->window = fh->window ? fh->window * 2 : WINDOW_START;
 		if (fh->window > r->o.window_max)
 			fh->window = r->o.window_max;
+		if (off + size > fh->next_off)
+			fh->next_off = off + size;
 	} else {
 		fh->window = 0;
 		fh->ra_next = 0;
+		fh->next_off = off + size;
 	}
-	fh->next_off = off + size;
-	if (fh->window) {
+	/* Ask for more only once less than half the window is left ahead of
+	 * the reader, so that GETs go out part_size at a time rather than a
+	 * block per read as the window slides. */
+	ahead = fh->ra_next * r->bs > off + size ? fh->ra_next * r->bs - (off + size) : 0;
+	if (fh->window && (!fh->ra_next || ahead < fh->window / 2)) {
 		first = off / r->bs;
 		if (first < fh->ra_next)
 			first = fh->ra_next;
