@@ -321,44 +321,35 @@ lm_select() {  # SERVER ENDPOINT KEY SECRET
 	export S3_PATH_STYLE_ONLY
 }
 
-# rgw_start: Ceph RGW -- the runner's, else one of this script's own.
-# Calling it again (say after swift_start) only selects it again.
-rgw_start() {
-	if [ -z "${LM_RGW_ENDPOINT:-}" ]; then
-		[ -z "${LM_RGW_FAILED:-}" ] ||
-			lm_bail "start Ceph RGW # the runner's did not start"
-		local t0
-		[ "$BASHPID" = "$$" ] || lm_bug "rgw_start must first be called at the top level, not in a body or \$(...)"
+# lm_server_start KIND LABEL: the runner's server of KIND (rgw or swift),
+# else one of this script's own.  Calling it again (say after the other
+# kind's) only selects it again.
+lm_server_start() {
+	local kind=$1 label=$2 K=${1^^} t0 ep ak sk
+	ep=LM_${K}_ENDPOINT ak=LM_${K}_ACCESS_KEY sk=LM_${K}_SECRET_KEY
+	if [ -z "${!ep:-}" ]; then
+		local failed=LM_${K}_FAILED
+		[ -z "${!failed:-}" ] ||
+			lm_bail "start $label # the runner's did not start"
+		[ "$BASHPID" = "$$" ] || lm_bug "${kind}_start must first be called at the top level, not in a body or \$(...)"
 		t0=$(lm_now_ms)
-		lm_own_rgw=$TEST_TMP/rgw   # from now on the exit trap stops it
-		lm_rgw_up "$TEST_TMP/rgw" || lm_bail "start Ceph RGW"
-		. "$TEST_TMP/rgw.env"
-		echo "# started Ceph RGW at $LM_RGW_ENDPOINT in $(lm_secs_since "$t0") s"
+		eval "lm_own_$kind=\$TEST_TMP/$kind"   # from now on the exit trap stops it
+		"lm_${kind}_up" "$TEST_TMP/$kind" || lm_bail "start $label"
+		. "$TEST_TMP/$kind.env"
+		echo "# started $label at ${!ep} in $(lm_secs_since "$t0") s"
 	fi
-	lm_select rgw "$LM_RGW_ENDPOINT" "$LM_RGW_ACCESS_KEY" "$LM_RGW_SECRET_KEY"
+	lm_select "$kind" "${!ep}" "${!ak}" "${!sk}"
 }
+
+# rgw_start: Ceph RGW.  swift_start: OpenStack Swift with s3api (path-style only).
+rgw_start() { lm_server_start rgw "Ceph RGW"; }
+swift_start() { lm_server_start swift "Swift s3api"; }
 
 rgw_stop() {
 	[ -n "$lm_own_rgw" ] || return 0
 	lm_rgw_down "$lm_own_rgw"
 	unset LM_RGW_ENDPOINT
 	lm_own_rgw=
-}
-
-# swift_start: OpenStack Swift with s3api (path-style only).
-swift_start() {
-	if [ -z "${LM_SWIFT_ENDPOINT:-}" ]; then
-		[ -z "${LM_SWIFT_FAILED:-}" ] ||
-			lm_bail "start Swift s3api # the runner's did not start"
-		local t0
-		[ "$BASHPID" = "$$" ] || lm_bug "swift_start must first be called at the top level, not in a body or \$(...)"
-		t0=$(lm_now_ms)
-		lm_own_swift=$TEST_TMP/swift   # from now on the exit trap stops it
-		lm_swift_up "$TEST_TMP/swift" || lm_bail "start Swift s3api"
-		. "$TEST_TMP/swift.env"
-		echo "# started Swift s3api at $LM_SWIFT_ENDPOINT in $(lm_secs_since "$t0") s"
-	fi
-	lm_select swift "$LM_SWIFT_ENDPOINT" "$LM_SWIFT_ACCESS_KEY" "$LM_SWIFT_SECRET_KEY"
 }
 
 swift_stop() {
