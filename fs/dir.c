@@ -453,8 +453,10 @@ int dir_lookup(struct lmfs *fs, uint64_t parent, const char *name, struct index_
 	struct index_dirstate st = { 0 };
 	int rc;
 
-	if (index_get(fs->ix, parent, &pe))
+	if (index_get(fs->ix, parent, &pe)) {
+		e->tree = -1;
 		return -ENOENT;
+	}
 	if (pe.kind != INDEX_DIR) {
 		rc = -ENOTDIR;
 		goto out;
@@ -475,6 +477,8 @@ int dir_lookup(struct lmfs *fs, uint64_t parent, const char *name, struct index_
 	if (rc == -EIO && st.complete)
 		rc = -ENOENT;
 out:
+	if (rc == -ENOENT)
+		e->tree = pe.tree;
 	index_entry_release(&pe);
 	return rc;
 }

@@ -74,7 +74,8 @@ char *lmfs_stats_json(struct lmfs *fs);
 
 /* Find name in parent: from the index when that is enough, else with at
  * most two small requests (HEAD key, list "name/" max-keys 1).  Returns 0
- * and fills e, or a negative errno (-ENOENT when absent). */
+ * and fills e, or a negative errno.  On -ENOENT only e->tree is set: the
+ * parent's tree, whose timeout the kernel may cache "absent" for. */
 int dir_lookup(struct lmfs *fs, uint64_t parent, const char *name, struct index_entry *e);
 
 /* An open directory: a snapshot of its entries, filled from the index, or

@@ -19,6 +19,7 @@
 #include "inode.h"
 #include "lmfs.h"
 #include "reader.h"
+#include "verify.h"
 
 #define XATTR_PREFIX "user.lakemount."
 
@@ -57,14 +58,11 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct lmfs *fs = fs_of(req);
 	struct fuse_entry_param p;
 	struct index_entry e = { 0 };
-	struct index_entry pe = { 0 };
 	int rc = dir_lookup(fs, parent, name, &e);
 
 	if (rc == -ENOENT) {
 		memset(&p, 0, sizeof(p));
-		if (index_get(fs->ix, parent, &pe) == 0)
-			p.entry_timeout = lmfs_timeout(fs, pe.tree);
-		index_entry_release(&pe);
+		p.entry_timeout = lmfs_timeout(fs, e.tree);
 		fuse_reply_entry(req, &p);
 		return;
 	}
@@ -358,7 +356,7 @@ static char *xattr_value(struct lmfs *fs, const struct index_entry *e, const cha
 			     (unsigned long long)blocks_cached_bytes(fs->blocks, obj)) < 0)
 			v = NULL;
 	} else if (!strcmp(attr, "checksum")) {
-		v = strdup(reader_checksum_state(fs->reader, e));
+		v = strdup(verify_state(fs, e));
 	} else {
 		return NULL;
 	}

@@ -443,11 +443,6 @@ void reader_release(struct reader *r, struct fhandle *fh)
 	free(fh);
 }
 
-const char *reader_checksum_state(struct reader *r, const struct index_entry *e)
-{
-	return verify_state(r->fs, e);
-}
-
 int reader_new(struct lmfs *fs, const struct reader_opts *o, struct reader **out)
 {
 	struct reader *r = calloc(1, sizeof(*r));

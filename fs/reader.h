@@ -54,8 +54,4 @@ ssize_t reader_spans(struct reader *r, struct fhandle *fh, size_t size, off_t of
 		     struct reader_span *sp, int *nsp);
 void reader_spans_release(struct reader *r, struct reader_span *sp, int n);
 
-/* The checksum state of a file row for user.lakemount.checksum:
- * "ok", "mismatch", "unverified" or "none". */
-const char *reader_checksum_state(struct reader *r, const struct index_entry *e);
-
 #endif
