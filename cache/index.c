@@ -91,10 +91,10 @@ const char *const ix_sql[ST__N] = {
 	 * AUTOINCREMENT number, and relisting would burn thousands. */
 	[ST_UPDATE] = "UPDATE entries SET tree = ?4, key = ?5, size = ?6, etag = ?7,"
 		" mtime = ?8, seen = max(seen, ?9) WHERE parent = ?1 AND name = ?2"
-		" AND kind = ?3 AND seen <> " SEEN_PINNED_SQL,
+		" AND kind = ?3 AND seen <> " SEEN_PINNED_SQL " RETURNING ino",
 	[ST_INSERT] = "INSERT INTO entries(parent, name, kind, tree, key, size, etag,"
 		" mtime, seen) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-		" ON CONFLICT(parent, name) DO NOTHING",
+		" ON CONFLICT(parent, name) DO NOTHING RETURNING ino",
 	[ST_PIN] = "UPDATE entries SET tree = ?2, key = ?3, seen = " SEEN_PINNED_SQL
 		" WHERE ino = ?1",
 	[ST_RM_NAME] = "DELETE FROM entries WHERE parent = ?1 AND name = ?2",
@@ -151,6 +151,24 @@ static void ix_done(sqlite3_stmt *st)
 }
 
 /* Step a bound statement to its end (ignoring rows) and reset it. */
+/* Run a statement to its end; *first (may be NULL) gets the first
+ * column of its first row, 0 if it returned none. */
+static int ix_run_get(struct index *ix, enum ix_stmt id, const char *what, uint64_t *first)
+{
+	sqlite3_stmt *st = ix->st[id];
+	int rc, row = 0;
+
+	if (first)
+		*first = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (first && !row++)
+			*first = (uint64_t)sqlite3_column_int64(st, 0);
+	if (rc != SQLITE_DONE)
+		ix_dberr(ix, what);
+	ix_done(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static int ix_run(struct index *ix, enum ix_stmt id, const char *what)
 {
 	sqlite3_stmt *st = ix->st[id];
@@ -352,18 +370,24 @@ static void bind_child(struct index *ix, enum ix_stmt id, uint64_t parent, int t
  * update the row of that name and kind, else insert one, else the row in
  * the way is a skeleton one (left alone) or of the other kind (replaced). */
 static int ix_upsert(struct index *ix, uint64_t parent, int tree,
-		     const struct index_child *c, int64_t seen)
+		     const struct index_child *c, int64_t seen, uint64_t *ino)
 {
 	static const enum ix_stmt step[3] = { ST_UPDATE, ST_INSERT, ST_INSERT };
 	struct index_entry old;
 	int64_t old_seen = 0;
+	uint64_t id;
 	int i, rc;
 
+	*ino = 0;
 	for (i = 0; i < 3; i++) {
 		bind_child(ix, step[i], parent, tree, c, seen);
-		if (ix_run(ix, step[i], "store"))
+		if (ix_run_get(ix, step[i], "store", &id))
 			return -1;
-		if (sqlite3_changes(ix->db) || i == 2)
+		if (id) {
+			*ino = id;
+			return 0;
+		}
+		if (i == 2)
 			return 0;
 		if (i == 1) {
 			rc = ix_fetch(ix, parent, c->name, &old, &old_seen);
@@ -553,9 +577,9 @@ int index_listing_begin(struct index *ix, uint64_t dir, uint64_t *gen)
 }
 
 int index_listing_page(struct index *ix, uint64_t dir, uint64_t gen,
-		       const struct index_child *c, size_t n)
+		       const struct index_child *c, size_t n, uint64_t *inos)
 {
-	uint64_t cur;
+	uint64_t cur, ino;
 	size_t i;
 	int tree, rc;
 
@@ -566,7 +590,8 @@ int index_listing_page(struct index *ix, uint64_t dir, uint64_t gen,
 		return -1;
 	rc = ix_dir(ix, dir, &tree, &cur);
 	for (i = 0; !rc && i < n; i++)
-		rc = ix_upsert(ix, dir, tree, &c[i], (int64_t)gen);
+		if (!(rc = ix_upsert(ix, dir, tree, &c[i], (int64_t)gen, &ino)) && inos)
+			inos[i] = ino;
 	return ix_finish(ix, rc);
 }
 
@@ -601,18 +626,22 @@ int index_put(struct index *ix, uint64_t parent, const struct index_child *c,
 	      uint64_t *ino)
 {
 	struct index_entry e = { 0 };
-	uint64_t gen;
+	uint64_t gen, id = 0;
 	int tree, rc = -1;
 
 	if (ino)
 		*ino = 0;
 	if (!child_ok(c) || ix_start(ix))
 		return -1;
-	if (!ix_dir(ix, parent, &tree, &gen) && !ix_upsert(ix, parent, tree, c, (int64_t)gen))
-		rc = ino && ix_fetch(ix, parent, c->name, &e, NULL) ? -1 : 0;
+	if (!ix_dir(ix, parent, &tree, &gen) && !ix_upsert(ix, parent, tree, c, (int64_t)gen, &id)) {
+		rc = 0;
+		/* A skeleton row left alone: its number is still wanted. */
+		if (ino && !id && !(rc = ix_fetch(ix, parent, c->name, &e, NULL) ? -1 : 0))
+			id = e.ino;
+	}
 	rc = ix_finish(ix, rc);
 	if (ino && !rc)
-		*ino = e.ino;
+		*ino = id;
 	index_entry_release(&e);
 	return rc;
 }

@@ -106,10 +106,12 @@ int index_dir_state(struct index *ix, uint64_t dir, struct index_dirstate *st);
  * Listings of one directory may overlap: a child seen by a newer listing,
  * or put since a listing began, survives that listing's end.  Names must be
  * path components (not "", ".", "..", no '/'): a page holding another name
- * is refused whole, so the caller leaves such keys out. */
+ * is refused whole, so the caller leaves such keys out.
+ * index_listing_page sets inos[i] (inos may be NULL) to the inode number of
+ * c[i], or 0 where a skeleton row of that name was left alone. */
 int index_listing_begin(struct index *ix, uint64_t dir, uint64_t *gen);
 int index_listing_page(struct index *ix, uint64_t dir, uint64_t gen,
-		       const struct index_child *c, size_t n);
+		       const struct index_child *c, size_t n, uint64_t *inos);
 int index_listing_end(struct index *ix, uint64_t dir, uint64_t gen, int64_t now);
 
 /* Insert or update one child (what a lookup found), keeping its inode

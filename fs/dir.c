@@ -5,39 +5,57 @@
  *  1. A directory under a tree entry is an S3 prefix.  It is listed with
  *     ListObjectsV2, delimiter "/", one level at a time: nothing ever lists
  *     an archive recursively (the real Binance archive has ~10^8 keys).
- *  2. The first open of a directory never listed drives the listing itself,
- *     page by page: each page is written to the index in one transaction and
- *     handed to readdir at once, so `ls` of 6,000 keys shows the first
- *     thousand after the first page.
+ *  2. The first open of a directory never listed starts a listing of its
+ *     own: a fetcher thread asks for page after page (each needs the
+ *     previous one's token) and queues them on the handle; readdir writes
+ *     each page to the index in one transaction and hands it out at once.
+ *     So `ls` of 6,000 keys shows the first thousand after the first page,
+ *     and the next page is on the wire while the kernel takes this one.
+ *     At most LIST_AHEAD pages wait in the queue.  closedir stops the
+ *     fetcher after its current page; a listing that did not reach its end
+ *     stays incomplete in the index.
  *  3. A complete listing is served from the index while the tree's TTL
  *     holds.  After that, an open still answers from the index at once and
  *     a background thread lists the directory again (one per directory at a
  *     time: fs->listing); if that fails (offline) the old listing stays.
  *  4. Lookups: a name in the index is answered from it.  A name absent from
  *     a complete, fresh listing is ENOENT without a request.  Otherwise it
- *     costs at most two small requests: HEAD key, then a listing of
- *     "name/" with max-keys 1.
+ *     costs two small requests sent at once, so one round trip: HEAD key
+ *     and a listing of "name/" with max-keys 1 (a key wins over a prefix
+ *     of the same name).
  *  5. Names S3 can hold but POSIX cannot ("", ".", "..", or with a '/'
  *     inside, from keys such as "a//b") are left out of listings.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "lmfs.h"
 
+/* Lock order: dir_handle.lock -> fs->list_lock -> cache/ locks. */
 struct dir_handle {
 	pthread_mutex_t lock;		/* guards everything below */
+	pthread_cond_t cond;		/* a page came or went, or the fetcher ended */
+	struct lmfs *fs;
 	uint64_t ino;
 	struct index_entry self;
-	struct index_entry *ents;
+	struct index_entry **ents;	/* each entry allocated on its own, so a
+					   reader's pointer survives growth */
 	size_t n, cap;
-	int listing;			/* pages still to fetch (note 2) */
+	int listing;			/* pages still to fetch or to store */
+	int fetching;			/* the fetcher thread runs */
+	int stop;			/* closed: the fetcher should end */
+	int refs;			/* the open handle + the fetcher */
+	int err;			/* the fetcher's error, negative errno */
+	struct page *queue, **tail;	/* fetched, not yet stored */
+	int queued;
 	uint64_t gen;
-	char *token;			/* the next page's */
 	int64_t started;
 };
+
+#define LIST_AHEAD 4
 
 static int64_t now_s(void)
 {
@@ -85,6 +103,8 @@ struct page {
 	char **strs;			/* name, key, etag of each child */
 	size_t n, cap;
 	int failed;
+	int last;			/* no page follows */
+	struct page *next;		/* in dir_handle.queue */
 };
 
 static int page_add(void *arg, const struct s3_list_entry *e)
@@ -142,45 +162,90 @@ static void page_release(struct page *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* Fetch the page after *token (NULL: the first) of dir into the index.
- * On success *token is the next one (NULL at the end) and fn sees each
- * child's row.  Returns 0 or a negative errno. */
-static int list_page(struct lmfs *fs, const struct index_entry *dir, uint64_t gen,
-		     char **token, index_dir_fn fn, void *arg)
+/* Fetch the page after *token (NULL: the first) of dir into p.  On success
+ * *token is the next one (NULL at the end).  Returns 0 or a negative errno. */
+static int fetch_page(struct lmfs *fs, const struct index_entry *dir, char **token,
+		      struct page *p)
 {
 	struct s3_list_params lp = { dir->key, "/", NULL, *token, 1000 };
 	struct s3_client *c = lmfs_client(fs, dir->tree);
-	struct page p = { dir->key, NULL, NULL, 0, 0, 0 };
 	struct xml_list_result res = { 0 };
-	struct index_entry e = { 0 };
 	struct s3_error err;
-	size_t i;
-	int rc = -EIO;
+	int rc = 0;
 
-	if (s3_list(c, &lp, page_add, &p, &res, &err)) {
+	p->dir_key = dir->key;
+	if (s3_list(c, &lp, page_add, p, &res, &err)) {
 		char m[512];
 
 		s3_error_format(&err, m, sizeof(m));
 		lmfs_log(fs, "list '%s': %s", dir->key, m);
-		rc = p.failed ? -ENOMEM : -lmfs_errno(&err);
+		rc = p->failed ? -ENOMEM : -lmfs_errno(&err);
 		goto out;
-	}
-	if (index_listing_page(fs->ix, dir->ino, gen, p.c, p.n))
-		goto out;
-	for (i = 0; fn && i < p.n; i++) {
-		if (index_lookup(fs->ix, dir->ino, p.c[i].name, &e) == 0 && fn(arg, &e)) {
-			index_entry_release(&e);
-			rc = -ENOMEM;
-			goto out;
-		}
-		index_entry_release(&e);
 	}
 	free(*token);
 	*token = res.truncated ? res.next_token : NULL;
 	res.next_token = NULL;
-	rc = 0;
+	p->last = !*token;
 out:
 	free(res.next_token);
+	return rc;
+}
+
+/* Write p into the index; fn sees each child's row.  Returns 0 or a
+ * negative errno. */
+static int store_page(struct lmfs *fs, const struct index_entry *dir, uint64_t gen,
+		      const struct page *p, index_dir_fn fn, void *arg)
+{
+	uint64_t *inos = fn ? calloc(p->n ? p->n : 1, sizeof(*inos)) : NULL;
+	struct index_entry e;
+	size_t i;
+	int rc = -ENOMEM;
+
+	if (fn && !inos)
+		goto out;
+	rc = -EIO;
+	if (index_listing_page(fs->ix, dir->ino, gen, p->c, p->n, inos))
+		goto out;
+	rc = 0;
+	for (i = 0; fn && i < p->n; i++) {
+		const struct index_child *c = &p->c[i];
+
+		if (!inos[i]) {
+			/* A skeleton row (a tree path) keeps its own. */
+			if (index_lookup(fs->ix, dir->ino, c->name, &e))
+				continue;
+			rc = fn(arg, &e) ? -ENOMEM : 0;
+			index_entry_release(&e);
+		} else {
+			memset(&e, 0, sizeof(e));
+			e.ino = inos[i];
+			e.parent = dir->ino;
+			e.name = (char *)c->name;
+			e.kind = c->kind;
+			e.tree = dir->tree;
+			e.key = (char *)c->key;
+			e.size = c->size;
+			snprintf(e.etag, sizeof(e.etag), "%s", c->etag);
+			e.mtime = c->mtime;
+			rc = fn(arg, &e) ? -ENOMEM : 0;
+		}
+		if (rc)
+			break;
+	}
+out:
+	free(inos);
+	return rc;
+}
+
+/* Both of the above, for the background relisting. */
+static int list_page(struct lmfs *fs, const struct index_entry *dir, uint64_t gen,
+		     char **token)
+{
+	struct page p = { 0 };
+	int rc = fetch_page(fs, dir, token, &p);
+
+	if (!rc)
+		rc = store_page(fs, dir, gen, &p, NULL, NULL);
 	page_release(&p);
 	return rc;
 }
@@ -216,7 +281,7 @@ static void *relist_main(void *arg)
 	if (index_listing_begin(r->fs->ix, r->dir.ino, &gen))
 		goto out;
 	do {
-		rc = list_page(r->fs, &r->dir, gen, &token, NULL, NULL);
+		rc = list_page(r->fs, &r->dir, gen, &token);
 	} while (!rc && token);
 	if (!rc)
 		index_listing_end(r->fs->ix, r->dir.ino, gen, now_s());
@@ -277,23 +342,129 @@ static int dh_append(void *arg, const struct index_entry *e)
 
 	if (dh->n == dh->cap) {
 		size_t cap = dh->cap ? dh->cap * 2 : 64;
-		struct index_entry *ents = realloc(dh->ents, cap * sizeof(*ents));
+		struct index_entry **ents = realloc(dh->ents, cap * sizeof(*ents));
 
 		if (!ents)
 			return 1;
 		dh->ents = ents;
 		dh->cap = cap;
 	}
-	slot = &dh->ents[dh->n];
+	slot = malloc(sizeof(*slot));
+	if (!slot)
+		return 1;
 	*slot = *e;
 	slot->name = strdup(e->name);
 	slot->key = strdup(e->key ? e->key : "");
 	if (!slot->name || !slot->key) {
 		free(slot->name);
 		free(slot->key);
+		free(slot);
 		return 1;
 	}
-	dh->n++;
+	dh->ents[dh->n++] = slot;
+	return 0;
+}
+
+static void dh_free(struct dir_handle *dh)
+{
+	struct page *p;
+	size_t i;
+
+	while ((p = dh->queue)) {
+		dh->queue = p->next;
+		page_release(p);
+		free(p);
+	}
+	for (i = 0; i < dh->n; i++) {
+		index_entry_release(dh->ents[i]);
+		free(dh->ents[i]);
+	}
+	free(dh->ents);
+	index_entry_release(&dh->self);
+	pthread_cond_destroy(&dh->cond);
+	pthread_mutex_destroy(&dh->lock);
+	free(dh);
+}
+
+/* Drop one reference (dh->lock held; released here). */
+static void dh_unref(struct dir_handle *dh)
+{
+	int last = --dh->refs == 0;
+
+	pthread_mutex_unlock(&dh->lock);
+	if (last)
+		dh_free(dh);
+}
+
+static void *fetcher_main(void *arg)
+{
+	struct dir_handle *dh = arg;
+	struct lmfs *fs = dh->fs;
+	char *token = NULL;
+	int rc = 0, last;
+
+	for (;;) {
+		struct page *p = calloc(1, sizeof(*p));
+
+		if (!p) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc = fetch_page(fs, &dh->self, &token, p);
+		pthread_mutex_lock(&dh->lock);
+		if (rc || dh->stop) {
+			pthread_mutex_unlock(&dh->lock);
+			page_release(p);
+			free(p);
+			break;
+		}
+		/* From here on p is the reader's: it may be freed at once. */
+		last = p->last;
+		*dh->tail = p;
+		dh->tail = &p->next;
+		dh->queued++;
+		pthread_cond_broadcast(&dh->cond);
+		while (dh->queued >= LIST_AHEAD && !dh->stop)
+			pthread_cond_wait(&dh->cond, &dh->lock);
+		pthread_mutex_unlock(&dh->lock);
+		if (last)
+			break;
+	}
+	free(token);
+	pthread_mutex_lock(&fs->list_lock);
+	fs->nfetchers--;
+	pthread_mutex_unlock(&fs->list_lock);
+	pthread_mutex_lock(&dh->lock);
+	dh->fetching = 0;
+	dh->err = rc;
+	pthread_cond_broadcast(&dh->cond);
+	dh_unref(dh);
+	return NULL;
+}
+
+static int fetcher_start(struct lmfs *fs, struct dir_handle *dh)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+	int rc;
+
+	pthread_mutex_lock(&fs->list_lock);
+	fs->nfetchers++;
+	pthread_mutex_unlock(&fs->list_lock);
+	dh->fetching = 1;
+	dh->refs++;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&th, &attr, fetcher_main, dh);
+	pthread_attr_destroy(&attr);
+	if (rc) {
+		dh->fetching = 0;
+		dh->refs--;
+		pthread_mutex_lock(&fs->list_lock);
+		fs->nfetchers--;
+		pthread_mutex_unlock(&fs->list_lock);
+		return -rc;
+	}
 	return 0;
 }
 
@@ -307,7 +478,11 @@ int dir_open(struct lmfs *fs, uint64_t ino, struct dir_handle **out)
 	if (!dh)
 		return -ENOMEM;
 	pthread_mutex_init(&dh->lock, NULL);
+	pthread_cond_init(&dh->cond, NULL);
+	dh->fs = fs;
 	dh->ino = ino;
+	dh->refs = 1;
+	dh->tail = &dh->queue;
 	if (index_get(fs->ix, ino, &dh->self)) {
 		rc = -ENOENT;
 		goto fail;
@@ -329,11 +504,14 @@ int dir_open(struct lmfs *fs, uint64_t ino, struct dir_handle **out)
 		}
 		dh->listing = 1;
 		dh->started = now_s();
+		rc = fetcher_start(fs, dh);
+		if (rc)
+			goto fail;
 	}
 	*out = dh;
 	return 0;
 fail:
-	dir_release(dh);
+	dh_free(dh);
 	return rc;
 }
 
@@ -343,20 +521,36 @@ int dir_entry(struct lmfs *fs, struct dir_handle *dh, size_t i, const struct ind
 
 	pthread_mutex_lock(&dh->lock);
 	while (i >= dh->n && dh->listing) {
-		rc = list_page(fs, &dh->self, dh->gen, &dh->token, dh_append, dh);
-		if (rc) {
+		struct page *p = dh->queue;
+
+		if (!p && dh->fetching) {
+			pthread_cond_wait(&dh->cond, &dh->lock);
+			continue;
+		}
+		if (!p) {
 			/* Keep what the index had: a listing that broke off
 			 * is not a reason to show an empty directory. */
+			rc = dh->err ? dh->err : -EIO;
 			dh->listing = 0;
 			break;
 		}
-		if (!dh->token) {
+		dh->queue = p->next;
+		if (!dh->queue)
+			dh->tail = &dh->queue;
+		dh->queued--;
+		pthread_cond_broadcast(&dh->cond);
+		rc = store_page(fs, &dh->self, dh->gen, p, dh_append, dh);
+		if (rc)
+			dh->listing = 0;
+		else if (p->last) {
 			dh->listing = 0;
 			index_listing_end(fs->ix, dh->ino, dh->gen, dh->started);
 		}
+		page_release(p);
+		free(p);
 	}
 	if (i < dh->n) {
-		*e = &dh->ents[i];
+		*e = dh->ents[i];
 		rc = 1;
 	} else if (rc > 0) {
 		rc = 0;
@@ -367,17 +561,12 @@ int dir_entry(struct lmfs *fs, struct dir_handle *dh, size_t i, const struct ind
 
 void dir_release(struct dir_handle *dh)
 {
-	size_t i;
-
 	if (!dh)
 		return;
-	for (i = 0; i < dh->n; i++)
-		index_entry_release(&dh->ents[i]);
-	free(dh->ents);
-	free(dh->token);
-	index_entry_release(&dh->self);
-	pthread_mutex_destroy(&dh->lock);
-	free(dh);
+	pthread_mutex_lock(&dh->lock);
+	dh->stop = 1;
+	pthread_cond_broadcast(&dh->cond);
+	dh_unref(dh);
 }
 
 /* ---- lookups (note 4) ---- */
@@ -389,51 +578,73 @@ static int count_one(void *arg, const struct s3_list_entry *e)
 	return 0;
 }
 
+/* "Is there anything under prefix?", asked on a thread of its own while
+ * the HEAD of the key is on the wire: one round trip for both. */
+struct probe {
+	struct s3_client *c;
+	const char *prefix;
+	unsigned n;
+	int failed;
+	struct s3_error err;
+};
+
+static void *probe_main(void *arg)
+{
+	struct probe *pr = arg;
+	struct s3_list_params lp = { pr->prefix, "/", NULL, NULL, 1 };
+	struct xml_list_result res = { 0 };
+	char *token = NULL;
+	int pages = 0;
+
+	/* A page may come back empty yet truncated; only a page that says it
+	 * is the last tells that there is nothing. */
+	do {
+		lp.token = token;
+		pr->failed = s3_list(pr->c, &lp, count_one, &pr->n, &res, &pr->err);
+		free(token);
+		token = res.next_token;
+		res.next_token = NULL;
+	} while (!pr->failed && !pr->n && res.truncated && token && ++pages < 4);
+	free(token);
+	return NULL;
+}
+
 static int lookup_remote(struct lmfs *fs, const struct index_entry *pe, const char *name,
 			 struct index_entry *e)
 {
 	struct s3_client *c = lmfs_client(fs, pe->tree);
 	struct s3_object_info info = { 0 };
-	struct xml_list_result res = { 0 };
+	struct probe pr = { c, NULL, 0, 0, { 0 } };
 	struct index_child child;
 	struct s3_error err;
 	char *key = NULL, *prefix = NULL;
-	unsigned n = 0;
-	int rc = -ENOMEM;
+	pthread_t th;
+	int rc = -ENOMEM, probing = 0, head;
 
 	if (asprintf(&key, "%s%s", pe->key, name) < 0 ||
 	    asprintf(&prefix, "%s%s/", pe->key, name) < 0)
 		goto out;
-	if (s3_head(c, key, &info, &err) == 0) {
+	pr.prefix = prefix;
+	probing = pthread_create(&th, NULL, probe_main, &pr) == 0;
+	head = s3_head(c, key, &info, &err);
+	if (probing)
+		pthread_join(th, NULL);
+	else if (head && err.status == S3_ERR_NOT_FOUND)
+		probe_main(&pr);
+	if (head == 0) {
 		child = (struct index_child){ name, INDEX_FILE, key, info.size, info.etag,
 					      (int64_t)info.mtime };
-	} else if (err.status == S3_ERR_NOT_FOUND) {
-		struct s3_list_params lp = { prefix, "/", NULL, NULL, 1 };
-		char *token = NULL;
-		int pages = 0, failed;
-
-		/* A page may come back empty yet truncated; only a page that
-		 * says it is the last tells that there is nothing. */
-		do {
-			lp.token = token;
-			failed = s3_list(c, &lp, count_one, &n, &res, &err);
-			free(token);
-			token = res.next_token;
-			res.next_token = NULL;
-		} while (!failed && !n && res.truncated && token && ++pages < 4);
-		free(token);
-		if (failed) {
-			rc = -lmfs_errno(&err);
-			goto out;
-		}
-		if (!n) {
-			rc = -ENOENT;
-			goto out;
-		}
-		child = (struct index_child){ name, INDEX_DIR, prefix, 0, "", 0 };
-	} else {
+	} else if (err.status != S3_ERR_NOT_FOUND) {
 		rc = -lmfs_errno(&err);
 		goto out;
+	} else if (pr.failed) {
+		rc = -lmfs_errno(&pr.err);
+		goto out;
+	} else if (!pr.n) {
+		rc = -ENOENT;
+		goto out;
+	} else {
+		child = (struct index_child){ name, INDEX_DIR, prefix, 0, "", 0 };
 	}
 	rc = -EIO;
 	if (index_put(fs->ix, pe->ino, &child, NULL) == 0 &&
@@ -441,7 +652,6 @@ static int lookup_remote(struct lmfs *fs, const struct index_entry *pe, const ch
 		rc = 0;
 out:
 	s3_object_info_release(&info);
-	free(res.next_token);
 	free(key);
 	free(prefix);
 	return rc;

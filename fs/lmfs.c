@@ -299,12 +299,13 @@ void lmfs_close(struct lmfs *fs)
 {
 	size_t i;
 
-	/* Background listings hold the index: let them finish first. */
+	/* Background listings and page fetchers hold the index and the
+	 * clients: let them finish first. */
 	for (;;) {
 		size_t n;
 
 		pthread_mutex_lock(&fs->list_lock);
-		n = fs->nlisting;
+		n = fs->nlisting + fs->nfetchers;
 		pthread_mutex_unlock(&fs->list_lock);
 		if (!n)
 			break;

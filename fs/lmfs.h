@@ -43,6 +43,7 @@ struct lmfs {
 	pthread_mutex_t list_lock;	/* guards listing (below) */
 	uint64_t *listing;		/* dirs being revalidated in the background */
 	size_t nlisting;
+	unsigned nfetchers;		/* page fetchers of open directories */
 };
 
 /* Open the cache (index, blocks) under cfg->cache_dir, make the S3

@@ -106,7 +106,19 @@ test_expect_success FUSE 'extended attributes: etag, url, cached, checksum' '
 	etag=$(s3cli head "$bucket" "$key" | cut -d" " -f2) &&
 	test "$(getfattr --only-values -n user.lakemount.etag "$f")" = "$etag" &&
 	test "$(getfattr --only-values -n user.lakemount.cached "$f")" = "$(stat -c %s "$f")" &&
-	getfattr -d -m - "$f" | grep -c "^user.lakemount" >n && test "$(cat n)" = 4
+	getfattr -d -m - "$f" | grep -c "^user.lakemount" >n && test "$(cat n)" = 4 &&
+	! getfattr -n security.selinux "$f" 2>err && grep "Operation not supported" err &&
+	! getfattr -n user.other "$f" 2>err && grep "No such attribute" err
+'
+
+test_expect_success FUSE 'a listing cut short by closedir, then a whole one' '
+	lm_config "$TEST_TMP/short.json" "$bucket" &&
+	lm_mount "$TEST_TMP/short.json" "$TEST_TMP/short" &&
+	ls -f "$TEST_TMP/short/archive/binance/$BIG" | head -3 >three &&
+	test $(wc -l <three) = 3 &&
+	ls "$TEST_TMP/short/archive/binance/$BIG" >all &&
+	test $(wc -l <all) = 6000 &&
+	lm_umount "$TEST_TMP/short"
 '
 
 test_expect_success FUSE 'a lookup in a directory never listed costs at most two requests' '

@@ -61,7 +61,7 @@ static int list_all(struct index *ix, uint64_t d, const struct index_child *c, s
 {
 	uint64_t gen;
 
-	if (index_listing_begin(ix, d, &gen) || index_listing_page(ix, d, gen, c, n))
+	if (index_listing_begin(ix, d, &gen) || index_listing_page(ix, d, gen, c, n, NULL))
 		return -1;
 	return index_listing_end(ix, d, gen, now);
 }
@@ -263,9 +263,9 @@ static void t_listing(struct index *ix)
 	if (index_ensure_dir(ix, 1, "klines", 0, p, &k))
 		return;
 	UNIT_CHECK_INT(index_listing_begin(ix, k, &gen), 0);
-	UNIT_CHECK_INT(index_listing_page(ix, k, gen, top, 2), 0);
+	UNIT_CHECK_INT(index_listing_page(ix, k, gen, top, 2, NULL), 0);
 	UNIT_CHECK_STR(state(ix, k), "0/0");		/* not before the end */
-	UNIT_CHECK_INT(index_listing_page(ix, k, gen, top + 2, 2), 0);
+	UNIT_CHECK_INT(index_listing_page(ix, k, gen, top + 2, 2, NULL), 0);
 	UNIT_CHECK_INT(index_listing_end(ix, k, gen, 1000), 0);
 	UNIT_CHECK_STR(state(ix, k), "1/1000");
 	UNIT_CHECK_INT(index_count_children(ix, k), 4);
@@ -301,7 +301,7 @@ static void t_listing(struct index *ix)
 	UNIT_CHECK_INT(index_put(ix, k, &top[0], &newer), 0);
 	UNIT_CHECK(newer > d1);
 	UNIT_CHECK_INT(index_listing_begin(ix, d1, &gen), 1);	/* gone */
-	UNIT_CHECK_INT(index_listing_page(ix, m1, 1, days, 1), 1);
+	UNIT_CHECK_INT(index_listing_page(ix, m1, 1, days, 1, NULL), 1);
 	UNIT_CHECK_INT(index_listing_end(ix, m1, 1, 5), 1);
 	UNIT_CHECK_INT(index_count_children(ix, m1), 0);	/* no orphans */
 	UNIT_CHECK_INT(index_listing_begin(ix, a, &gen), 1);	/* a file */
@@ -310,8 +310,8 @@ static void t_listing(struct index *ix)
 	UNIT_CHECK(strstr(index_errmsg(), "has no listing 999") != NULL);
 	top[0] = file("x/y", "k", 1, "e");
 	top[1] = file("", "k", 1, "e");
-	UNIT_CHECK_INT(index_listing_page(ix, k, 1, top, 1), -1);
-	UNIT_CHECK_INT(index_listing_page(ix, k, 1, top + 1, 1), -1);
+	UNIT_CHECK_INT(index_listing_page(ix, k, 1, top, 1, NULL), -1);
+	UNIT_CHECK_INT(index_listing_page(ix, k, 1, top + 1, 1, NULL), -1);
 }
 
 static void t_races(struct index *ix)
@@ -332,7 +332,7 @@ static void t_races(struct index *ix)
 	UNIT_CHECK_INT(index_listing_begin(ix, d, &g1), 0);
 	UNIT_CHECK_INT(index_put(ix, d, &c[1], &y), 0);
 	UNIT_CHECK(y > x);
-	UNIT_CHECK_INT(index_listing_page(ix, d, g1, c, 1), 0);
+	UNIT_CHECK_INT(index_listing_page(ix, d, g1, c, 1, NULL), 0);
 	UNIT_CHECK_INT(index_listing_end(ix, d, g1, 11), 0);
 	UNIT_CHECK_INT(ino_of(ix, d, "y"), y);
 	UNIT_CHECK_INT(ino_of(ix, d, "x"), x);
@@ -350,8 +350,8 @@ static void t_races(struct index *ix)
 	UNIT_CHECK_INT(index_listing_begin(ix, d, &g1), 0);
 	UNIT_CHECK_INT(index_listing_begin(ix, d, &g2), 0);
 	UNIT_CHECK(g2 > g1);
-	UNIT_CHECK_INT(index_listing_page(ix, d, g2, c, 3), 0);
-	UNIT_CHECK_INT(index_listing_page(ix, d, g1, c + 1, 1), 0);
+	UNIT_CHECK_INT(index_listing_page(ix, d, g2, c, 3, NULL), 0);
+	UNIT_CHECK_INT(index_listing_page(ix, d, g1, c + 1, 1, NULL), 0);
 	UNIT_CHECK_INT(index_listing_end(ix, d, g1, 13), 0);
 	UNIT_CHECK_INT(index_count_children(ix, d), 3);
 	UNIT_CHECK_INT(index_listing_end(ix, d, g2, 14), 0);
@@ -598,7 +598,7 @@ static void *worker_main(void *arg)
 		c[i] = file(nm[i], nm[i], (uint64_t)i, "etag");
 	}
 	for (i = 0; i < TCHILD; i += TCHILD / 4)
-		w->errors += index_listing_page(w->ix, d, gen, c + i, TCHILD / 4) != 0;
+		w->errors += index_listing_page(w->ix, d, gen, c + i, TCHILD / 4, NULL) != 0;
 	w->errors += index_listing_end(w->ix, d, gen, 1) != 0;
 	for (i = 0; i < 500; i++) {
 		w->errors += index_lookup(w->ix, d, nm[(i * 7) % TCHILD], &e) != 0;
@@ -680,7 +680,7 @@ static double list_big(struct index *ix, uint64_t d, struct index_child *c, doub
 	UNIT_CHECK_INT(index_listing_begin(ix, d, &gen), 0);
 	for (i = 0; i < BIG; i += PAGE) {
 		t = now_ms();
-		UNIT_CHECK_INT(index_listing_page(ix, d, gen, c + i, PAGE), 0);
+		UNIT_CHECK_INT(index_listing_page(ix, d, gen, c + i, PAGE, NULL), 0);
 		t = now_ms() - t;
 		*worst = t > *worst ? t : *worst;
 	}
