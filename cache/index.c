@@ -12,6 +12,11 @@
  *         or prefix, mtime seconds, seen a generation (note 7).
  *       dirs(ino INTEGER PRIMARY KEY, complete, listed_at, gen)
  *         The listing state of directory entries.ino; none: never listed.
+ *               mode, uid, gid: what chmod/chown set here (0 / -1: the
+ *               defaults); INDEX (tree, key)
+ *       content(sha256, size, tree, key, etag, PRIMARY KEY(tree, key))
+ *         Objects whose sha256 is known (a sidecar CHECKSUM that matched,
+ *         or our own upload): an upload of equal content becomes a copy.
  *       meta(name TEXT PRIMARY KEY, value) WITHOUT ROWID
  *       trigger entries_rm: deleting a row deletes its children and its
  *         dirs row, and so, recursively, its whole subtree.
@@ -44,7 +49,9 @@
  *     when this listing saw it, or a newer listing or a lookup since it
  *     began did: listings of one directory may overlap.  Skeleton rows
  *     (index_ensure_dir) have seen = SEEN_PINNED: listings never remove
- *     them, pages and puts never rewrite them.
+ *     them, pages and puts never rewrite them.  Local rows (the write
+ *     path's, index_local.c: files and directories made here and not yet
+ *     uploaded) are pinned the same way until index_unpin.
  *
  *  8. complete is set by end and kept by puts and removes: a lookup that
  *     adds or removes a name keeps the listing as true as it was.
@@ -91,10 +98,10 @@ const char *const ix_sql[ST__N] = {
 	 * AUTOINCREMENT number, and relisting would burn thousands. */
 	[ST_UPDATE] = "UPDATE entries SET tree = ?4, key = ?5, size = ?6, etag = ?7,"
 		" mtime = ?8, seen = max(seen, ?9) WHERE parent = ?1 AND name = ?2"
-		" AND kind = ?3 AND seen <> " SEEN_PINNED_SQL " RETURNING ino",
+		" AND kind = ?3 AND seen <> " SEEN_PINNED_SQL " RETURNING ino, mode, uid, gid",
 	[ST_INSERT] = "INSERT INTO entries(parent, name, kind, tree, key, size, etag,"
 		" mtime, seen) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-		" ON CONFLICT(parent, name) DO NOTHING RETURNING ino",
+		" ON CONFLICT(parent, name) DO NOTHING RETURNING ino, mode, uid, gid",
 	[ST_PIN] = "UPDATE entries SET tree = ?2, key = ?3, seen = " SEEN_PINNED_SQL
 		" WHERE ino = ?1",
 	[ST_RM_NAME] = "DELETE FROM entries WHERE parent = ?1 AND name = ?2",
@@ -109,6 +116,31 @@ const char *const ix_sql[ST__N] = {
 	[ST_META_GET] = "SELECT value FROM meta WHERE name = ?1",
 	[ST_META_SET] = "INSERT INTO meta(name, value) VALUES(?1, ?2)"
 		" ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+	/* index_local.c */
+	[ST_LOCAL_UPDATE] = "UPDATE entries SET tree = ?4, key = ?5, size = ?6, etag = ?7,"
+		" mtime = ?8, seen = " SEEN_PINNED_SQL ", mode = ?9, uid = ?10, gid = ?11"
+		" WHERE parent = ?1 AND name = ?2 AND kind = ?3 RETURNING ino",
+	[ST_LOCAL_INSERT] = "INSERT INTO entries(parent, name, kind, tree, key, size, etag,"
+		" mtime, seen, mode, uid, gid) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+		SEEN_PINNED_SQL ", ?9, ?10, ?11) RETURNING ino",
+	[ST_SET_ATTR] = "UPDATE entries SET size = ?2, etag = ?3, mtime = ?4, mode = ?5,"
+		" uid = ?6, gid = ?7 WHERE ino = ?1",
+	[ST_UNPIN] = "UPDATE entries SET seen = ?2 WHERE ino = ?1 AND seen = " SEEN_PINNED_SQL,
+	[ST_MOVE] = "UPDATE entries SET parent = ?2, name = ?3, key = ?4, tree = ?5,"
+		" seen = " SEEN_PINNED_SQL " WHERE ino = ?1",
+	/* every row under ?1 (not ?1 itself): key = ?2 || what follows the
+	 * old prefix (?3 bytes long), tree ?4 */
+	[ST_MOVE_SUB] = "WITH RECURSIVE sub(i) AS (SELECT ino FROM entries WHERE parent = ?1"
+		" UNION ALL SELECT e.ino FROM entries e JOIN sub ON e.parent = sub.i)"
+		" UPDATE entries SET key = ?2 || substr(key, ?3 + 1), tree = ?4"
+		" WHERE ino IN (SELECT i FROM sub)",
+	[ST_FIND_KEY] = "SELECT " ENTRY_COLS " FROM entries WHERE tree = ?1 AND key = ?2"
+		" ORDER BY ino LIMIT 1",
+	[ST_CONTENT_ADD] = "INSERT INTO content(sha256, size, tree, key, etag)"
+		" VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(tree, key) DO UPDATE SET"
+		" sha256 = excluded.sha256, size = excluded.size, etag = excluded.etag",
+	[ST_CONTENT_FIND] = "SELECT tree, key, etag FROM content WHERE sha256 = ?1 AND size = ?2",
+	[ST_CONTENT_OF] = "SELECT sha256 FROM content WHERE tree = ?1 AND key = ?2 AND etag = ?3",
 };
 
 /* The last failure of this thread's calls, for index_errmsg(). */
@@ -119,7 +151,7 @@ const char *index_errmsg(void)
 	return ix_errbuf;
 }
 
-static void __attribute__((format(printf, 1, 2))) ix_failf(const char *fmt, ...)
+void ix_failf(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -129,12 +161,12 @@ static void __attribute__((format(printf, 1, 2))) ix_failf(const char *fmt, ...)
 }
 
 /* A statement failed: call before resetting it, under the lock. */
-static void ix_dberr(struct index *ix, const char *what)
+void ix_dberr(struct index *ix, const char *what)
 {
 	ix_failf("index '%s': %s: %s", ix->path, what, sqlite3_errmsg(ix->db));
 }
 
-static int ix_lock(struct index *ix)
+int ix_lock(struct index *ix)
 {
 	int rc = pthread_mutex_lock(&ix->lock);
 
@@ -144,32 +176,33 @@ static int ix_lock(struct index *ix)
 	return rc ? -1 : 0;
 }
 
-static void ix_done(sqlite3_stmt *st)
+void ix_done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 }
 
-/* Step a bound statement to its end (ignoring rows) and reset it. */
-/* Run a statement to its end; *first (may be NULL) gets the first
- * column of its first row, 0 if it returned none. */
-static int ix_run_get(struct index *ix, enum ix_stmt id, const char *what, uint64_t *first)
+/* Run a statement to its end; cols[0..n-1] get the columns of its first
+ * row (all 0 if it returned none). */
+int ix_run_get(struct index *ix, enum ix_stmt id, const char *what, int64_t *cols, int n)
 {
 	sqlite3_stmt *st = ix->st[id];
-	int rc, row = 0;
+	int rc, row = 0, i;
 
-	if (first)
-		*first = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (first && !row++)
-			*first = (uint64_t)sqlite3_column_int64(st, 0);
+	for (i = 0; i < n; i++)
+		cols[i] = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (i = 0; !row && i < n; i++)
+			cols[i] = sqlite3_column_int64(st, i);
+		row = 1;
+	}
 	if (rc != SQLITE_DONE)
 		ix_dberr(ix, what);
 	ix_done(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int ix_run(struct index *ix, enum ix_stmt id, const char *what)
+int ix_run(struct index *ix, enum ix_stmt id, const char *what)
 {
 	sqlite3_stmt *st = ix->st[id];
 	int rc;
@@ -183,7 +216,7 @@ static int ix_run(struct index *ix, enum ix_stmt id, const char *what)
 }
 
 /* Take the lock and open a write transaction: 0, or -1 with neither. */
-static int ix_start(struct index *ix)
+int ix_start(struct index *ix)
 {
 	if (ix_lock(ix))
 		return -1;
@@ -195,7 +228,7 @@ static int ix_start(struct index *ix)
 
 /* End what ix_start began: commit if rc is 0, else roll back (unless an
  * error already did).  Returns rc, or -1 if the commit failed. */
-static int ix_finish(struct index *ix, int rc)
+int ix_finish(struct index *ix, int rc)
 {
 	if (!rc)
 		rc = ix_run(ix, ST_COMMIT, "commit");
@@ -205,24 +238,24 @@ static int ix_finish(struct index *ix, int rc)
 	return rc;
 }
 
-static void bind_id(sqlite3_stmt *st, int i, uint64_t v)
+void ix_bind_id(sqlite3_stmt *st, int i, uint64_t v)
 {
 	sqlite3_bind_int64(st, i, (sqlite3_int64)v);
 }
 
-static void bind_str(sqlite3_stmt *st, int i, const char *s)
+void ix_bind_str(sqlite3_stmt *st, int i, const char *s)
 {
 	sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_STATIC);
 }
 
-static int name_ok(const char *name)
+int ix_name_ok(const char *name)
 {
 	return name && *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
 }
 
-static int child_ok(const struct index_child *c)
+int ix_child_ok(const struct index_child *c)
 {
-	if (name_ok(c->name) && (c->kind == INDEX_FILE || c->kind == INDEX_DIR))
+	if (ix_name_ok(c->name) && (c->kind == INDEX_FILE || c->kind == INDEX_DIR))
 		return 1;
 	ix_failf("index: '%s' cannot be a name", c->name ? c->name : "(null)");
 	return 0;
@@ -243,7 +276,7 @@ void index_entry_release(struct index_entry *e)
 /* Fill e from the current row of st (ENTRY_COLS).  With copy the strings
  * are e's own; without, they are st's until its next step or reset.  Sets
  * *seen if not NULL.  Returns 0, or -1 out of memory (e then empty). */
-static int ix_row(sqlite3_stmt *st, struct index_entry *e, int copy, int64_t *seen)
+int ix_row(sqlite3_stmt *st, struct index_entry *e, int copy, int64_t *seen)
 {
 	const char *name = (const char *)sqlite3_column_text(st, 2);
 	const char *key = (const char *)sqlite3_column_text(st, 5);
@@ -261,6 +294,9 @@ static int ix_row(sqlite3_stmt *st, struct index_entry *e, int copy, int64_t *se
 	e->mtime = sqlite3_column_int64(st, 8);
 	if (seen)
 		*seen = sqlite3_column_int64(st, 9);
+	e->mode = (uint32_t)sqlite3_column_int(st, 10);
+	e->uid = sqlite3_column_int64(st, 11);
+	e->gid = sqlite3_column_int64(st, 12);
 	e->name = copy ? strdup(name) : (char *)name;
 	e->key = copy ? strdup(key) : (char *)key;
 	if (!e->name || !e->key)
@@ -276,16 +312,16 @@ fail:
 
 /* One row of ST_GET (by ino) or, with name, ST_LOOKUP: 0 and e filled
  * (its own strings), 1 when there is none (e zeroed), -1 on error. */
-static int ix_fetch(struct index *ix, uint64_t id, const char *name,
+int ix_fetch(struct index *ix, uint64_t id, const char *name,
 		    struct index_entry *e, int64_t *seen)
 {
 	sqlite3_stmt *st = ix->st[name ? ST_LOOKUP : ST_GET];
 	int rc, ret = -1;
 
 	memset(e, 0, sizeof(*e));
-	bind_id(st, 1, id);
+	ix_bind_id(st, 1, id);
 	if (name)
-		bind_str(st, 2, name);
+		ix_bind_str(st, 2, name);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		ret = ix_row(st, e, 1, seen);
@@ -304,7 +340,7 @@ static int ix_dir_state(struct index *ix, uint64_t dir, struct index_dirstate *d
 	sqlite3_stmt *st = ix->st[ST_DIR_STATE];
 	int rc, row;
 
-	bind_id(st, 1, dir);
+	ix_bind_id(st, 1, dir);
 	rc = sqlite3_step(st);
 	row = rc == SQLITE_ROW;
 	ds->complete = row && sqlite3_column_int(st, 0);
@@ -318,7 +354,7 @@ static int ix_dir_state(struct index *ix, uint64_t dir, struct index_dirstate *d
 
 /* The tree and the current listing generation of directory dir.  Returns
  * 0, 1 when dir is no directory row (with a message), -1 on error. */
-static int ix_dir(struct index *ix, uint64_t dir, int *tree, uint64_t *gen)
+int ix_dir(struct index *ix, uint64_t dir, int *tree, uint64_t *gen)
 {
 	struct index_dirstate ds;
 	struct index_entry e;
@@ -337,13 +373,13 @@ static int ix_dir(struct index *ix, uint64_t dir, int *tree, uint64_t *gen)
 
 /* Remove, with their subtrees (entries_rm), the child `name` of parent or,
  * when name is NULL, the children of parent with seen < gen. */
-static int ix_rm(struct index *ix, uint64_t parent, const char *name, int64_t gen)
+int ix_rm(struct index *ix, uint64_t parent, const char *name, int64_t gen)
 {
 	enum ix_stmt id = name ? ST_RM_NAME : ST_RM_STALE;
 
-	bind_id(ix->st[id], 1, parent);
+	ix_bind_id(ix->st[id], 1, parent);
 	if (name)
-		bind_str(ix->st[id], 2, name);
+		ix_bind_str(ix->st[id], 2, name);
 	else
 		sqlite3_bind_int64(ix->st[id], 2, gen);
 	return ix_run(ix, id, "remove");
@@ -355,13 +391,13 @@ static void bind_child(struct index *ix, enum ix_stmt id, uint64_t parent, int t
 {
 	sqlite3_stmt *st = ix->st[id];
 
-	bind_id(st, 1, parent);
-	bind_str(st, 2, c->name);
+	ix_bind_id(st, 1, parent);
+	ix_bind_str(st, 2, c->name);
 	sqlite3_bind_int(st, 3, c->kind);
 	sqlite3_bind_int(st, 4, tree);
-	bind_str(st, 5, c->key);
+	ix_bind_str(st, 5, c->key);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)c->size);
-	bind_str(st, 7, c->etag);
+	ix_bind_str(st, 7, c->etag);
 	sqlite3_bind_int64(st, 8, c->mtime);
 	sqlite3_bind_int64(st, 9, seen);
 }
@@ -370,21 +406,24 @@ static void bind_child(struct index *ix, enum ix_stmt id, uint64_t parent, int t
  * update the row of that name and kind, else insert one, else the row in
  * the way is a skeleton one (left alone) or of the other kind (replaced). */
 static int ix_upsert(struct index *ix, uint64_t parent, int tree,
-		     const struct index_child *c, int64_t seen, uint64_t *ino)
+		     const struct index_child *c, int64_t seen, uint64_t *ino, int *plain)
 {
 	static const enum ix_stmt step[3] = { ST_UPDATE, ST_INSERT, ST_INSERT };
 	struct index_entry old;
-	int64_t old_seen = 0;
-	uint64_t id;
+	int64_t old_seen = 0, got[4];
 	int i, rc;
 
 	*ino = 0;
+	*plain = 0;
 	for (i = 0; i < 3; i++) {
 		bind_child(ix, step[i], parent, tree, c, seen);
-		if (ix_run_get(ix, step[i], "store", &id))
+		if (ix_run_get(ix, step[i], "store", got, 4))
 			return -1;
-		if (id) {
-			*ino = id;
+		if (got[0]) {
+			/* ino, mode, uid, gid: "plain" when the row has no
+			 * attributes of its own beyond what c says */
+			*ino = (uint64_t)got[0];
+			*plain = got[1] == 0 && got[2] == -1 && got[3] == -1;
 			return 0;
 		}
 		if (i == 2)
@@ -449,7 +488,7 @@ int index_readdir(struct index *ix, uint64_t dir, index_dir_fn fn, void *arg)
 
 	if (ix_lock(ix))
 		return -1;
-	bind_id(st, 1, dir);
+	ix_bind_id(st, 1, dir);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (ix_row(st, &e, 0, NULL))
 			goto out;
@@ -475,7 +514,7 @@ int64_t index_count_children(struct index *ix, uint64_t dir)
 	if (ix_lock(ix))
 		return -1;
 	if (dir)
-		bind_id(st, 1, dir);
+		ix_bind_id(st, 1, dir);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	else
@@ -490,7 +529,7 @@ int64_t index_count_children(struct index *ix, uint64_t dir)
 /* Drop dir's listing (note 6), in a transaction. */
 static int ix_forget(struct index *ix, uint64_t dir)
 {
-	bind_id(ix->st[ST_DIR_FORGET], 1, dir);
+	ix_bind_id(ix->st[ST_DIR_FORGET], 1, dir);
 	if (ix_run(ix, ST_DIR_FORGET, "forget listing"))
 		return -1;
 	return ix_rm(ix, dir, NULL, SEEN_PINNED);
@@ -527,9 +566,9 @@ static int ix_ensure(struct index *ix, uint64_t parent, const char *name, int tr
 		rc = ix_forget(ix, old.ino);
 	if (!rc && old.name && old.kind == INDEX_DIR) {
 		*ino = old.ino;
-		bind_id(ix->st[ST_PIN], 1, old.ino);
+		ix_bind_id(ix->st[ST_PIN], 1, old.ino);
 		sqlite3_bind_int(ix->st[ST_PIN], 2, tree);
-		bind_str(ix->st[ST_PIN], 3, key);
+		ix_bind_str(ix->st[ST_PIN], 3, key);
 		rc = ix_run(ix, ST_PIN, "ensure directory");
 	} else if (!rc) {
 		bind_child(ix, ST_INSERT, parent, tree, &d, SEEN_PINNED);
@@ -544,7 +583,7 @@ int index_ensure_dir(struct index *ix, uint64_t parent, const char *name, int tr
 		     const char *key, uint64_t *ino)
 {
 	*ino = 0;
-	if (!(parent == 0 && name && !*name) && !name_ok(name)) {
+	if (!(parent == 0 && name && !*name) && !ix_name_ok(name)) {
 		ix_failf("index: '%s' cannot be a directory name", name ? name : "(null)");
 		return -1;
 	}
@@ -567,7 +606,7 @@ int index_listing_begin(struct index *ix, uint64_t dir, uint64_t *gen)
 		return -1;
 	rc = ix_dir(ix, dir, &tree, &cur);
 	if (!rc) {
-		bind_id(ix->st[ST_DIR_BEGIN], 1, dir);
+		ix_bind_id(ix->st[ST_DIR_BEGIN], 1, dir);
 		rc = ix_run(ix, ST_DIR_BEGIN, "begin listing");
 	}
 	rc = ix_finish(ix, rc);
@@ -581,17 +620,17 @@ int index_listing_page(struct index *ix, uint64_t dir, uint64_t gen,
 {
 	uint64_t cur, ino;
 	size_t i;
-	int tree, rc;
+	int tree, rc, plain;
 
 	for (i = 0; i < n; i++)
-		if (!child_ok(&c[i]))
+		if (!ix_child_ok(&c[i]))
 			return -1;
 	if (ix_start(ix))
 		return -1;
 	rc = ix_dir(ix, dir, &tree, &cur);
 	for (i = 0; !rc && i < n; i++)
-		if (!(rc = ix_upsert(ix, dir, tree, &c[i], (int64_t)gen, &ino)) && inos)
-			inos[i] = ino;
+		if (!(rc = ix_upsert(ix, dir, tree, &c[i], (int64_t)gen, &ino, &plain)) && inos)
+			inos[i] = plain ? ino : 0;
 	return ix_finish(ix, rc);
 }
 
@@ -609,7 +648,7 @@ static int ix_end(struct index *ix, uint64_t dir, uint64_t gen, int64_t now)
 	}
 	if (ix_rm(ix, dir, NULL, (int64_t)gen))
 		return -1;
-	bind_id(ix->st[ST_DIR_END], 1, dir);
+	ix_bind_id(ix->st[ST_DIR_END], 1, dir);
 	sqlite3_bind_int64(ix->st[ST_DIR_END], 2, now);
 	sqlite3_bind_int64(ix->st[ST_DIR_END], 3, (sqlite3_int64)gen);
 	return ix_run(ix, ST_DIR_END, "end listing");
@@ -627,13 +666,14 @@ int index_put(struct index *ix, uint64_t parent, const struct index_child *c,
 {
 	struct index_entry e = { 0 };
 	uint64_t gen, id = 0;
-	int tree, rc = -1;
+	int tree, rc = -1, plain;
 
 	if (ino)
 		*ino = 0;
-	if (!child_ok(c) || ix_start(ix))
+	if (!ix_child_ok(c) || ix_start(ix))
 		return -1;
-	if (!ix_dir(ix, parent, &tree, &gen) && !ix_upsert(ix, parent, tree, c, (int64_t)gen, &id)) {
+	if (!ix_dir(ix, parent, &tree, &gen) &&
+	    !ix_upsert(ix, parent, tree, c, (int64_t)gen, &id, &plain)) {
 		rc = 0;
 		/* A skeleton row left alone: its number is still wanted. */
 		if (ino && !id && !(rc = ix_fetch(ix, parent, c->name, &e, NULL) ? -1 : 0))
@@ -669,7 +709,7 @@ int index_meta_get(struct index *ix, const char *name, char *val, size_t vallen)
 		val[0] = '\0';
 	if (ix_lock(ix))
 		return -1;
-	bind_str(st, 1, name);
+	ix_bind_str(st, 1, name);
 	rc = sqlite3_step(st);
 	v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
 	if (v && vallen)
@@ -691,8 +731,8 @@ int index_meta_set(struct index *ix, const char *name, const char *val)
 
 	if (ix_lock(ix))
 		return -1;
-	bind_str(ix->st[ST_META_SET], 1, name);
-	bind_str(ix->st[ST_META_SET], 2, val);
+	ix_bind_str(ix->st[ST_META_SET], 1, name);
+	ix_bind_str(ix->st[ST_META_SET], 2, val);
 	rc = ix_run(ix, ST_META_SET, "meta set");
 	pthread_mutex_unlock(&ix->lock);
 	return rc;

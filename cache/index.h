@@ -41,6 +41,8 @@ struct index_entry {
 	uint64_t size;
 	char etag[INDEX_ETAG_MAX];
 	int64_t mtime;		/* seconds since the epoch */
+	uint32_t mode;		/* permission bits set here; 0: the default */
+	int64_t uid, gid;	/* owner set here; -1: the default */
 };
 
 void index_entry_release(struct index_entry *e);
@@ -108,7 +110,9 @@ int index_dir_state(struct index *ix, uint64_t dir, struct index_dirstate *st);
  * path components (not "", ".", "..", no '/'): a page holding another name
  * is refused whole, so the caller leaves such keys out.
  * index_listing_page sets inos[i] (inos may be NULL) to the inode number of
- * c[i], or 0 where a skeleton row of that name was left alone. */
+ * c[i] when its row is just what c[i] says (no mode or owner set here), else
+ * 0 (also where a skeleton or local row of that name was left alone): look
+ * such rows up. */
 int index_listing_begin(struct index *ix, uint64_t dir, uint64_t *gen);
 int index_listing_page(struct index *ix, uint64_t dir, uint64_t gen,
 		       const struct index_child *c, size_t n, uint64_t *inos);
@@ -143,6 +147,52 @@ int64_t index_count_children(struct index *ix, uint64_t dir);
  * -1 on error. */
 int index_meta_get(struct index *ix, const char *name, char *val, size_t vallen);
 int index_meta_set(struct index *ix, const char *name, const char *val);
+
+/* ---- the write path (index_local.c) ---- */
+
+/* What the write path sets on a row besides its name and key. */
+struct index_attr {
+	uint64_t size;
+	const char *etag;	/* "" while not uploaded */
+	int64_t mtime;
+	uint32_t mode;		/* 0: the default */
+	int64_t uid, gid;	/* -1: the default */
+};
+
+/* Insert or update child c of parent as a local row (pinned: listings
+ * neither remove nor rewrite it; index_local.c note L1).  A row of that
+ * name and kind keeps its inode number; one of the other kind is replaced.
+ * a may be NULL (defaults).  Sets *ino.  Returns 0 or -1. */
+int index_put_local(struct index *ix, uint64_t parent, const struct index_child *c,
+		    const struct index_attr *a, uint64_t *ino);
+/* Set size, etag, mtime, mode, uid and gid of row ino.  0 or -1. */
+int index_set_attr(struct index *ix, uint64_t ino, const struct index_attr *a);
+/* Hand a local row back to listings.  0 (also when not pinned) or -1. */
+int index_unpin(struct index *ix, uint64_t ino);
+/* Rename row ino to newname under newparent with key newkey (the rows
+ * under a directory get their keys rewritten), replacing a row in the way
+ * with its subtree.  The moved row is local until index_unpin.  0 or -1. */
+int index_move(struct index *ix, uint64_t ino, uint64_t newparent, const char *newname,
+	       const char *newkey);
+/* The row of (tree, key): 0 and e filled, 1 absent, -1 error. */
+int index_find_key(struct index *ix, int tree, const char *key, struct index_entry *e);
+
+/* Remember that (tree, key) at etag has this sha256 (hex) and size. */
+int index_content_add(struct index *ix, const char *sha256, uint64_t size, int tree,
+		      const char *key, const char *etag);
+struct index_source {
+	int tree;
+	char *key;		/* malloc'd */
+	char etag[INDEX_ETAG_MAX];
+};
+/* An object known to have this content, in a tree for which usable() says
+ * yes: 0 and out filled (free out->key), 1 none, -1 error. */
+int index_content_find(struct index *ix, const char *sha256, uint64_t size,
+		       int (*usable)(void *arg, int tree, const char *key), void *arg, struct index_source *out);
+
+/* The sha256 known for (tree, key) at etag: 0 and sha256 set, 1 none. */
+int index_content_of(struct index *ix, int tree, const char *key, const char *etag,
+		     char sha256[65]);
 
 /* The message of this thread's last failed index call ("" if none). */
 const char *index_errmsg(void);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IX_VERSION 1
+#define IX_VERSION 2
 #define IX_APP_ID 0x4c4d4958		/* "LMIX" */
 #define IX_BUSY_MS 5000			/* another process's write */
 
@@ -22,7 +22,13 @@ static const char ix_schema[] =
 	" parent INTEGER NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,"
 	" tree INTEGER NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL,"
 	" etag TEXT NOT NULL, mtime INTEGER NOT NULL, seen INTEGER NOT NULL,"
-	" UNIQUE(parent, name));"
+	" mode INTEGER NOT NULL DEFAULT 0, uid INTEGER NOT NULL DEFAULT -1,"
+	" gid INTEGER NOT NULL DEFAULT -1, UNIQUE(parent, name));"
+	"CREATE INDEX IF NOT EXISTS entries_key ON entries(tree, key);"
+	"CREATE TABLE IF NOT EXISTS content(sha256 TEXT NOT NULL, size INTEGER NOT NULL,"
+	" tree INTEGER NOT NULL, key TEXT NOT NULL, etag TEXT NOT NULL,"
+	" PRIMARY KEY(tree, key)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS content_sum ON content(sha256, size);"
 	"CREATE TABLE IF NOT EXISTS dirs(ino INTEGER PRIMARY KEY, complete INTEGER NOT NULL,"
 	" listed_at INTEGER NOT NULL, gen INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -31,7 +37,7 @@ static const char ix_schema[] =
 	" DELETE FROM entries WHERE parent = old.ino;"
 	" DELETE FROM dirs WHERE ino = old.ino; END;"
 	"INSERT OR IGNORE INTO entries(" ENTRY_COLS ")"
-	" VALUES(1, 0, '', 1, -1, '', 0, '', 0, " SEEN_PINNED_SQL ");"
+	" VALUES(1, 0, '', 1, -1, '', 0, '', 0, " SEEN_PINNED_SQL ", 0, -1, -1);"
 	"PRAGMA application_id = %d; PRAGMA user_version = %d;"
 	"COMMIT;";
 

@@ -227,6 +227,8 @@ static int store_page(struct lmfs *fs, const struct index_entry *dir, uint64_t g
 			e.size = c->size;
 			snprintf(e.etag, sizeof(e.etag), "%s", c->etag);
 			e.mtime = c->mtime;
+			e.uid = -1;
+			e.gid = -1;
 			rc = fn(arg, &e) ? -ENOMEM : 0;
 		}
 		if (rc)
@@ -515,6 +517,32 @@ fail:
 	return rc;
 }
 
+/* After a listing from S3: the index's rows it did not bring (files and
+ * directories made here, not uploaded yet) go at the end of the handle. */
+struct merge {
+	struct dir_handle *dh;
+	size_t listed;		/* ents[0..listed) came from S3, in name order */
+};
+
+static int merge_one(void *arg, const struct index_entry *e)
+{
+	struct merge *m = arg;
+	size_t lo = 0, hi = m->listed;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(m->dh->ents[mid]->name, e->name);
+
+		if (!c)
+			return 0;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return dh_append(m->dh, e);
+}
+
 int dir_entry(struct lmfs *fs, struct dir_handle *dh, size_t i, const struct index_entry **e)
 {
 	int rc = 0;
@@ -543,8 +571,11 @@ int dir_entry(struct lmfs *fs, struct dir_handle *dh, size_t i, const struct ind
 		if (rc)
 			dh->listing = 0;
 		else if (p->last) {
+			struct merge m = { dh, dh->n };
+
 			dh->listing = 0;
 			index_listing_end(fs->ix, dh->ino, dh->gen, dh->started);
+			index_readdir(fs->ix, dh->ino, merge_one, &m);
 		}
 		page_release(p);
 		free(p);

@@ -10,6 +10,7 @@
  * entry points at, what was listed under it is dropped.
  */
 #include "lmfs.h"
+#include "writer.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -87,6 +88,12 @@ void lmfs_stat(struct lmfs *fs, const struct index_entry *e, struct stat *st)
 		st->st_size = (off_t)e->size;
 		st->st_blocks = (blkcnt_t)((e->size + 511) / 512);
 	}
+	if (e->mode)
+		st->st_mode = (st->st_mode & S_IFMT) | (e->mode & 07777);
+	if (e->uid >= 0)
+		st->st_uid = (uid_t)e->uid;
+	if (e->gid >= 0)
+		st->st_gid = (gid_t)e->gid;
 	st->st_blksize = (blksize_t)blocks_block_size(fs->blocks);
 	st->st_mtime = e->mtime ? e->mtime : fs->started;
 	st->st_atime = st->st_mtime;
@@ -120,6 +127,7 @@ int lmfs_errno(const struct s3_error *err)
 char *lmfs_stats_json(struct lmfs *fs)
 {
 	struct s3_counters sum = { 0 }, c;
+	struct writer_stats ws;
 	struct blocks_stats bs;
 	json_t *root;
 	char *out;
@@ -138,8 +146,10 @@ char *lmfs_stats_json(struct lmfs *fs)
 		sum.bytes_in += c.bytes_in;
 	}
 	blocks_stats(fs->blocks, &bs);
+	writer_stats(fs, &ws);
 	root = json_pack("{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
-			 "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I}",
+			 "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I,"
+			 "s:I,s:{s:I,s:I,s:I,s:I,s:I}}",
 			 "requests", "list", (json_int_t)sum.list, "head", (json_int_t)sum.head,
 			 "get", (json_int_t)sum.get, "put", (json_int_t)sum.put,
 			 "post", (json_int_t)sum.post, "delete", (json_int_t)sum.del,
@@ -149,7 +159,11 @@ char *lmfs_stats_json(struct lmfs *fs)
 			 "raw_bytes", (json_int_t)bs.raw_bytes, "blocks", (json_int_t)bs.nblocks,
 			 "evicted", (json_int_t)bs.evicted, "hits", (json_int_t)bs.hits,
 			 "misses", (json_int_t)bs.misses, "max_bytes", (json_int_t)fs->cfg->cache_max,
-			 "inodes", (json_int_t)inodes_count(fs->inodes));
+			 "inodes", (json_int_t)inodes_count(fs->inodes),
+			 "journal", (json_int_t)ws.journal,
+			 "writes", "dirty", (json_int_t)ws.dirty, "uploading", (json_int_t)ws.uploading,
+			 "staged_bytes", (json_int_t)ws.staged_bytes, "bytes_up", (json_int_t)ws.bytes_up,
+			 "server_copies", (json_int_t)(ws.copies + ws.dedups));
 	if (!root)
 		return NULL;
 	out = json_dumps(root, JSON_COMPACT);
@@ -289,6 +303,10 @@ int lmfs_open(struct lmfs *fs, struct config *cfg, FILE *log, char *err, size_t 
 		snprintf(err, errlen, "cannot start the reader threads");
 		goto fail;
 	}
+	if (writer_start(fs, msg, sizeof(msg))) {
+		snprintf(err, errlen, "write-back journal: %s", msg);
+		goto fail;
+	}
 	return 0;
 fail:
 	lmfs_close(fs);
@@ -311,6 +329,8 @@ void lmfs_close(struct lmfs *fs)
 			break;
 		usleep(10000);
 	}
+	/* The uploaders read files and the index: first let them drain. */
+	writer_stop(fs, WRITER_UNMOUNT_WAIT);
 	reader_free(fs->reader);
 	for (i = 0; fs->clients && i < fs->cfg->nsources; i++)
 		s3_client_free(fs->clients[i]);

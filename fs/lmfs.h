@@ -27,6 +27,7 @@
 
 struct inodes;
 struct reader;
+struct writer;
 
 struct lmfs {
 	struct config *cfg;		/* not owned */
@@ -36,6 +37,7 @@ struct lmfs {
 	struct s3_client **clients;	/* one per config source */
 	struct inodes *inodes;
 	struct reader *reader;
+	struct writer *writer;		/* the write path (writer.h) */
 	uid_t uid;
 	gid_t gid;
 	FILE *log;			/* the daemon's log; stderr in the foreground */

@@ -6,9 +6,10 @@
  * rules).  Negative lookups are answered with ino 0 and a timeout, so the
  * kernel caches "not found" as long as the listing that said so is fresh.
  */
-#define FUSE_USE_VERSION 34
+
 
 #include "ops.h"
+#include "ops_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include "lmfs.h"
 #include "reader.h"
 #include "verify.h"
+#include "writer.h"
 
 #define XATTR_PREFIX "user.lakemount."
 
@@ -28,12 +30,23 @@ static struct lmfs *fs_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-static void fill_entry(struct lmfs *fs, const struct index_entry *e, struct fuse_entry_param *p)
+void ops_stat(struct lmfs *fs, const struct index_entry *e, struct stat *st)
+{
+	struct wfile *wf;
+
+	lmfs_stat(fs, e, st);
+	if (e->kind == INDEX_FILE && (wf = writer_find(fs, e->ino))) {
+		writer_stat(wf, st);
+		writer_put(fs, wf);
+	}
+}
+
+void ops_fill_entry(struct lmfs *fs, const struct index_entry *e, struct fuse_entry_param *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->ino = e->ino;
 	p->generation = 1;
-	lmfs_stat(fs, e, &p->attr);
+	ops_stat(fs, e, &p->attr);
 	p->attr_timeout = lmfs_timeout(fs, e->tree);
 	p->entry_timeout = p->attr_timeout;
 }
@@ -70,7 +83,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	fill_entry(fs, &e, &p);
+	ops_fill_entry(fs, &e, &p);
 	index_entry_release(&e);
 	if (inodes_ref(fs->inodes, p.ino))
 		fuse_reply_err(req, ENOMEM);
@@ -104,7 +117,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	lmfs_stat(fs, &e, &st);
+	ops_stat(fs, &e, &st);
 	fuse_reply_attr(req, &st, lmfs_timeout(fs, e.tree));
 	index_entry_release(&e);
 }
@@ -139,7 +152,7 @@ static size_t add_one(fuse_req_t req, char *buf, size_t rem, const char *name,
 	size_t n;
 
 	if (e) {
-		fill_entry(fs, e, &p);
+		ops_fill_entry(fs, e, &p);
 	} else {
 		memset(&p, 0, sizeof(p));
 		p.attr.st_ino = dot_ino;
@@ -210,12 +223,6 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 	do_readdir(req, ino, size, off, fi, 1);
 }
 
-/* What fi->fh of an open file points to. */
-struct open_file {
-	struct fhandle *fh;
-	int direct;
-};
-
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct lmfs *fs = fs_of(req);
@@ -223,10 +230,6 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct open_file *of = NULL;
 	int rc, keep, direct;
 
-	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
 	if (index_get(fs->ix, ino, &e)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -238,6 +241,16 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	of = calloc(1, sizeof(*of));
 	if (!of)
 		goto out;
+	rc = ops_open_written(fs, &e, fi, of);
+	if (rc == 0)
+		fi->fh = (uintptr_t)of;
+	if (rc <= 0) {
+		if (rc == 0 && fuse_reply_open(req, fi))
+			ops_release_file(fs, ino, of);
+		if (rc == 0)
+			of = NULL;
+		goto out;
+	}
 	rc = reader_open(fs->reader, &e, &of->fh);
 	if (rc)
 		goto out;
@@ -272,6 +285,11 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int i, nsp;
 
 	(void)ino;
+	if (((struct open_file *)(uintptr_t)fi->fh)->wf &&
+	    !((struct open_file *)(uintptr_t)fi->fh)->fh) {
+		ops_read_written(req, size, off, fi);
+		return;
+	}
 	n = reader_spans(fs->reader, ((struct open_file *)(uintptr_t)fi->fh)->fh, size, off,
 			 sp, &nsp);
 	if (n < 0) {
@@ -294,11 +312,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
-
-	inodes_close(fs_of(req)->inodes, ino, of->direct);
-	reader_release(fs_of(req)->reader, of->fh);
-	free(of);
+	ops_release_file(fs_of(req), ino, (struct open_file *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -426,48 +440,6 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	index_entry_release(&e);
 }
 
-/* ---- writes: not in this version ---- */
-
-static void op_erofs_entry(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
-{
-	(void)parent, (void)name, (void)mode;
-	fuse_reply_err(req, EROFS);
-}
-
-static void op_erofs_name(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	(void)parent, (void)name;
-	fuse_reply_err(req, EROFS);
-}
-
-static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-		      struct fuse_file_info *fi)
-{
-	(void)fi;
-	op_erofs_entry(req, parent, name, mode);
-}
-
-static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
-		      fuse_ino_t newparent, const char *newname, unsigned int flags)
-{
-	(void)newparent, (void)newname, (void)flags;
-	op_erofs_name(req, parent, name);
-}
-
-static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
-		       struct fuse_file_info *fi)
-{
-	(void)ino, (void)attr, (void)to_set, (void)fi;
-	fuse_reply_err(req, EROFS);
-}
-
-static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
-			size_t size, int flags)
-{
-	(void)ino, (void)name, (void)value, (void)size, (void)flags;
-	fuse_reply_err(req, EROFS);
-}
-
 static const struct fuse_lowlevel_ops ops = {
 	.init = op_init,
 	.lookup = op_lookup,
@@ -484,14 +456,18 @@ static const struct fuse_lowlevel_ops ops = {
 	.statfs = op_statfs,
 	.getxattr = op_getxattr,
 	.listxattr = op_listxattr,
-	.create = op_create,
-	.mkdir = op_erofs_entry,
-	.unlink = op_erofs_name,
-	.rmdir = op_erofs_name,
-	.rename = op_rename,
-	.setattr = op_setattr,
-	.setxattr = op_setxattr,
-	.removexattr = op_erofs_name,
+	.create = ops_create,
+	.mkdir = ops_mkdir,
+	.unlink = ops_unlink,
+	.rmdir = ops_rmdir,
+	.rename = ops_rename,
+	.setattr = ops_setattr,
+	.setxattr = ops_setxattr,
+	.removexattr = ops_removexattr,
+	.write = ops_write,
+	.flush = ops_flush,
+	.fsync = ops_fsync,
+	.copy_file_range = ops_copy_file_range,
 };
 
 const struct fuse_lowlevel_ops *ops_table(void)

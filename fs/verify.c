@@ -147,6 +147,8 @@ int verify_after_fetch(struct lmfs *fs, struct s3_client *c, int tree, const cha
 		goto out;	/* evicted meanwhile: checked on the next fetch */
 	if (!strcmp(got, want)) {
 		set_state(fs, obj, "ok");
+		/* an upload of these bytes can be a server-side copy */
+		index_content_add(fs->ix, got, size, tree, key, etag);
 		goto out;
 	}
 	/* Once more from S3: the first copy may have been damaged on the way. */
@@ -156,6 +158,7 @@ int verify_after_fetch(struct lmfs *fs, struct s3_client *c, int tree, const cha
 		goto out;
 	if (!strcmp(again, want)) {
 		set_state(fs, obj, "ok");
+		index_content_add(fs->ix, again, size, tree, key, etag);
 		goto out;
 	}
 	set_state(fs, obj, "mismatch");

@@ -6,6 +6,7 @@
  *     put BUCKET KEY FILE       upload FILE ('-' for stdin)
  *     get BUCKET KEY            write the object to stdout
  *     head BUCKET KEY           print size and ETag
+ *     meta BUCKET KEY           print its x-amz-meta-* as NAME=VALUE lines
  *     ls BUCKET [PREFIX]        list every key under PREFIX (no delimiter):
  *                               KEY<TAB>SIZE<TAB>MTIME (seconds)
  *     rm BUCKET KEY             delete
@@ -246,6 +247,13 @@ int main(int argc, char **argv)
 		if (!rc)
 			printf("%" PRIu64 " %s\n", info.size, info.etag);
 		s3_object_info_release(&info);
+	} else if (!strcmp(cmd, "meta") && argc == 4) {
+		size_t i;
+
+		rc = s3_head(c, argv[3], &info, &err) ? fail(argv[3], &err) : 0;
+		for (i = 0; !rc && i < info.nmeta; i++)
+			printf("%s=%s\n", info.meta[i].name, info.meta[i].value);
+		s3_object_info_release(&info);
 	} else if (!strcmp(cmd, "ls") && (argc == 3 || argc == 4))
 		rc = cmd_ls(c, argc == 4 ? argv[3] : "");
 	else if (!strcmp(cmd, "rm") && argc == 4)
@@ -262,7 +270,7 @@ int main(int argc, char **argv)
 	if (rc != 2)
 		return rc;
 usage:
-	fprintf(stderr, "usage: s3cli mb|put|get|head|ls|rm|put-tree|presign BUCKET ... "
+	fprintf(stderr, "usage: s3cli mb|put|get|head|meta|ls|rm|put-tree|presign BUCKET ... "
 			"(see tests/bin/s3cli.c)\n");
 	return 2;
 }

@@ -9,6 +9,9 @@
 #                         a config with source "s" on S3_ENDPOINT and BUCKET,
 #                         mounted at archive/binance (prefix data/, read-only,
 #                         sidecar checksums); the cache dir is FILE.cache
+#   lm_config_layers FILE BUCKET [TOP-JSON-EXTRA]
+#                         the same archive plus writable layers bronze/ and
+#                         silver/ (keys bronze/..., silver/...)
 #   lm_mount CONFIG MNT   mount (returns once ready); unmounted at exit
 #   lm_umount MNT         unmount and wait for the daemon to be gone
 #   lm_stat MNT PATH      print a number from user.lakemount.stats, e.g.
@@ -47,6 +50,26 @@ lm_config() {  # FILE BUCKET [TREE-EXTRA] [TOP-EXTRA]
 	JSON
 }
 
+# lm_config_layers FILE BUCKET [TOP-EXTRA]: the archive (keys under data/,
+# read-only, sidecar checksums) at archive/binance and the layers bronze/
+# and silver/ (keys under bronze/, silver/) of the same bucket, writable.
+lm_config_layers() {
+	cat >"$1" <<-JSON
+	{
+	  "cache": { "dir": "$1.cache", "max_size": "${LM_CACHE_MAX:-1GiB}" } ${3:-},
+	  "sources": {
+	    "s": { "endpoint": "${LM_ENDPOINT:-$S3_ENDPOINT}", "bucket": "$2", "path_style": true }
+	  },
+	  "tree": [
+	    { "path": "archive/binance", "source": "s", "prefix": "data/", "readonly": true,
+	      "checksums": "sidecar-sha256" },
+	    { "path": "bronze", "source": "s", "prefix": "bronze/" },
+	    { "path": "silver", "source": "s", "prefix": "silver/" }
+	  ]
+	}
+	JSON
+}
+
 lm_mount() {  # CONFIG MNT
 	mkdir -p "$2" &&
 	lm_env_creds &&
@@ -58,7 +81,9 @@ lm_mount() {  # CONFIG MNT
 lm_umount() {  # MNT
 	local i
 	fusermount3 -u "$1" || return 1
-	for i in $(seq 1 100); do
+	# the daemon uploads what is left before it exits (at most until the
+	# endpoint takes nothing for io_timeout seconds)
+	for i in $(seq 1 1200); do
 		pgrep -f "lakemount .* $1\$" >/dev/null || return 0
 		sleep 0.05
 	done
@@ -116,7 +141,8 @@ lm_proxy_hang() { kill -USR1 "$(cat "$TEST_TMP/proxy.pid")"; }
 #   lm_daemon_pid CONFIG  print the pid of the lakemount serving CONFIG;
 #                         false when there is none
 #   lm_reap CONFIG MNT    for test_when_finished: unmount MNT, then give the
-#                         daemon 5 s to exit; one still there (hung) is killed
+#                         daemon 60 s to exit (it drains its journal, or gives
+#                         up after io_timeout); one still there is killed
 #                         with SIGKILL, so that it does not outlive the
 #                         script, and the case fails
 lm_daemon_pid() {
@@ -126,7 +152,7 @@ lm_daemon_pid() {
 lm_reap() {  # CONFIG MNT
 	local pid
 	mount_cleanup "$2"
-	for _ in $(seq 1 50); do
+	for _ in $(seq 1 600); do
 		lm_daemon_pid "$1" >/dev/null || return 0
 		sleep 0.1
 	done

@@ -6,16 +6,31 @@
   SIGUSR1                   toggle "hung": connections are accepted and bytes
                             read, but nothing goes through either way (a
                             server that stopped answering)
+  env LM_PROXY_COUNT=FILE   keep "UP DOWN" in FILE: the bytes relayed from
+                            the clients to the server and back (what a client
+                            really sent, not what it says it sent)
 Prints "ready" on stdout once listening.  Python stdlib only."""
 import asyncio
+import os
 import signal
 import sys
 
 PORT, TARGET = int(sys.argv[1]), int(sys.argv[2])
+COUNT = os.environ.get("LM_PROXY_COUNT")
 hung = False
+relayed = [0, 0]
 
 
-async def pipe(reader, writer):
+def count(way, n):
+    if not COUNT:
+        return
+    relayed[way] += n
+    with open(COUNT + ".tmp", "w") as f:
+        f.write("%d %d\n" % (relayed[0], relayed[1]))
+    os.replace(COUNT + ".tmp", COUNT)
+
+
+async def pipe(reader, writer, way):
     try:
         while True:
             data = await reader.read(65536)
@@ -23,6 +38,7 @@ async def pipe(reader, writer):
                 break
             while hung:
                 await asyncio.sleep(0.1)
+            count(way, len(data))
             writer.write(data)
             await writer.drain()
     except (ConnectionError, asyncio.CancelledError):
@@ -40,7 +56,7 @@ async def handle(creader, cwriter):
     except OSError:
         cwriter.close()
         return
-    await asyncio.gather(pipe(creader, swriter), pipe(sreader, cwriter))
+    await asyncio.gather(pipe(creader, swriter, 0), pipe(sreader, cwriter, 1))
 
 
 def toggle():

@@ -1,0 +1,737 @@
+/*
+ * upload: the uploader threads that apply the journal to S3, and the
+ * waits (fsync, unmount) that depend on them.  Rules at the top of
+ * writer_int.h.
+ *
+ * Design notes
+ *  1. Each uploader claims the oldest runnable op (cache/journal.c: ops on
+ *     one key apply in order, others in parallel), carries it out and marks
+ *     it done, or puts it back with the error and backs off.  A claim lives
+ *     in memory only: after a crash every op runs again, which is safe
+ *     because PUT, COPY and DELETE of S3 are idempotent.
+ *  2. A PUT reads the staging file as it is when the upload starts (mapped,
+ *     not copied); a later change bumps the version and queues its own PUT.
+ *  3. Before a PUT, an object of equal content (same sha256 and size) on
+ *     the same endpoint -- an archive zip whose CHECKSUM said so, or one of
+ *     our uploads -- turns it into a CopyObject: rsync of archive files into
+ *     a layer sends no data.
+ *  4. fsync and unmount give up when no op has finished for io_timeout
+ *     seconds (the endpoint is away); the journal keeps what is left.
+ */
+#include "writer_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define UPLOADERS 8
+
+static int source_index(struct lmfs *fs, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < fs->cfg->nsources; i++)
+		if (!strcmp(fs->cfg->sources[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+int upload_tree_of(struct lmfs *fs, const char *source, const char *key)
+{
+	int src = source_index(fs, source), best = -1;
+	size_t i, blen = 0;
+
+	for (i = 0; src >= 0 && i < fs->cfg->ntree; i++) {
+		const struct config_tree *t = &fs->cfg->tree[i];
+		const struct config_source *s = &fs->cfg->sources[src];
+		size_t plen = strlen(s->prefix), tlen = strlen(t->prefix);
+
+		if ((int)t->source != src || strncmp(key, s->prefix, plen) ||
+		    strncmp(key + plen, t->prefix, tlen))
+			continue;
+		if (best < 0 || plen + tlen > blen) {
+			best = (int)i;
+			blen = plen + tlen;
+		}
+	}
+	return best;
+}
+
+static void meta_set(struct s3_meta *m, char *name, char *buf, size_t len, const char *fmt,
+		     long long v)
+{
+	snprintf(buf, len, fmt, v);
+	m->name = name;
+	m->value = buf;
+}
+
+/* x-amz-meta-{mode,uid,gid,mtime,sha256}, s3fs's names. */
+struct meta_set {
+	struct s3_meta m[5];
+	char mode[16], uid[24], gid[24], mtime[24], sha[65];
+	size_t n;
+};
+
+static void meta_fill(struct meta_set *ms, uint32_t mode, int64_t uid, int64_t gid,
+		      int64_t mtime, const char *sha256, int dir)
+{
+	static char n_mode[] = "mode", n_uid[] = "uid", n_gid[] = "gid", n_mtime[] = "mtime",
+		    n_sha[] = "sha256";
+
+	ms->n = 0;
+	meta_set(&ms->m[ms->n++], n_mode, ms->mode, sizeof(ms->mode), "%lld",
+		 (long long)((dir ? S_IFDIR : S_IFREG) | (mode ? mode & 07777 : dir ? 0755 : 0644)));
+	meta_set(&ms->m[ms->n++], n_uid, ms->uid, sizeof(ms->uid), "%lld",
+		 (long long)(uid >= 0 ? uid : (int64_t)getuid()));
+	meta_set(&ms->m[ms->n++], n_gid, ms->gid, sizeof(ms->gid), "%lld",
+		 (long long)(gid >= 0 ? gid : (int64_t)getgid()));
+	meta_set(&ms->m[ms->n++], n_mtime, ms->mtime, sizeof(ms->mtime), "%lld",
+		 (long long)mtime);
+	if (sha256 && *sha256) {
+		snprintf(ms->sha, sizeof(ms->sha), "%s", sha256);
+		ms->m[ms->n].name = n_sha;
+		ms->m[ms->n++].value = ms->sha;
+	}
+}
+
+static void sha256_hex(const void *data, size_t len, char hex[65])
+{
+	unsigned char md[32];
+	unsigned i;
+
+	EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+struct usable {
+	struct lmfs *fs;
+	int dst_source;
+	int self_tree;		/* the upload's own object is no source */
+	const char *self_key;
+};
+
+/* A tree whose objects a CopyObject on dst's endpoint can read. */
+static int same_endpoint(void *arg, int tree, const char *key)
+{
+	struct usable *u = arg;
+	const struct config_source *a, *b;
+
+	if (tree == u->self_tree && !strcmp(u->self_key, key))
+		return 0;
+	if (tree < 0 || (size_t)tree >= u->fs->cfg->ntree)
+		return 0;
+	a = &u->fs->cfg->sources[u->fs->cfg->tree[tree].source];
+	b = &u->fs->cfg->sources[u->dst_source];
+	return !a->anonymous && !b->anonymous && !strcmp(a->endpoint, b->endpoint) &&
+	       !strcmp(a->region, b->region);
+}
+
+static const char *bucket_of_tree(struct lmfs *fs, int tree)
+{
+	return fs->cfg->sources[fs->cfg->tree[tree].source].bucket;
+}
+
+/* After an op landed on (tree, key): the row gets the new ETag and, when
+ * the file has nothing more pending, goes back to listings. */
+static void row_landed(struct lmfs *fs, int tree, const char *key, const char *etag,
+		       const struct wfile *wf)
+{
+	struct index_entry e;
+	struct index_attr a;
+
+	if (tree < 0 || index_find_key(fs->ix, tree, key, &e))
+		return;
+	a = (struct index_attr){ e.size, etag, e.mtime, e.mode, e.uid, e.gid };
+	if (wf) {
+		a.size = wf->size;
+		a.mtime = wf->mtime;
+		a.mode = wf->mode;
+		a.uid = wf->uid;
+		a.gid = wf->gid;
+	}
+	index_set_attr(fs->ix, e.ino, &a);
+	if (!wf || (!wf->opens && wf->landed >= wf->version))
+		index_unpin(fs->ix, e.ino);
+	index_entry_release(&e);
+}
+
+static int do_put(struct writer *w, const struct journal_op *op, int src, int tree)
+{
+	struct lmfs *fs = w->fs;
+	struct s3_client *c = fs->clients[src];
+	struct s3_put_opts po = { NULL, NULL, 0 };
+	struct index_source same = { 0 };
+	struct usable u = { fs, src, tree, op->key };
+	struct meta_set ms;
+	struct s3_error err;
+	struct wfile *wf = NULL;
+	char etag[S3_ETAG_MAX] = "", sha[65] = "";
+	uint64_t v0 = 0, size = 0, ino = 0;
+	void *map = NULL;
+	int rc = -1, fd = -1, dir = op->key[0] && op->key[strlen(op->key) - 1] == '/';
+
+	if (op->staged && *op->staged) {
+		ino = strtoull(op->staged, NULL, 10);
+		pthread_mutex_lock(&w->lock);
+		wf = wfile_lookup(w, ino);
+		if (wf) {
+			wfile_ref(wf);
+			wf->uploading++;
+			v0 = wf->version;
+			size = wf->size;
+			fd = wf->fd;
+		}
+		pthread_mutex_unlock(&w->lock);
+		if (!wf || fd < 0 || wf->landed >= v0) {
+			/* unlinked, a copy replaced the content, or an
+			 * earlier PUT already took what is there: moot */
+			rc = 0;
+			goto out;
+		}
+		if (size) {
+			map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+			if (map == MAP_FAILED) {
+				map = NULL;
+				lmfs_log(fs, "upload '%s': cannot map the staged file: %s", op->key,
+					 strerror(errno));
+				goto out;
+			}
+		}
+		if (!wfile_hash(wf, size, sha))
+			sha256_hex(map ? map : "", size, sha);
+	} else {
+		sha256_hex("", 0, sha);
+	}
+	meta_fill(&ms, wf ? wf->mode : op->mode, wf ? wf->uid : (int64_t)op->uid,
+		  wf ? wf->gid : (int64_t)op->gid, wf ? wf->mtime : op->mtime, sha, dir);
+	po.meta = ms.m;
+	po.nmeta = ms.n;
+	if (size && index_content_find(fs->ix, sha, size, same_endpoint, &u, &same) == 0) {
+		struct s3_copy_opts co = { bucket_of_tree(fs, same.tree), 1, NULL, ms.m, ms.n,
+					   same.etag[0] ? same.etag : NULL };
+
+		if (s3_copy(c, same.key, op->key, &co, etag, &err) == 0) {
+			lmfs_log(fs, "upload '%s': same content as '%s': copied on the server",
+				 op->key, same.key);
+			pthread_mutex_lock(&w->lock);
+			w->st.dedups++;
+			pthread_mutex_unlock(&w->lock);
+			rc = 0;
+			goto landed;
+		}
+		/* the source changed or went: upload after all */
+	}
+	if (s3_upload(c, op->key, map, size, &po, etag, &err)) {
+		char m[512];
+
+		s3_error_format(&err, m, sizeof(m));
+		lmfs_log(fs, "upload '%s': %s", op->key, m);
+		goto out;
+	}
+	pthread_mutex_lock(&w->lock);
+	w->st.bytes_up += size;
+	pthread_mutex_unlock(&w->lock);
+	rc = 0;
+landed:
+	if (tree >= 0 && size)
+		index_content_add(fs->ix, sha, size, tree, op->key, etag);
+	if (wf) {
+		pthread_mutex_lock(&w->lock);
+		if (v0 > wf->landed)
+			wf->landed = v0;
+		pthread_mutex_unlock(&w->lock);
+	}
+	row_landed(fs, tree, op->key, etag, wf);
+out:
+	free(same.key);
+	if (map)
+		munmap(map, size);
+	if (wf) {
+		pthread_mutex_lock(&w->lock);
+		wf->uploading--;
+		if (!rc)
+			wf->ops--;
+		wf->err = rc ? -EIO : 0;
+		wfile_unref(w, wf);
+		pthread_cond_broadcast(&w->changed);
+		pthread_mutex_unlock(&w->lock);
+	}
+	return rc;
+}
+
+static int do_copy(struct writer *w, const struct journal_op *op, int src, int tree)
+{
+	struct lmfs *fs = w->fs;
+	int ssrc = source_index(fs, op->src_source);
+	int stree = ssrc >= 0 ? upload_tree_of(fs, op->src_source, op->src_key) : -1;
+	struct s3_copy_opts co = { NULL, 1, NULL, NULL, 0, NULL };
+	struct index_entry e = { 0 };
+	struct wfile *wf = NULL;
+	struct meta_set ms;
+	struct s3_error err;
+	char etag[S3_ETAG_MAX] = "";
+	uint64_t v0 = 0;
+	int rc = -1;
+
+	if (ssrc < 0)
+		return -1;
+	co.src_bucket = fs->cfg->sources[ssrc].bucket;
+	co.if_match = op->src_etag && *op->src_etag ? op->src_etag : NULL;
+	/* A rename (no ETag pinned) keeps the object's metadata as it is; a
+	 * cp or a chmod (META) sets the new file's. */
+	co.replace_meta = co.if_match || op->kind == JOURNAL_META;
+	if (tree >= 0 && index_find_key(fs->ix, tree, op->key, &e) == 0) {
+		pthread_mutex_lock(&w->lock);
+		wf = wfile_lookup(w, e.ino);
+		if (wf) {
+			wfile_ref(wf);
+			v0 = wf->version;
+		}
+		pthread_mutex_unlock(&w->lock);
+	}
+	meta_fill(&ms, wf ? wf->mode : op->mode, wf ? wf->uid : (int64_t)op->uid,
+		  wf ? wf->gid : (int64_t)op->gid, wf ? wf->mtime : op->mtime, op->sha256, 0);
+	co.meta = ms.m;
+	co.nmeta = ms.n;
+	if (s3_copy(fs->clients[src], op->src_key, op->key, &co, etag, &err) &&
+	    !(err.status == S3_ERR_PRECONDITION && co.if_match &&
+	      (lmfs_log(fs, "copy '%s' -> '%s': the source changed since; copying it as it is now",
+			op->src_key, op->key), co.if_match = NULL,
+	       s3_copy(fs->clients[src], op->src_key, op->key, &co, etag, &err) == 0))) {
+		char m[512];
+
+		s3_error_format(&err, m, sizeof(m));
+		lmfs_log(fs, "copy '%s' -> '%s': %s", op->src_key, op->key, m);
+		if (err.status == S3_ERR_NOT_FOUND && op->src_etag && !*op->src_etag)
+			rc = 0;	/* a rename's source already gone: a replay */
+		goto out;
+	}
+	rc = 0;
+	pthread_mutex_lock(&w->lock);
+	w->st.copies++;
+	if (wf && wf->copying) {
+		/* the copy landed: reads may go to the object now */
+		if (v0 > wf->landed)
+			wf->landed = v0;
+		wf->ops--;
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (stree >= 0 && op->sha256[0])
+		index_content_add(fs->ix, op->sha256, op->size, tree, op->key, etag);
+	row_landed(fs, tree, op->key, etag, wf);
+out:
+	if (wf) {
+		pthread_mutex_lock(&w->lock);
+		wfile_unref(w, wf);
+		pthread_cond_broadcast(&w->changed);
+		pthread_mutex_unlock(&w->lock);
+	}
+	index_entry_release(&e);
+	return rc;
+}
+
+static int do_op(struct writer *w, const struct journal_op *op)
+{
+	struct lmfs *fs = w->fs;
+	int src = source_index(fs, op->source), tree;
+	struct s3_error err;
+
+	if (src < 0) {
+		lmfs_log(fs, "journal: op %lld names source '%s', which the config no longer has",
+			 (long long)op->id, op->source);
+		return -1;
+	}
+	tree = upload_tree_of(fs, op->source, op->key);
+	switch (op->kind) {
+	case JOURNAL_PUT:
+		return do_put(w, op, src, tree);
+	case JOURNAL_COPY:
+		return do_copy(w, op, src, tree);
+	case JOURNAL_META: {
+		struct journal_op self = *op;
+
+		self.src_source = op->source;
+		self.src_key = op->key;
+		self.src_etag = NULL;
+		return do_copy(w, &self, src, tree);
+	}
+	case JOURNAL_DELETE:
+		if (s3_delete(fs->clients[src], op->key, &err) && err.status != S3_ERR_NOT_FOUND) {
+			char m[512];
+
+			s3_error_format(&err, m, sizeof(m));
+			lmfs_log(fs, "delete '%s': %s", op->key, m);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/* Sleep ms after a failure, unless the writer stops meanwhile. */
+static void backoff(struct writer *w, unsigned ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&w->lock);
+	if (!w->stopping)
+		pthread_cond_timedwait(&w->work, &w->lock, &ts);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void *uploader_main(void *arg)
+{
+	struct writer *w = arg;
+	unsigned backoff_ms = 0;
+
+	for (;;) {
+		struct journal_op op;
+		int64_t not_after;
+		int got;
+
+		pthread_mutex_lock(&w->lock);
+		if (w->stopping) {
+			pthread_mutex_unlock(&w->lock);
+			break;
+		}
+		not_after = w->urgent ? INT64_MAX : (int64_t)time(NULL) - WRITER_DELAY_S;
+		pthread_mutex_unlock(&w->lock);
+		got = journal_claim(w->j, not_after, &op);
+
+		if (got == 1) {
+			if (do_op(w, &op) == 0) {
+				journal_done(w->j, op.id);
+				backoff_ms = 0;
+			} else {
+				journal_retry(w->j, op.id, "failed; see the log");
+				backoff_ms = backoff_ms ? backoff_ms * 2 : 100;
+				if (backoff_ms > 5000)
+					backoff_ms = 5000;
+				backoff(w, backoff_ms);
+			}
+			journal_op_release(&op);
+			pthread_mutex_lock(&w->lock);
+			pthread_cond_broadcast(&w->changed);
+			pthread_mutex_unlock(&w->lock);
+			continue;
+		}
+		pthread_mutex_lock(&w->lock);
+		if (w->stopping) {
+			pthread_mutex_unlock(&w->lock);
+			break;
+		}
+		{
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&w->work, &w->lock, &ts);
+		}
+		pthread_mutex_unlock(&w->lock);
+	}
+	return NULL;
+}
+
+int upload_start(struct writer *w, unsigned n)
+{
+	w->threads = calloc(n, sizeof(*w->threads));
+	if (!w->threads)
+		return -1;
+	for (w->nthreads = 0; w->nthreads < n; w->nthreads++)
+		if (pthread_create(&w->threads[w->nthreads], NULL, uploader_main, w))
+			return -1;
+	return 0;
+}
+
+void upload_stop(struct writer *w)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&w->lock);
+	w->stopping = 1;
+	pthread_cond_broadcast(&w->work);
+	pthread_mutex_unlock(&w->lock);
+	for (i = 0; i < w->nthreads; i++)
+		pthread_join(w->threads[i], NULL);
+	free(w->threads);
+	w->threads = NULL;
+	w->nthreads = 0;
+}
+
+/* ---- waiting ---- */
+
+/* Wait on w->changed (w->lock held) for at most one second. */
+static void wait_changed(struct writer *w)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 1;
+	pthread_cond_timedwait(&w->changed, &w->lock, &ts);
+}
+
+int writer_flush(struct lmfs *fs, struct wfile *wf)
+{
+	struct writer *w = fs->writer;
+	const struct config_tree *t;
+	struct journal_op op = { 0 };
+	struct index_entry e;
+	struct index_child c;
+	struct index_attr a;
+	char staged[24];
+	uint64_t v;
+	int rc = 0;
+
+	pthread_mutex_lock(&w->lock);
+	if (wf->copying || wf->unlinked || wf->version <= wf->queued) {
+		pthread_mutex_unlock(&w->lock);
+		return 0;
+	}
+	v = wf->version;
+	t = lmfs_tree(fs, wf->tree);
+	snprintf(staged, sizeof(staged), "%llu", (unsigned long long)wf->ino);
+	op.kind = JOURNAL_PUT;
+	op.source = t ? fs->cfg->sources[t->source].name : NULL;
+	op.key = strdup(wf->key);
+	op.staged = staged;
+	op.size = wf->size;
+	op.mode = wf->mode;
+	op.uid = wf->uid >= 0 ? (uint32_t)wf->uid : 0;
+	op.gid = wf->gid >= 0 ? (uint32_t)wf->gid : 0;
+	op.mtime = wf->mtime;
+	a = (struct index_attr){ wf->size, "", wf->mtime, wf->mode, wf->uid, wf->gid };
+	pthread_mutex_unlock(&w->lock);
+	if (!t || !op.key) {
+		free(op.key);
+		return t ? -ENOMEM : -EROFS;
+	}
+	if (journal_add(w->j, &op, 1, NULL)) {
+		lmfs_log(fs, "journal: cannot record the upload of '%s': %s", op.key,
+			 journal_errmsg(w->j));
+		free(op.key);
+		return -EIO;
+	}
+	free(op.key);
+	pthread_mutex_lock(&w->lock);
+	if (v > wf->queued)
+		wf->queued = v;
+	wf->ops++;
+	pthread_cond_broadcast(&w->work);
+	pthread_mutex_unlock(&w->lock);
+	/* The row shows the local size and time and stays out of listings'
+	 * reach until the upload lands. */
+	if (index_get(fs->ix, wf->ino, &e) == 0) {
+		c = (struct index_child){ e.name, INDEX_FILE, e.key, a.size, "", a.mtime };
+		if (index_put_local(fs->ix, e.parent, &c, &a, &v))
+			rc = -EIO;
+		index_entry_release(&e);
+	}
+	return rc;
+}
+
+int writer_fsync(struct lmfs *fs, struct wfile *wf)
+{
+	struct writer *w = fs->writer;
+	time_t last = time(NULL);
+	uint64_t target, seen;
+	int rc = writer_flush(fs, wf);
+
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&w->lock);
+	w->urgent++;
+	pthread_cond_broadcast(&w->work);
+	target = wf->queued > wf->version ? wf->version : wf->queued;
+	seen = wf->landed;
+	while (wf->landed < target && !wf->unlinked) {
+		if (wf->landed != seen || wf->uploading) {
+			seen = wf->landed;
+			last = time(NULL);
+		}
+		if (time(NULL) - last > (time_t)fs->cfg->io_timeout) {
+			rc = -EIO;
+			break;
+		}
+		wait_changed(w);
+	}
+	w->urgent--;
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+int writer_wait_key(struct lmfs *fs, int tree, const char *key, int prefix)
+{
+	struct writer *w = fs->writer;
+	const struct config_tree *t = lmfs_tree(fs, tree);
+	const char *source = t ? fs->cfg->sources[t->source].name : "";
+	time_t last = time(NULL);
+	int n, before = -1;
+
+	pthread_mutex_lock(&w->lock);
+	w->urgent++;
+	pthread_cond_broadcast(&w->work);
+	pthread_mutex_unlock(&w->lock);
+	for (;;) {
+		n = journal_pending(w->j, source, key, prefix);
+		if (n <= 0)
+			break;
+		if (n != before) {
+			before = n;
+			last = time(NULL);
+		}
+		if (time(NULL) - last > (time_t)fs->cfg->io_timeout)
+			break;
+		pthread_mutex_lock(&w->lock);
+		wait_changed(w);
+		pthread_mutex_unlock(&w->lock);
+	}
+	pthread_mutex_lock(&w->lock);
+	w->urgent--;
+	pthread_mutex_unlock(&w->lock);
+	return n < 0 || n > 0 ? -EIO : 0;
+}
+
+void writer_stats(struct lmfs *fs, struct writer_stats *out)
+{
+	struct writer *w = fs->writer;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	*out = w->st;
+	out->dirty = 0;
+	out->uploading = 0;
+	for (i = 0; i < WRITER_BUCKETS; i++) {
+		struct wfile *wf;
+
+		for (wf = w->buckets[i]; wf; wf = wf->next) {
+			out->dirty += wf->landed < wf->version;
+			out->uploading += (uint64_t)wf->uploading;
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
+	out->journal = (uint64_t)(journal_count(w->j) > 0 ? journal_count(w->j) : 0);
+}
+
+/* ---- start and stop ---- */
+
+static int adopt_one(void *arg, const struct journal_op *op)
+{
+	struct writer *w = arg;
+
+	if (op->kind == JOURNAL_PUT && op->staged && *op->staged)
+		wfile_adopt(w, strtoull(op->staged, NULL, 10),
+			    upload_tree_of(w->fs, op->source, op->key), op->key);
+	return 0;
+}
+
+int writer_start(struct lmfs *fs, char *err, size_t errlen)
+{
+	struct writer *w = calloc(1, sizeof(*w));
+	char path[4096];
+	int64_t n;
+
+	if (!w || asprintf(&w->staging, "%s/staging", fs->cfg->cache_dir) < 0) {
+		free(w);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	w->fs = fs;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->work, NULL);
+	pthread_cond_init(&w->changed, NULL);
+	fs->writer = w;
+	if (mkdir(w->staging, 0700) && errno != EEXIST) {
+		snprintf(err, errlen, "cannot make '%s': %s", w->staging, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/journal.db", fs->cfg->cache_dir);
+	if (journal_open(path, &w->j, err, errlen))
+		return -1;
+	n = journal_count(w->j);
+	if (n > 0) {
+		lmfs_log(fs, "journal: %lld changes from an earlier run to apply", (long long)n);
+		journal_each(w->j, adopt_one, w);
+	}
+	if (upload_start(w, UPLOADERS)) {
+		snprintf(err, errlen, "cannot start the uploaders");
+		return -1;
+	}
+	return 0;
+}
+
+void writer_stop(struct lmfs *fs, unsigned wait_s)
+{
+	struct writer *w = fs->writer;
+	time_t start = time(NULL), last = start, said = start;
+	int64_t n, before = -1;
+	size_t i;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->urgent++;
+	pthread_cond_broadcast(&w->work);
+	pthread_mutex_unlock(&w->lock);
+	while (w->j && (n = journal_count(w->j)) > 0) {
+		time_t now = time(NULL);
+
+		if (n != before) {
+			before = n;
+			last = now;
+		}
+		if (now - said >= 5) {
+			lmfs_log(fs, "unmount: %lld changes still to upload", (long long)n);
+			said = now;
+		}
+		if (now - last > (time_t)fs->cfg->io_timeout || now - start > (time_t)wait_s) {
+			lmfs_log(fs, "unmount: the endpoint does not take the changes; %lld stay in "
+				 "the journal for the next mount", (long long)n);
+			break;
+		}
+		pthread_mutex_lock(&w->lock);
+		wait_changed(w);
+		pthread_mutex_unlock(&w->lock);
+	}
+	if (w->threads)
+		upload_stop(w);
+	for (i = 0; i < WRITER_BUCKETS; i++) {
+		while (w->buckets[i]) {
+			struct wfile *wf = w->buckets[i];
+
+			/* keep staging files the journal still names */
+			w->buckets[i] = wf->next;
+			if (wf->fd >= 0)
+				close(wf->fd);
+			index_entry_release(&wf->src);
+			EVP_MD_CTX_free(wf->sha);
+			pthread_mutex_destroy(&wf->hlock);
+			free(wf->key);
+			free(wf);
+		}
+	}
+	if (w->j)
+		journal_close(w->j);
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->changed);
+	pthread_mutex_destroy(&w->lock);
+	free(w->staging);
+	free(w);
+	fs->writer = NULL;
+}

@@ -1,0 +1,731 @@
+/*
+ * writer: files written through the mount, in staging files until the
+ * journal's uploaders have put them in S3.  The rules (locks, versions,
+ * when a wfile goes) are at the top of writer_int.h; the uploaders are in
+ * upload.c.
+ *
+ * Design notes
+ *  1. A staging file is CACHE_DIR/staging/<ino>: one per inode, so a
+ *     rename changes nothing on disk and a PUT in the journal names its
+ *     file by inode number.  Directory 0700, files 0600.
+ *  2. Opening an object that exists only in S3 for writing without O_TRUNC
+ *     downloads it whole into the staging file first (pinned to its ETag):
+ *     S3 has no partial writes.
+ *  3. Staged bytes count against cache.max_size: a write that would pass
+ *     it fails with ENOSPC, never silently.
+ *  4. The sha256 every upload carries (x-amz-meta-sha256) is kept running
+ *     while a file is written from its start in order, so a large
+ *     sequential write is not read a second time to hash it.
+ */
+#include "writer_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct writer *wr(struct lmfs *fs)
+{
+	return fs->writer;
+}
+
+int wfile_staging_path(struct writer *w, uint64_t ino, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%llu", w->staging, (unsigned long long)ino);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+struct wfile *wfile_lookup(struct writer *w, uint64_t ino)
+{
+	struct wfile *wf = w->buckets[ino % WRITER_BUCKETS];
+
+	while (wf && wf->ino != ino)
+		wf = wf->next;
+	return wf;
+}
+
+void wfile_ref(struct wfile *wf)
+{
+	wf->refs++;
+}
+
+static void wfile_free(struct writer *w, struct wfile *wf)
+{
+	char path[4096];
+
+	if (wf->fd >= 0) {
+		close(wf->fd);
+		w->st.staged_bytes -= wf->size < w->st.staged_bytes ? wf->size : w->st.staged_bytes;
+		if (!wfile_staging_path(w, wf->ino, path, sizeof(path)))
+			unlink(path);
+	}
+	index_entry_release(&wf->src);
+	EVP_MD_CTX_free(wf->sha);
+	pthread_mutex_destroy(&wf->hlock);
+	free(wf->key);
+	free(wf);
+}
+
+static void wfile_unlink_from_table(struct writer *w, struct wfile *wf)
+{
+	struct wfile **pp = &w->buckets[wf->ino % WRITER_BUCKETS];
+
+	while (*pp && *pp != wf)
+		pp = &(*pp)->next;
+	if (*pp) {
+		*pp = wf->next;
+		wf->next = NULL;
+		wf->refs--;		/* the table's */
+	}
+}
+
+void wfile_maybe_retire(struct writer *w, struct wfile *wf)
+{
+	if (wf->opens || wf->ops || wf->uploading)
+		return;
+	if (!wf->unlinked && wf->landed < wf->version)
+		return;
+	wfile_unlink_from_table(w, wf);
+}
+
+void wfile_unref(struct writer *w, struct wfile *wf)
+{
+	wfile_maybe_retire(w, wf);
+	if (--wf->refs == 0)
+		wfile_free(w, wf);
+}
+
+static int hash_reset(struct wfile *wf)
+{
+	int ok;
+
+	pthread_mutex_lock(&wf->hlock);
+	if (!wf->sha)
+		wf->sha = EVP_MD_CTX_new();
+	ok = wf->sha && EVP_DigestInit_ex(wf->sha, EVP_sha256(), NULL) == 1;
+	wf->hashed = 0;
+	wf->hash_ok = ok;
+	pthread_mutex_unlock(&wf->hlock);
+	return ok ? 0 : -ENOMEM;
+}
+
+int wfile_hash(struct wfile *wf, uint64_t size, char hex[65])
+{
+	unsigned char md[32];
+	EVP_MD_CTX *copy;
+	int ok = 0, i;
+
+	pthread_mutex_lock(&wf->hlock);
+	if (wf->hash_ok && wf->hashed == size && (copy = EVP_MD_CTX_new())) {
+		ok = EVP_MD_CTX_copy_ex(copy, wf->sha) == 1 &&
+		     EVP_DigestFinal_ex(copy, md, NULL) == 1;
+		EVP_MD_CTX_free(copy);
+	}
+	pthread_mutex_unlock(&wf->hlock);
+	for (i = 0; ok && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return ok;
+}
+
+/* A new wfile in the table (w->lock held), with one reference for the
+ * caller besides the table's.  fd may be -1. */
+static struct wfile *wfile_new(struct writer *w, uint64_t ino, int fd, int tree,
+			       const char *key)
+{
+	struct wfile *wf = calloc(1, sizeof(*wf));
+
+	if (!wf || !(wf->key = strdup(key))) {
+		free(wf);
+		return NULL;
+	}
+	pthread_mutex_init(&wf->hlock, NULL);
+	wf->ino = ino;
+	wf->fd = fd;
+	wf->tree = tree;
+	wf->uid = -1;
+	wf->gid = -1;
+	wf->mtime = (int64_t)time(NULL);
+	wf->refs = 2;
+	wf->next = w->buckets[ino % WRITER_BUCKETS];
+	w->buckets[ino % WRITER_BUCKETS] = wf;
+	return wf;
+}
+
+static int staging_open(struct writer *w, uint64_t ino, int trunc)
+{
+	char path[4096];
+	int fd;
+
+	if (wfile_staging_path(w, ino, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | (trunc ? O_TRUNC : 0), 0600);
+	return fd < 0 ? -errno : fd;
+}
+
+int wfile_adopt(struct writer *w, uint64_t ino, int tree, const char *key)
+{
+	struct wfile *wf;
+	struct stat st;
+	int fd = staging_open(w, ino, 0), rc = -ENOMEM;
+
+	if (fd < 0)
+		return fd;
+	pthread_mutex_lock(&w->lock);
+	wf = wfile_lookup(w, ino);
+	if (wf) {
+		close(fd);
+		wf->ops++;
+		pthread_mutex_unlock(&w->lock);
+		return 0;
+	}
+	wf = wfile_new(w, ino, fd, tree, key);
+	if (wf) {
+		wf->size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+		wf->mtime = fstat(fd, &st) == 0 ? (int64_t)st.st_mtime : wf->mtime;
+		w->st.staged_bytes += wf->size;
+		wf->version = wf->queued = 1;
+		wf->ops = 1;
+		wf->refs--;
+		rc = 0;
+	} else {
+		close(fd);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+struct wfile *writer_find(struct lmfs *fs, uint64_t ino)
+{
+	struct writer *w = wr(fs);
+	struct wfile *wf;
+
+	pthread_mutex_lock(&w->lock);
+	wf = wfile_lookup(w, ino);
+	if (wf)
+		wfile_ref(wf);
+	pthread_mutex_unlock(&w->lock);
+	return wf;
+}
+
+void writer_put(struct lmfs *fs, struct wfile *wf)
+{
+	struct writer *w = wr(fs);
+
+	if (!wf)
+		return;
+	pthread_mutex_lock(&w->lock);
+	wfile_unref(w, wf);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void writer_reopen(struct lmfs *fs, struct wfile *wf)
+{
+	pthread_mutex_lock(&wr(fs)->lock);
+	wf->opens++;
+	pthread_mutex_unlock(&wr(fs)->lock);
+}
+
+/* Write whatever a GET delivers into the staging file (note 2). */
+struct download {
+	int fd;
+	uint64_t off;
+};
+
+static int download_sink(void *arg, const char *data, size_t len)
+{
+	struct download *d = arg;
+
+	while (len) {
+		ssize_t n = pwrite(d->fd, data, len, (off_t)d->off);
+
+		if (n <= 0)
+			return -1;
+		d->off += (uint64_t)n;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int download(struct lmfs *fs, const struct index_entry *e, int fd)
+{
+	struct s3_get_params g = { e->key, 0, 0, e->etag[0] ? e->etag : NULL, NULL, 0,
+				   download_sink, NULL };
+	struct download d = { fd, 0 };
+	struct s3_error err;
+
+	if (!e->size)
+		return 0;
+	g.sink_arg = &d;
+	if (s3_get(lmfs_client(fs, e->tree), &g, NULL, NULL, &err)) {
+		char m[512];
+
+		s3_error_format(&err, m, sizeof(m));
+		lmfs_log(fs, "open for writing: download of '%s': %s", e->key, m);
+		return -lmfs_errno(&err);
+	}
+	return d.off == e->size ? 0 : -EIO;
+}
+
+/* An object opened for writing is fetched only when first written (or
+ * read through that handle): touch and chmod move no data.  Until then its
+ * wfile reads from the object itself. */
+static int open_lazy(struct lmfs *fs, const struct index_entry *e, struct wfile **out)
+{
+	struct writer *w = wr(fs);
+	struct wfile *wf;
+	char *key = strdup(e->key), *name = strdup(e->name ? e->name : "");
+
+	if (!key || !name) {
+		free(key);
+		free(name);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&w->lock);
+	wf = wfile_lookup(w, e->ino);
+	if (wf) {
+		wfile_ref(wf);
+	} else if ((wf = wfile_new(w, e->ino, -1, e->tree, e->key))) {
+		wf->src = *e;
+		wf->src.key = key;
+		wf->src.name = name;
+		key = name = NULL;
+		wf->copying = 1;
+		wf->lazy = 1;
+		wf->size = e->size;
+		wf->mtime = e->mtime;
+		wf->mode = e->mode;
+		wf->uid = e->uid;
+		wf->gid = e->gid;
+	}
+	if (wf)
+		wf->opens++;
+	pthread_mutex_unlock(&w->lock);
+	free(key);
+	free(name);
+	*out = wf;
+	return wf ? 0 : -ENOMEM;
+}
+
+static int open_common(struct lmfs *fs, const struct index_entry *e, int trunc, int create,
+		       struct wfile **out)
+{
+	struct writer *w = wr(fs);
+	struct wfile *wf;
+	int fd, rc;
+
+	*out = NULL;
+	pthread_mutex_lock(&w->lock);
+	wf = wfile_lookup(w, e->ino);
+	if (wf) {
+		wfile_ref(wf);
+		wf->opens++;
+		pthread_mutex_unlock(&w->lock);
+		*out = wf;
+		if (trunc)
+			return writer_truncate(fs, wf, 0);
+		return 0;
+	}
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->lock);
+		return -EROFS;
+	}
+	pthread_mutex_unlock(&w->lock);
+
+	if (!trunc && !create && e->size && e->etag[0])
+		return open_lazy(fs, e, out);
+	fd = staging_open(w, e->ino, 1);
+	if (fd < 0)
+		return fd;
+	if (!trunc && !create && e->size) {
+		rc = download(fs, e, fd);
+		if (rc) {
+			char path[4096];
+
+			close(fd);
+			if (!wfile_staging_path(w, e->ino, path, sizeof(path)))
+				unlink(path);
+			return rc;
+		}
+	}
+	pthread_mutex_lock(&w->lock);
+	wf = wfile_lookup(w, e->ino);
+	if (wf) {
+		/* Another open won the race: use its file. */
+		close(fd);
+		wfile_ref(wf);
+		wf->opens++;
+		pthread_mutex_unlock(&w->lock);
+		*out = wf;
+		return trunc ? writer_truncate(fs, wf, 0) : 0;
+	}
+	wf = wfile_new(w, e->ino, fd, e->tree, e->key);
+	if (!wf) {
+		pthread_mutex_unlock(&w->lock);
+		close(fd);
+		return -ENOMEM;
+	}
+	wf->size = trunc || create ? 0 : e->size;
+	wf->mtime = create ? (int64_t)time(NULL) : e->mtime;
+	wf->mode = e->mode;
+	wf->uid = e->uid;
+	wf->gid = e->gid;
+	w->st.staged_bytes += wf->size;
+	wf->opens = 1;
+	/* A truncated or new file differs from S3 (or is new to it): it will
+	 * be uploaded at close even if nothing is written. */
+	wf->version = trunc || create ? 1 : 0;
+	pthread_mutex_unlock(&w->lock);
+	if (wf->size == 0)
+		hash_reset(wf);
+	*out = wf;
+	return 0;
+}
+
+int writer_open(struct lmfs *fs, const struct index_entry *e, int trunc, struct wfile **out)
+{
+	return open_common(fs, e, trunc, 0, out);
+}
+
+int writer_create(struct lmfs *fs, const struct index_entry *e, struct wfile **out)
+{
+	return open_common(fs, e, 1, 1, out);
+}
+
+int writer_close(struct lmfs *fs, struct wfile *wf)
+{
+	struct writer *w = wr(fs);
+	int rc = writer_flush(fs, wf);
+
+	pthread_mutex_lock(&w->lock);
+	wf->opens--;
+	wfile_unref(w, wf);
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+/* A server-side copy turned into a file with bytes of its own: fetch the
+ * source's (w->lock not held).  0 or a negative errno. */
+static int materialize(struct lmfs *fs, struct wfile *wf)
+{
+	struct writer *w = wr(fs);
+	struct index_entry src = { 0 };
+	int fd, rc;
+
+	pthread_mutex_lock(&w->lock);
+	if (!wf->copying) {
+		pthread_mutex_unlock(&w->lock);
+		return 0;
+	}
+	src = wf->src;
+	src.name = src.name ? strdup(src.name) : NULL;
+	src.key = strdup(wf->src.key);
+	pthread_mutex_unlock(&w->lock);
+	if (!src.key) {
+		index_entry_release(&src);
+		return -ENOMEM;
+	}
+	fd = staging_open(w, wf->ino, 1);
+	rc = fd < 0 ? fd : download(fs, &src, fd);
+	pthread_mutex_lock(&w->lock);
+	if (!rc && wf->copying) {
+		wf->fd = fd;
+		wf->copying = 0;
+		wf->lazy = 0;
+		wf->size = src.size;
+		w->st.staged_bytes += src.size;
+		wf->version++;
+		fd = -1;
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (fd >= 0)
+		close(fd);
+	index_entry_release(&src);
+	return rc;
+}
+
+ssize_t writer_pread(struct lmfs *fs, struct wfile *wf, void *buf, size_t size, off_t off)
+{
+	uint64_t fsize;
+	ssize_t n;
+	int rc = materialize(fs, wf);
+
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&wr(fs)->lock);
+	fsize = wf->size;
+	pthread_mutex_unlock(&wr(fs)->lock);
+	if ((uint64_t)off >= fsize)
+		return 0;
+	if (size > fsize - (uint64_t)off)
+		size = (size_t)(fsize - (uint64_t)off);
+	n = pread(wf->fd, buf, size, off);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n < size) {
+		/* a hole at the end left by ftruncate */
+		memset((char *)buf + n, 0, size - (size_t)n);
+		n = (ssize_t)size;
+	}
+	return n;
+}
+
+ssize_t writer_pwrite(struct lmfs *fs, struct wfile *wf, const void *buf, size_t size,
+		      off_t off)
+{
+	struct writer *w = wr(fs);
+	uint64_t end = (uint64_t)off + size, grow;
+	ssize_t n;
+	int rc = materialize(fs, wf);
+
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&w->lock);
+	grow = end > wf->size ? end - wf->size : 0;
+	if (grow && w->st.staged_bytes + grow > fs->cfg->cache_max) {
+		pthread_mutex_unlock(&w->lock);
+		return -ENOSPC;
+	}
+	pthread_mutex_unlock(&w->lock);
+	n = pwrite(wf->fd, buf, size, off);
+	if (n < 0)
+		return -errno;
+	pthread_mutex_lock(&wf->hlock);
+	if (wf->hash_ok && (uint64_t)off == wf->hashed) {
+		wf->hash_ok = EVP_DigestUpdate(wf->sha, buf, (size_t)n) == 1;
+		wf->hashed += (uint64_t)n;
+	} else if ((uint64_t)off < wf->hashed || (uint64_t)off > wf->hashed) {
+		wf->hash_ok = 0;
+	}
+	pthread_mutex_unlock(&wf->hlock);
+	pthread_mutex_lock(&w->lock);
+	end = (uint64_t)off + (uint64_t)n;
+	if (end > wf->size) {
+		w->st.staged_bytes += end - wf->size;
+		wf->size = end;
+	}
+	wf->mtime = (int64_t)time(NULL);
+	wf->version++;
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
+
+int writer_truncate(struct lmfs *fs, struct wfile *wf, uint64_t size)
+{
+	struct writer *w = wr(fs);
+	int rc = 0;
+
+	pthread_mutex_lock(&w->lock);
+	if (wf->copying && size == 0) {
+		/* O_TRUNC of a copy not yet landed: an empty file of its own */
+		pthread_mutex_unlock(&w->lock);
+		rc = staging_open(w, wf->ino, 1);
+		if (rc < 0)
+			return rc;
+		pthread_mutex_lock(&w->lock);
+		if (wf->copying) {
+			wf->fd = rc;
+			wf->copying = 0;
+			wf->lazy = 0;
+			wf->size = 0;
+		} else {
+			close(rc);
+		}
+		rc = 0;
+	}
+	pthread_mutex_unlock(&w->lock);
+	rc = materialize(fs, wf);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&w->lock);
+	/* An upload maps the file: it must not shrink under it. */
+	while (wf->uploading && size < wf->size)
+		pthread_cond_wait(&w->changed, &w->lock);
+	if (size > wf->size && w->st.staged_bytes + (size - wf->size) > fs->cfg->cache_max) {
+		pthread_mutex_unlock(&w->lock);
+		return -ENOSPC;
+	}
+	if (ftruncate(wf->fd, (off_t)size)) {
+		rc = -errno;
+		pthread_mutex_unlock(&w->lock);
+		return rc;
+	}
+	w->st.staged_bytes += size;
+	w->st.staged_bytes -= wf->size < w->st.staged_bytes ? wf->size : w->st.staged_bytes;
+	wf->size = size;
+	wf->mtime = (int64_t)time(NULL);
+	wf->version++;
+	pthread_mutex_unlock(&w->lock);
+	if (size == 0)
+		return hash_reset(wf);
+	pthread_mutex_lock(&wf->hlock);
+	if (size != wf->hashed)
+		wf->hash_ok = 0;
+	pthread_mutex_unlock(&wf->hlock);
+	return 0;
+}
+
+int writer_set_meta(struct lmfs *fs, struct wfile *wf, uint32_t mode, int64_t uid,
+		    int64_t gid, int64_t mtime)
+{
+	int lazy;
+
+	pthread_mutex_lock(&wr(fs)->lock);
+	lazy = wf->lazy;
+	if (mode)
+		wf->mode = mode;
+	if (uid >= 0)
+		wf->uid = uid;
+	if (gid >= 0)
+		wf->gid = gid;
+	if (mtime >= 0)
+		wf->mtime = mtime;
+	if (!lazy)
+		wf->version++;
+	pthread_mutex_unlock(&wr(fs)->lock);
+	return lazy;
+}
+
+void writer_stat(struct wfile *wf, struct stat *st)
+{
+	/* Read without the writer's lock: a torn value is as good as a
+	 * stat taken a moment earlier or later. */
+	st->st_size = (off_t)(wf->copying ? wf->src.size : wf->size);
+	st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
+	st->st_mtime = wf->mtime;
+	st->st_ctime = wf->mtime;
+	if (wf->mode)
+		st->st_mode = (st->st_mode & S_IFMT) | (wf->mode & 07777);
+	if (wf->uid >= 0)
+		st->st_uid = (uid_t)wf->uid;
+	if (wf->gid >= 0)
+		st->st_gid = (gid_t)wf->gid;
+}
+
+int writer_rekey(struct lmfs *fs, struct wfile *wf, int tree, const char *key)
+{
+	char *k = strdup(key);
+
+	if (!k)
+		return -ENOMEM;
+	pthread_mutex_lock(&wr(fs)->lock);
+	free(wf->key);
+	wf->key = k;
+	wf->tree = tree;
+	pthread_mutex_unlock(&wr(fs)->lock);
+	return 0;
+}
+
+int writer_target(struct lmfs *fs, struct wfile *wf, int *tree, char **key, uint64_t *size)
+{
+	pthread_mutex_lock(&wr(fs)->lock);
+	*tree = wf->tree;
+	*key = strdup(wf->key);
+	*size = wf->copying ? wf->src.size : wf->size;
+	pthread_mutex_unlock(&wr(fs)->lock);
+	return *key ? 0 : -ENOMEM;
+}
+
+void writer_rekey_prefix(struct lmfs *fs, int tree, const char *old, const char *new_)
+{
+	struct writer *w = wr(fs);
+	size_t olen = strlen(old), i;
+
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < WRITER_BUCKETS; i++) {
+		struct wfile *wf;
+
+		for (wf = w->buckets[i]; wf; wf = wf->next) {
+			char *k;
+
+			if (wf->tree != tree || strncmp(wf->key, old, olen))
+				continue;
+			if (asprintf(&k, "%s%s", new_, wf->key + olen) < 0)
+				continue;
+			free(wf->key);
+			wf->key = k;
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+void writer_unlinked(struct lmfs *fs, struct wfile *wf, int dropped)
+{
+	pthread_mutex_lock(&wr(fs)->lock);
+	wf->unlinked = 1;
+	wf->ops -= dropped < wf->ops ? dropped : wf->ops;
+	pthread_cond_broadcast(&wr(fs)->changed);
+	pthread_mutex_unlock(&wr(fs)->lock);
+}
+
+struct journal *writer_journal(struct lmfs *fs)
+{
+	return wr(fs)->j;
+}
+
+void writer_kick(struct lmfs *fs)
+{
+	pthread_mutex_lock(&wr(fs)->lock);
+	pthread_cond_broadcast(&wr(fs)->work);
+	pthread_mutex_unlock(&wr(fs)->lock);
+}
+
+int writer_copy_pending(struct lmfs *fs, struct wfile *wf, const struct index_entry *src)
+{
+	struct writer *w = wr(fs);
+	char *key = strdup(src->key), *name = strdup(src->name ? src->name : "");
+
+	if (!key || !name) {
+		free(key);
+		free(name);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&w->lock);
+	index_entry_release(&wf->src);
+	wf->src = *src;
+	wf->src.key = key;
+	wf->src.name = name;
+	if (wf->fd >= 0) {
+		char path[4096];
+
+		close(wf->fd);
+		wf->fd = -1;
+		w->st.staged_bytes -= wf->size < w->st.staged_bytes ? wf->size : w->st.staged_bytes;
+		if (!wfile_staging_path(w, wf->ino, path, sizeof(path)))
+			unlink(path);
+	}
+	wf->copying = 1;
+	wf->lazy = 0;
+	wf->size = src->size;
+	wf->version++;
+	wf->queued = wf->version;
+	wf->ops++;
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+int writer_copy_source(struct lmfs *fs, struct wfile *wf, struct index_entry *src)
+{
+	int rc = 0;
+
+	memset(src, 0, sizeof(*src));
+	pthread_mutex_lock(&wr(fs)->lock);
+	if (!wf->copying) {
+		rc = 1;
+	} else {
+		*src = wf->src;
+		src->name = strdup(wf->src.name ? wf->src.name : "");
+		src->key = strdup(wf->src.key);
+		if (!src->name || !src->key) {
+			index_entry_release(src);
+			rc = -ENOMEM;
+		}
+	}
+	pthread_mutex_unlock(&wr(fs)->lock);
+	return rc;
+}

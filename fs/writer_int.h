@@ -1,0 +1,99 @@
+/*
+ * writer_int.h: what writer.c (the files) and upload.c (the uploaders)
+ * share.  Private to them; the rest of fs/ uses writer.h.
+ *
+ * Locks (outer to inner): writer.lock -> cache/ locks (index, journal).
+ * wfile.hlock guards only the running hash and is never held while taking
+ * writer.lock.  No lock is held during S3 requests or file I/O.
+ *
+ * Versions (all guarded by writer.lock): every change of a file's content
+ * or attributes bumps version.  A PUT queued when version was v covers v
+ * (queued = v).  An uploader reads version as v0 before it reads the
+ * staging file, and on success sets landed = max(landed, v0): the object
+ * holds at least what the file held at v0.  fsync of version v waits for
+ * landed >= v.  A wfile goes (and its staging file with it) when nobody
+ * has it open, no PUT or copy for it is in the journal, nothing uploads it
+ * and landed >= version.
+ */
+#ifndef LM_WRITER_INT_H
+#define LM_WRITER_INT_H
+
+#include "writer.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+
+#include "lmfs.h"
+
+#define WRITER_BUCKETS 1024
+/* Seconds a journal op waits before an uploader takes it, unless an fsync
+ * or unmount waits: a file closed twice in a row (shells dup and close),
+ * rsync's rename of its temporary file and the checksum of a file just
+ * read all settle first, so one upload (or a copy) does the job. */
+#define WRITER_DELAY_S 1
+
+struct wfile {
+	struct wfile *next;		/* hash chain; writer.lock */
+	uint64_t ino;
+	/* writer.lock: */
+	int refs;
+	int opens;
+	int fd;				/* staging file; -1: none (copy pending) */
+	uint64_t size;
+	int64_t mtime;
+	uint32_t mode;
+	int64_t uid, gid;
+	int tree;
+	char *key;
+	uint64_t version, queued, landed;
+	int ops;			/* journal ops this file waits for */
+	int uploading;			/* uploads reading the staging file */
+	int err;			/* the last upload's error (negative) */
+	int unlinked;
+	int copying;			/* reads go to src */
+	int lazy;			/* src is this file's own object, opened
+					   for writing but not written yet */
+	struct index_entry src;
+	/* hlock: the sha256 of bytes [0, hashed) while written in order */
+	pthread_mutex_t hlock;
+	EVP_MD_CTX *sha;
+	uint64_t hashed;
+	int hash_ok;
+};
+
+struct writer {
+	struct lmfs *fs;
+	struct journal *j;
+	char *staging;			/* CACHE_DIR/staging */
+	pthread_mutex_t lock;		/* see the top */
+	pthread_cond_t work;		/* the journal grew, or stopping */
+	pthread_cond_t changed;		/* an op ended: fsync and drains wait */
+	struct wfile *buckets[WRITER_BUCKETS];
+	pthread_t *threads;
+	unsigned nthreads;
+	int stopping;
+	int urgent;			/* fsyncs waiting: no upload delay */
+	struct writer_stats st;		/* dirty, journal: computed on demand */
+};
+
+/* writer.c */
+struct wfile *wfile_lookup(struct writer *w, uint64_t ino);	/* w->lock held */
+void wfile_ref(struct wfile *wf);				/* w->lock held */
+/* Drop a reference (w->lock held); frees and unlinks when due. */
+void wfile_unref(struct writer *w, struct wfile *wf);
+/* Take wf out of the table when nothing needs it any more (w->lock held). */
+void wfile_maybe_retire(struct writer *w, struct wfile *wf);
+int wfile_staging_path(struct writer *w, uint64_t ino, char *buf, size_t len);
+/* A wfile for a PUT a previous run queued, from its staging file. */
+int wfile_adopt(struct writer *w, uint64_t ino, int tree, const char *key);
+/* The sha256 (hex) of wf's first size bytes if the running hash covers
+ * exactly them: 1, else 0. */
+int wfile_hash(struct wfile *wf, uint64_t size, char hex[65]);
+
+/* upload.c */
+int upload_start(struct writer *w, unsigned n);
+void upload_stop(struct writer *w);
+/* The config tree holding (source name, key), or -1. */
+int upload_tree_of(struct lmfs *fs, const char *source, const char *key);
+
+#endif
