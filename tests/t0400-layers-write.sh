@@ -151,6 +151,27 @@ test_expect_success FUSE 'cp of an archive zip is a server-side copy, readable a
 	test "$(lm_stat "$M" writes.server_copies)" -ge 1
 '
 
+test_expect_success FUSE 'cp of a 256 MiB archive object sends under 1 MiB to the server' '
+	head -c $((256 << 20)) /dev/urandom >big &&
+	s3cli put "$bucket" data/big256.bin big &&
+	export LM_PROXY_COUNT=$TEST_TMP/relayed &&
+	lm_proxy_start ep &&
+	test_when_finished lm_proxy_stop &&
+	LM_ENDPOINT=$ep lm_config_layers "$TEST_TMP/p.json" "$bucket" &&
+	lm_mount "$TEST_TMP/p.json" "$TEST_TMP/p" &&
+	test_when_finished "lm_reap \"$TEST_TMP/p.json\" \"$TEST_TMP/p\"" &&
+	ls -l "$TEST_TMP/p/archive/binance/big256.bin" "$TEST_TMP/p/bronze" >/dev/null &&
+	read -r up0 down0 <"$LM_PROXY_COUNT" &&
+	cp "$TEST_TMP/p/archive/binance/big256.bin" "$TEST_TMP/p/bronze/big256.bin" &&
+	sync "$TEST_TMP/p/bronze/big256.bin" &&
+	read -r up1 down1 <"$LM_PROXY_COUNT" &&
+	echo "sent to the server: $((up1 - up0)) bytes, received $((down1 - down0))" &&
+	test $((up1 - up0)) -lt $((1 << 20)) &&
+	test "$(s3cli head "$bucket" bronze/big256.bin | cut -d" " -f1)" = $((256 << 20)) &&
+	s3cli get "$bucket" bronze/big256.bin | cmp - big &&
+	s3cli rm "$bucket" bronze/big256.bin && s3cli rm "$bucket" data/big256.bin
+'
+
 test_expect_success FUSE 'rsync -a of an archive folder into bronze uploads no data' '
 	src=spot/daily/klines/ETHUSDT/1h &&
 	cat "$A/$src"/* >/dev/null &&
