@@ -184,6 +184,8 @@ static int do_put(struct writer *w, const struct journal_op *op, int src, int tr
 		if (wf) {
 			wfile_ref(wf);
 			wf->uploading++;
+			if (wf->puts_waiting)
+				wf->puts_waiting--;
 			v0 = wf->version;
 			size = wf->size;
 			fd = wf->fd;
@@ -501,6 +503,12 @@ int writer_flush(struct lmfs *fs, struct wfile *wf)
 		pthread_mutex_unlock(&w->lock);
 		return 0;
 	}
+	if (wf->puts_waiting) {
+		/* the PUT waiting will read the file as it is then */
+		wf->queued = wf->version;
+		pthread_mutex_unlock(&w->lock);
+		return 0;
+	}
 	v = wf->version;
 	t = lmfs_tree(fs, wf->tree);
 	snprintf(staged, sizeof(staged), "%llu", (unsigned long long)wf->ino);
@@ -530,6 +538,7 @@ int writer_flush(struct lmfs *fs, struct wfile *wf)
 	if (v > wf->queued)
 		wf->queued = v;
 	wf->ops++;
+	wf->puts_waiting++;
 	pthread_cond_broadcast(&w->work);
 	pthread_mutex_unlock(&w->lock);
 	/* The row shows the local size and time and stays out of listings'

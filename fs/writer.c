@@ -180,6 +180,7 @@ int wfile_adopt(struct writer *w, uint64_t ino, int tree, const char *key)
 	if (wf) {
 		close(fd);
 		wf->ops++;
+		wf->puts_waiting++;
 		pthread_mutex_unlock(&w->lock);
 		return 0;
 	}
@@ -190,6 +191,7 @@ int wfile_adopt(struct writer *w, uint64_t ino, int tree, const char *key)
 		w->st.staged_bytes += wf->size;
 		wf->version = wf->queued = 1;
 		wf->ops = 1;
+		wf->puts_waiting = 1;
 		wf->refs--;
 		rc = 0;
 	} else {
@@ -659,6 +661,7 @@ void writer_unlinked(struct lmfs *fs, struct wfile *wf, int dropped)
 	pthread_mutex_lock(&wr(fs)->lock);
 	wf->unlinked = 1;
 	wf->ops -= dropped < wf->ops ? dropped : wf->ops;
+	wf->puts_waiting -= dropped < wf->puts_waiting ? dropped : wf->puts_waiting;
 	pthread_cond_broadcast(&wr(fs)->changed);
 	pthread_mutex_unlock(&wr(fs)->lock);
 }

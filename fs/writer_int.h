@@ -47,6 +47,8 @@ struct wfile {
 	char *key;
 	uint64_t version, queued, landed;
 	int ops;			/* journal ops this file waits for */
+	int puts_waiting;		/* PUTs queued that no uploader took yet:
+					   a later change needs no PUT of its own */
 	int uploading;			/* uploads reading the staging file */
 	int err;			/* the last upload's error (negative) */
 	int unlinked;
