@@ -22,6 +22,8 @@
 # After the tail, lakemount's root xattr user.lakemount.stats (its request
 # counters) is read and printed as a note; for every tool the table also
 # shows the requests RGW's access log saw (LIST, HEAD, GET and bytes).
+# The write side (write_1g, cp_1g, rsync_500, beside `aws s3 cp` and s3fs)
+# is in tests/bench/write.sh, which says what it measures and how.
 # The peers: s3fs with use_cache=<fresh dir>, rclone mount with
 # --vfs-cache-mode full and a fresh --cache-dir, otherwise their defaults.
 # beside the raw transfer (curl of a presigned URL; 8 curls of 32 MiB ranges
@@ -38,6 +40,12 @@
 #   BENCH_RUNS (3)          runs of each scenario (medians are reported)
 #   BENCH_NETS (local wan)  which networks
 #   BENCH_TOOLS (lakemount s3fs rclone)
+#   BENCH_SCENARIOS (read write)  which side: the read scenarios above, the
+#                           write ones of tests/bench/write.sh, or both
+#   BENCH_WRITE_NETS (local)  the networks (of BENCH_NETS) the write side runs on
+#   BENCH_WRITE_TIMEOUT (5 x BENCH_TIMEOUT)  the same as BENCH_TIMEOUT, for
+#                           one write measurement (1 GiB, or rsync of 1,000 files)
+#   BENCH_AWS (/usr/bin/aws)  the AWS CLI the write side compares with
 #   BENCH_TIMEOUT (60)      seconds one measurement may take; one that takes
 #                           longer is reported as ">60" and not run again
 #   BENCH_ONCE (20)         a measurement that took longer than this many
@@ -72,9 +80,17 @@ DIR6000=data/spot/daily/klines/BTCUSDT/1m
 S3CLI=$BUILD/tests/s3cli
 # where lakemount shows the bucket, inside its mount (the peers: at the root)
 LM_TREE=${BENCH_LM_TREE-}
+SCENARIOS=${BENCH_SCENARIOS:-read write}
+WRITE_NETS=${BENCH_WRITE_NETS:-local}
+for s in $SCENARIOS; do
+	case $s in read | write) ;; *) echo "bench: BENCH_SCENARIOS: unknown '$s' (read, write)" >&2; exit 2 ;; esac
+done
+want() { case " $SCENARIOS " in *" $1 "*) return 0 ;; esac; return 1; }
 case $RUNS in '' | *[!0-9]* | 0) echo "bench: BENCH_RUNS must be a positive integer" >&2; exit 2 ;; esac
 case $TIMEOUT in '' | *[!0-9]* | 0) echo "bench: BENCH_TIMEOUT must be a positive integer" >&2; exit 2 ;; esac
 case $ONCE in '' | *[!0-9]*) echo "bench: BENCH_ONCE must be a number of seconds" >&2; exit 2 ;; esac
+WRITE_TIMEOUT=${BENCH_WRITE_TIMEOUT:-$((TIMEOUT * 5))}
+case $WRITE_TIMEOUT in '' | *[!0-9]* | 0) echo "bench: BENCH_WRITE_TIMEOUT must be a positive integer" >&2; exit 2 ;; esac
 
 # Nothing of the caller's AWS or proxy setup leaks in (rclone refuses to
 # start on an AWS_CA_BUNDLE it cannot use with plain http, for one).
@@ -111,7 +127,7 @@ if [ -x "$BUILD/lakemount" ]; then
 	cp "$BUILD/lakemount" "$WORK/bin/lakemount" && LAKEMOUNT=$WORK/bin/lakemount
 fi
 cp "$S3CLI" "$WORK/bin/s3cli" && S3CLI=$WORK/bin/s3cli
-RGW_DIRS=() NETNS= DELAYLINE_PID= DAEMONS=() CMD_PID= DPID=
+RGW_DIRS=() NETNS= DELAYLINE_PID= DAEMONS=() CMD_PID= DPID= OPS_ON= OPS_LOG= RGW_ASOK=
 
 # ---------------------------------------------------------------- cleanup
 cleanup() {
@@ -176,6 +192,10 @@ drop_caches() {
 # ---------------------------------------------------------------- data
 make_data() {
 	local t=$(lm_now_ms)
+	if want write; then
+		write_make_data || die "cannot make the data of the write scenarios"
+	fi
+	want read || return 0
 	mkdir -p "$WORK/data/files"
 	head -c $((BIG_MIB << 20)) /dev/urandom >"$WORK/data/big.bin" || die "cannot write $WORK/data/big.bin"
 	python3 - "$WORK/data/files" "$NFILES" $((FILE_KIB * 1024)) <<'EOF' || die "cannot write the small files"
@@ -194,6 +214,10 @@ EOF
 upload() {  # into the RGW at S3_ENDPOINT
 	local t=$(lm_now_ms) n
 	"$S3CLI" mb "$BUCKET" || return 1
+	if [ -n "$NET_WRITE" ]; then
+		write_upload || return 1
+	fi
+	[ -n "$NET_READ" ] || return 0
 	"$S3CLI" put "$BUCKET" bench/big.bin "$WORK/data/big.bin" || return 1
 	"$S3CLI" put-tree "$BUCKET" "$WORK/data/files" bench/files/ || return 1
 	"$S3CLI" put-tree "$BUCKET" "$WORK/archive" || return 1
@@ -206,10 +230,25 @@ upload() {  # into the RGW at S3_ENDPOINT
 
 # The RGW access log ("beast: ... "GET /bucket/key HTTP/1.1" 200 BYTES ...")
 # tells what each tool asked for.  log_mark before, log_count MARK after.
-log_mark() { stat -c %s "$RGW_LOG" 2>/dev/null || echo 0; }
+# BYTES is what beast counts for the request: the body bytes it received
+# plus those it sent (headers not counted), so for the requests other than
+# GET, HEAD and LIST (PUT, UploadPart, POST, COPY, DELETE) the bytes the
+# client sent plus their answers' XML, a few hundred bytes each:
+# SENT=requests/bytes.
+# When OPS_ON is set (the write side turns RGW's ops log on), RGW's ops log
+# OPS_LOG, a JSON record per request, gives the bytes received alone:
+# RECV=requests/bytes, with RGW's name of each op counted in OPS=op:n,...
+# (put_obj is a PUT or an UploadPart, UploadPartCopy too).  RGW's perf
+# counter put_b would not do: it counts an UploadPartCopy's bytes, which the
+# client never sent.
+log_mark() {
+	local o=-
+	[ -z "${OPS_ON:-}" ] || o=$(stat -c %s "$OPS_LOG" 2>/dev/null || echo 0)
+	printf '%s:%s\n' "$(stat -c %s "$RGW_LOG" 2>/dev/null || echo 0)" "$o"
+}
 log_count() {
-	local s0=$1 a b i
-	# the log is written by a thread of its own: wait until it is still
+	local s0=${1%%:*} o0=${1#*:} a b i
+	# the logs are written by threads of their own: wait until they are still
 	a=$(log_mark)
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		sleep 0.05
@@ -225,7 +264,25 @@ log_count() {
 		if (m != "GET" && m != "HEAD" && m != "LIST") m = "OTHER"
 		n[m]++; by[m] += f[5]
 	}
-	END { printf "GET=%d/%d HEAD=%d LIST=%d/%d OTHER=%d", n["GET"], by["GET"], n["HEAD"], n["LIST"], by["LIST"], n["OTHER"] }'
+	END { printf "GET=%d/%d HEAD=%d LIST=%d/%d OTHER=%d SENT=%d/%d", n["GET"], by["GET"], n["HEAD"],
+		n["LIST"], by["LIST"], n["OTHER"], n["OTHER"], by["OTHER"] }'
+	[ "$o0" != - ] && [ -n "${OPS_ON:-}" ] || return 0
+	# (records follow each other, not always one a line)
+	tail -c +$((o0 + 1)) "$OPS_LOG" 2>/dev/null | python3 -c '
+import json, sys
+data, dec, i, ops, w, total = sys.stdin.read(), json.JSONDecoder(), 0, {}, 0, 0
+while (j := data.find("{", i)) >= 0:
+    try:
+        d, i = dec.raw_decode(data, j)
+    except ValueError:
+        i = j + 1
+        continue
+    op = str(d.get("operation", "?"))
+    ops[op] = ops.get(op, 0) + 1
+    total += int(d.get("bytes_received") or 0)
+    if op not in ("get_obj", "list_bucket", "list_buckets") and not op.startswith(("stat_", "get_")):
+        w += 1
+print(" RECV=%d/%d OPS=%s" % (w, total, ",".join("%s:%d" % kv for kv in ops.items())), end="")'
 }
 
 # ---------------------------------------------------------------- measuring
@@ -285,8 +342,12 @@ earlier() {
 # is not run again (recorded as "skip"), nor one that once took over ONCE
 # seconds (not recorded).  Returns 0 if CMD ran and succeeded (or was not
 # repeated), 2 if it timed out (now or before), else 1.
+# MEASURE_TIMEOUT (default TIMEOUT) is the time limit; MEASURE_CHECK, an
+# array, a command that must succeed after CMD did, else the run failed
+# (the write side checks there what arrived on the server).
 measure() {
 	local scen=$1 tool=$2 out=$3 want=$4 s0 t1 t2 rc secs reqs status=ok n
+	local limit=${MEASURE_TIMEOUT:-$TIMEOUT}
 	shift 4
 	if earlier timeout || earlier skip; then
 		record "$NET" "$scen" "$tool" "$RUN" "" skip "" ""
@@ -298,7 +359,7 @@ measure() {
 	fi
 	s0=$(log_mark)
 	t1=$EPOCHREALTIME
-	guarded "$TIMEOUT" "$out" "$@"
+	guarded "$limit" "$out" "$@"
 	t2=$EPOCHREALTIME
 	rc=$GUARD_RC
 	secs=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.6f", b - a }')
@@ -310,6 +371,10 @@ measure() {
 	elif [ "$want" != - ] && n=$(wc -l <"$out") && [ "$n" != "$want" ]; then
 		status=fail secs=
 		echo "printed $n lines, not $want" >>"$WORK/log/last.err"
+	fi
+	if [ $status = ok ] && [ -n "${MEASURE_CHECK+set}" ] && [ ${#MEASURE_CHECK[@]} -gt 0 ] &&
+		! "${MEASURE_CHECK[@]}" >>"$WORK/log/last.err" 2>&1; then
+		status=fail secs= rc="0, then ${MEASURE_CHECK[0]}"
 	fi
 	if [ $status = ok ]; then
 		record "$NET" "$scen" "$tool" "$RUN" "$secs" ok "$reqs" ""
@@ -347,8 +412,10 @@ wait_mounted() {  # MNT
 }
 
 mount_lakemount() {
-	local mnt=$1 cache=$2 cfg=$2.json
+	local mnt=$1 cache=$2 cfg=$2.json tree=${LM_TREE_JSON:-}
 	[ -n "$LAKEMOUNT" ] || { MOUNT_ERR="no $BUILD/lakemount"; return 1; }
+	# the tree: LM_TREE_JSON (the write side's), else the bucket read-only at LM_TREE
+	[ -n "$tree" ] || tree="[ { \"path\": \"$LM_TREE\", \"source\": \"bench\", \"readonly\": true } ]"
 	cat >"$cfg" <<-EOF
 	{
 	  "cache": { "dir": "$cache", "max_size": "4GiB" },
@@ -356,7 +423,7 @@ mount_lakemount() {
 	    "bench": { "endpoint": "$S3_ENDPOINT", "region": "us-east-1",
 	               "bucket": "$BUCKET", "path_style": true }
 	  },
-	  "tree": [ { "path": "$LM_TREE", "source": "bench", "readonly": true } ]
+	  "tree": $tree
 	}
 	EOF
 	mkdir -p "$cache"
@@ -536,7 +603,7 @@ net_local() {
 		bash "$SRC/tests/bench/rgw.sh" start "$dir" "$rgw" "$mon" >"$WORK/log/rgw-local.log" 2>&1 ||
 		{ tail -n 20 "$WORK/log/rgw-local.log" >&2; return 1; }
 	export S3_ENDPOINT=http://127.0.0.1:$rgw
-	RGW_LOG=$dir/log/client.rgw.a.log
+	RGW_LOG=$dir/log/client.rgw.a.log OPS_LOG=$dir/log/ops.log RGW_ASOK=$dir/run/client.rgw.a.asok
 	NET_DESC="Ceph RGW on $S3_ENDPOINT (loopback)"
 }
 
@@ -572,7 +639,7 @@ net_wan() {
 		bash "$SRC/tests/bench/rgw.sh" start "$dir" 7480 40000 >"$WORK/log/rgw-wan.log" 2>&1 ||
 		{ tail -n 20 "$WORK/log/rgw-wan.log" >&2; return 1; }
 	export S3_ENDPOINT=http://$srv:7480
-	RGW_LOG=$dir/log/client.rgw.a.log
+	RGW_LOG=$dir/log/client.rgw.a.log OPS_LOG=$dir/log/ops.log RGW_ASOK=$dir/run/client.rgw.a.asok
 	i=$(curl -s -o /dev/null -w '%{time_connect}' "$S3_ENDPOINT/")
 	NET_DESC="Ceph RGW on $S3_ENDPOINT in netns $NETNS, $WAN_DELAY ms each way through a TUN delay line (TCP connect took ${i}s)"
 }
@@ -595,23 +662,37 @@ net_down() {
 
 # ---------------------------------------------------------------- main
 
-say "bench: $RUNS runs, nets: $NETS, tools: $TOOLS, limit ${TIMEOUT}s a measurement; scratch $WORK"
+. "$SRC/tests/bench/write.sh"
+
+say "bench: $RUNS runs, nets: $NETS, tools: $TOOLS, scenarios: $SCENARIOS (write on: $WRITE_NETS), limit ${TIMEOUT}s a measurement (writes ${WRITE_TIMEOUT}s); scratch $WORK"
+for NET in $NETS; do
+	case $NET in local | wan) ;; *) die "unknown net '$NET' (local, wan)" ;; esac
+done
 make_data
 NETS_INFO=
 for NET in $NETS; do
-	case $NET in local | wan) ;; *) die "unknown net '$NET' (local, wan)" ;; esac
+	NET_READ= NET_WRITE=
+	want read && NET_READ=1
+	want write && case " $WRITE_NETS " in *" $NET "*) NET_WRITE=1 ;; esac
+	if [ -z "$NET_READ$NET_WRITE" ]; then
+		say "---- $NET: nothing to run (BENCH_SCENARIOS=$SCENARIOS, BENCH_WRITE_NETS=$WRITE_NETS)"
+		continue
+	fi
 	say "---- $NET: starting RGW"
 	"net_$NET" || die "$NET: cannot set up the network and RGW (logs in $WORK/log)"
 	say "$NET_DESC"
 	NETS_INFO="$NETS_INFO$NET	$NET_DESC
 "
 	upload || die "$NET: upload failed"
-	presign_all || die "$NET: presign failed"
+	[ -z "$NET_READ" ] || presign_all || die "$NET: presign failed"
 	for RUN in $(seq 1 "$RUNS"); do
-		raw_run
-		for tool in $TOOLS; do
-			tool_run "$tool"
-		done
+		if [ -n "$NET_READ" ]; then
+			raw_run
+			for tool in $TOOLS; do
+				tool_run "$tool"
+			done
+		fi
+		[ -z "$NET_WRITE" ] || write_run
 	done
 	net_down
 done
@@ -632,6 +713,9 @@ json.dump({
   "rclone": """$(rclone version 2>/dev/null | head -n1)""",
   "curl": """$(curl --version | head -n1)""",
   "tools": "$TOOLS".split(),
+  "scenarios": "$SCENARIOS".split(), "write_nets": "$WRITE_NETS".split(),
+  "write_timeout_s": $WRITE_TIMEOUT,
+  "write": json.loads("""$(write_meta)"""),
 }, open(sys.argv[1], "w"), indent=1)
 EOF
 mkdir -p "$(dirname "$JSON")"

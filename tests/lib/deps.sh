@@ -21,7 +21,8 @@ PKGS=(
 	# tools the test scripts use
 	curl zip unzip rsync attr iproute2 python3 procps psmisc
 	# the peers `make bench` (tests/bench/bench.sh) measures lakemount against
-	s3fs rclone
+	# (awscli: `aws s3 cp`, the upload the write scenarios are judged by)
+	s3fs rclone awscli
 )
 
 # "ii": installed and configured; anything else (absent, half-installed,
