@@ -50,6 +50,9 @@ struct s3_client *source_client_new(const struct config *cfg,
 	o.list_v1 = src->list_v1;
 	o.creds = &cr;
 	o.max_connections = src->max_connections;
+	/* as many parts in flight as aws s3 cp (10) or close: an upload is
+	 * bound by round trips, not by this machine */
+	o.part_parallel = 8;
 	o.deadline_ms = lim && lim->deadline_ms ? lim->deadline_ms : (long)cfg->io_timeout * 1000;
 	o.connect_timeout_ms = lim ? lim->connect_timeout_ms : 0;
 	o.max_attempts = lim ? lim->max_attempts : 0;

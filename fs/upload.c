@@ -191,9 +191,12 @@ static int do_put(struct writer *w, const struct journal_op *op, int src, int tr
 			fd = wf->fd;
 		}
 		pthread_mutex_unlock(&w->lock);
-		if (!wf || fd < 0 || wf->landed >= v0) {
-			/* unlinked, a copy replaced the content, or an
-			 * earlier PUT already took what is there: moot */
+		if (!wf || fd < 0 || wf->landed >= v0 ||
+		    (wf->opens && v0 > wf->queued && !wf->syncing)) {
+			/* unlinked, a copy replaced the content, an earlier
+			 * PUT already took what is there, or the file is
+			 * still being written (a close or fsync will queue
+			 * its PUT): moot */
 			rc = 0;
 			goto out;
 		}
@@ -563,6 +566,7 @@ int writer_fsync(struct lmfs *fs, struct wfile *wf)
 		return rc;
 	pthread_mutex_lock(&w->lock);
 	w->urgent++;
+	wf->syncing++;
 	pthread_cond_broadcast(&w->work);
 	target = wf->queued > wf->version ? wf->version : wf->queued;
 	seen = wf->landed;
@@ -578,6 +582,7 @@ int writer_fsync(struct lmfs *fs, struct wfile *wf)
 		wait_changed(w);
 	}
 	w->urgent--;
+	wf->syncing--;
 	pthread_mutex_unlock(&w->lock);
 	return rc;
 }
@@ -665,6 +670,7 @@ int writer_start(struct lmfs *fs, char *err, size_t errlen)
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->changed, NULL);
+	pthread_cond_init(&w->hash_work, NULL);
 	fs->writer = w;
 	if (mkdir(w->staging, 0700) && errno != EEXIST) {
 		snprintf(err, errlen, "cannot make '%s': %s", w->staging, strerror(errno));
@@ -678,7 +684,7 @@ int writer_start(struct lmfs *fs, char *err, size_t errlen)
 		lmfs_log(fs, "journal: %lld changes from an earlier run to apply", (long long)n);
 		journal_each(w->j, adopt_one, w);
 	}
-	if (upload_start(w, UPLOADERS)) {
+	if (whash_start(w) || upload_start(w, UPLOADERS)) {
 		snprintf(err, errlen, "cannot start the uploaders");
 		return -1;
 	}
@@ -718,6 +724,7 @@ void writer_stop(struct lmfs *fs, unsigned wait_s)
 		wait_changed(w);
 		pthread_mutex_unlock(&w->lock);
 	}
+	whash_stop(w);
 	if (w->threads)
 		upload_stop(w);
 	for (i = 0; i < WRITER_BUCKETS; i++) {
@@ -739,6 +746,7 @@ void writer_stop(struct lmfs *fs, unsigned wait_s)
 		journal_close(w->j);
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->changed);
+	pthread_cond_destroy(&w->hash_work);
 	pthread_mutex_destroy(&w->lock);
 	free(w->staging);
 	free(w);

@@ -14,8 +14,8 @@
  *  3. Staged bytes count against cache.max_size: a write that would pass
  *     it fails with ENOSPC, never silently.
  *  4. The sha256 every upload carries (x-amz-meta-sha256) is kept running
- *     while a file is written from its start in order, so a large
- *     sequential write is not read a second time to hash it.
+ *     while a file is written from its start in order (whash.c), so a
+ *     large sequential write is hashed while it is written.
  */
 #include "writer_int.h"
 
@@ -98,38 +98,6 @@ void wfile_unref(struct writer *w, struct wfile *wf)
 	wfile_maybe_retire(w, wf);
 	if (--wf->refs == 0)
 		wfile_free(w, wf);
-}
-
-static int hash_reset(struct wfile *wf)
-{
-	int ok;
-
-	pthread_mutex_lock(&wf->hlock);
-	if (!wf->sha)
-		wf->sha = EVP_MD_CTX_new();
-	ok = wf->sha && EVP_DigestInit_ex(wf->sha, EVP_sha256(), NULL) == 1;
-	wf->hashed = 0;
-	wf->hash_ok = ok;
-	pthread_mutex_unlock(&wf->hlock);
-	return ok ? 0 : -ENOMEM;
-}
-
-int wfile_hash(struct wfile *wf, uint64_t size, char hex[65])
-{
-	unsigned char md[32];
-	EVP_MD_CTX *copy;
-	int ok = 0, i;
-
-	pthread_mutex_lock(&wf->hlock);
-	if (wf->hash_ok && wf->hashed == size && (copy = EVP_MD_CTX_new())) {
-		ok = EVP_MD_CTX_copy_ex(copy, wf->sha) == 1 &&
-		     EVP_DigestFinal_ex(copy, md, NULL) == 1;
-		EVP_MD_CTX_free(copy);
-	}
-	pthread_mutex_unlock(&wf->hlock);
-	for (i = 0; ok && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return ok;
 }
 
 /* A new wfile in the table (w->lock held), with one reference for the
@@ -384,7 +352,7 @@ static int open_common(struct lmfs *fs, const struct index_entry *e, int trunc, 
 	wf->version = trunc || create ? 1 : 0;
 	pthread_mutex_unlock(&w->lock);
 	if (wf->size == 0)
-		hash_reset(wf);
+		whash_truncated(wf, 0);
 	*out = wf;
 	return 0;
 }
@@ -497,14 +465,8 @@ ssize_t writer_pwrite(struct lmfs *fs, struct wfile *wf, const void *buf, size_t
 	n = pwrite(wf->fd, buf, size, off);
 	if (n < 0)
 		return -errno;
-	pthread_mutex_lock(&wf->hlock);
-	if (wf->hash_ok && (uint64_t)off == wf->hashed) {
-		wf->hash_ok = EVP_DigestUpdate(wf->sha, buf, (size_t)n) == 1;
-		wf->hashed += (uint64_t)n;
-	} else if ((uint64_t)off < wf->hashed || (uint64_t)off > wf->hashed) {
-		wf->hash_ok = 0;
-	}
-	pthread_mutex_unlock(&wf->hlock);
+	if (whash_wrote(wf, (uint64_t)off, (uint64_t)n))
+		whash_kick(w);
 	pthread_mutex_lock(&w->lock);
 	end = (uint64_t)off + (uint64_t)n;
 	if (end > wf->size) {
@@ -563,13 +525,7 @@ int writer_truncate(struct lmfs *fs, struct wfile *wf, uint64_t size)
 	wf->mtime = (int64_t)time(NULL);
 	wf->version++;
 	pthread_mutex_unlock(&w->lock);
-	if (size == 0)
-		return hash_reset(wf);
-	pthread_mutex_lock(&wf->hlock);
-	if (size != wf->hashed)
-		wf->hash_ok = 0;
-	pthread_mutex_unlock(&wf->hlock);
-	return 0;
+	return whash_truncated(wf, size);
 }
 
 int writer_set_meta(struct lmfs *fs, struct wfile *wf, uint32_t mode, int64_t uid,

@@ -49,6 +49,7 @@ struct wfile {
 	int ops;			/* journal ops this file waits for */
 	int puts_waiting;		/* PUTs queued that no uploader took yet:
 					   a later change needs no PUT of its own */
+	int syncing;			/* fsyncs waiting for this file */
 	int uploading;			/* uploads reading the staging file */
 	int err;			/* the last upload's error (negative) */
 	int unlinked;
@@ -56,10 +57,12 @@ struct wfile {
 	int lazy;			/* src is this file's own object, opened
 					   for writing but not written yet */
 	struct index_entry src;
-	/* hlock: the sha256 of bytes [0, hashed) while written in order */
+	/* hlock (whash.c): bytes [0, seq_end) were written in order, and
+	 * sha holds the sha256 of [0, hashed), hashed <= seq_end; hash_ok
+	 * is 0 once anything else happened (a write elsewhere, a shrink) */
 	pthread_mutex_t hlock;
 	EVP_MD_CTX *sha;
-	uint64_t hashed;
+	uint64_t hashed, seq_end;
 	int hash_ok;
 };
 
@@ -73,6 +76,9 @@ struct writer {
 	struct wfile *buckets[WRITER_BUCKETS];
 	pthread_t *threads;
 	unsigned nthreads;
+	pthread_t hasher;
+	int has_hasher;
+	pthread_cond_t hash_work;	/* a sequential writer got ahead */
 	int stopping;
 	int urgent;			/* fsyncs waiting: no upload delay */
 	struct writer_stats st;		/* dirty, journal: computed on demand */
@@ -88,8 +94,18 @@ void wfile_maybe_retire(struct writer *w, struct wfile *wf);
 int wfile_staging_path(struct writer *w, uint64_t ino, char *buf, size_t len);
 /* A wfile for a PUT a previous run queued, from its staging file. */
 int wfile_adopt(struct writer *w, uint64_t ino, int tree, const char *key);
-/* The sha256 (hex) of wf's first size bytes if the running hash covers
- * exactly them: 1, else 0. */
+/* whash.c: the running sha256 of files written in order.  The hasher
+ * thread reads them back from the page cache behind the writer, on
+ * another core; wfile_hash finishes the rest. */
+int whash_start(struct writer *w);
+void whash_stop(struct writer *w);
+/* After a write of n bytes at off: 1 when the hasher should be woken. */
+int whash_wrote(struct wfile *wf, uint64_t off, uint64_t n);
+void whash_kick(struct writer *w);
+/* After a truncate to size (0 starts a new hash).  0 or -ENOMEM. */
+int whash_truncated(struct wfile *wf, uint64_t size);
+/* The sha256 (hex) of wf's first size bytes, when they were written in
+ * order (hashing what is left of them): 1, else 0. */
 int wfile_hash(struct wfile *wf, uint64_t size, char hex[65]);
 
 /* upload.c */
