@@ -290,6 +290,7 @@ static void config_init(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->cache_max = 10ULL << 30;
 	cfg->io_timeout = 30;
+	cfg->upload_delay = 1;
 }
 
 static int apply_defaults(struct cfg_ctx *cx)
@@ -430,6 +431,7 @@ static const struct field root_fields[] = {
 	{ "io_timeout", F_UINT, offsetof(struct config, io_timeout), 0, 1, 3600 },
 	{ "sources", F_SOURCES, 0, 1, 0, 0 },
 	{ "tree", F_TREE, 0, 1, 0, 0 },
+	{ "upload_delay", F_UINT, offsetof(struct config, upload_delay), 0, 0, 86400 },
 	{ NULL, 0, 0, 0, 0, 0 },
 };
 

@@ -54,6 +54,7 @@ struct config {
 				   $XDG_CACHE_HOME/lakemount */
 	uint64_t cache_max;	/* bytes; default 10 GiB */
 	unsigned io_timeout;	/* seconds a request may take in all, default 30 */
+	unsigned upload_delay;	/* seconds between a close and its upload, default 1 */
 	struct config_source *sources;
 	size_t nsources;
 	struct config_tree *tree;

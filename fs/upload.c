@@ -413,7 +413,8 @@ static void *uploader_main(void *arg)
 			pthread_mutex_unlock(&w->lock);
 			break;
 		}
-		not_after = w->urgent ? INT64_MAX : (int64_t)time(NULL) - WRITER_DELAY_S;
+		not_after = w->urgent ? INT64_MAX
+				      : (int64_t)time(NULL) - (int64_t)w->fs->cfg->upload_delay;
 		pthread_mutex_unlock(&w->lock);
 		got = journal_claim(w->j, not_after, &op);
 

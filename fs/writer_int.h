@@ -26,11 +26,11 @@
 #include "lmfs.h"
 
 #define WRITER_BUCKETS 1024
-/* Seconds a journal op waits before an uploader takes it, unless an fsync
- * or unmount waits: a file closed twice in a row (shells dup and close),
- * rsync's rename of its temporary file and the checksum of a file just
- * read all settle first, so one upload (or a copy) does the job. */
-#define WRITER_DELAY_S 1
+/* A journal op waits config.upload_delay seconds (default 1) before an
+ * uploader takes it, unless an fsync or unmount waits: a file closed twice
+ * in a row (shells dup and close), rsync's rename of its temporary file and
+ * the checksum of a file just read all settle first, so one upload (or a
+ * copy) does the job. */
 
 struct wfile {
 	struct wfile *next;		/* hash chain; writer.lock */

@@ -172,6 +172,29 @@ test_expect_success FUSE 'cp of a 256 MiB archive object sends under 1 MiB to th
 	s3cli rm "$bucket" bronze/big256.bin && s3cli rm "$bucket" data/big256.bin
 '
 
+test_expect_success FUSE 'cp across endpoints is streamed by the daemon' '
+	lm_proxy_start ep &&
+	test_when_finished lm_proxy_stop &&
+	cat >"$TEST_TMP/x.json" <<-JSON &&
+	{ "cache": { "dir": "$TEST_TMP/x.json.cache", "max_size": "1GiB" },
+	  "sources": {
+	    "far": { "endpoint": "$ep", "bucket": "$bucket", "prefix": "data/", "path_style": true },
+	    "near": { "endpoint": "$S3_ENDPOINT", "bucket": "$bucket", "path_style": true }
+	  },
+	  "tree": [
+	    { "path": "archive", "source": "far", "readonly": true },
+	    { "path": "bronze", "source": "near", "prefix": "bronze/" } ] }
+	JSON
+	lm_mount "$TEST_TMP/x.json" "$TEST_TMP/x" &&
+	test_when_finished "lm_reap \"$TEST_TMP/x.json\" \"$TEST_TMP/x\"" &&
+	f=$(cd "$TEST_TMP/x/archive" && ls spot/monthly/klines/BTCUSDT/1m/*.zip | head -1) &&
+	cp "$TEST_TMP/x/archive/$f" "$TEST_TMP/x/bronze/far.zip" &&
+	sync "$TEST_TMP/x/bronze/far.zip" &&
+	s3cli get "$bucket" bronze/far.zip | cmp - "$TEST_TMP/x/archive/$f" &&
+	test "$(lm_stat "$TEST_TMP/x" writes.server_copies)" = 0 &&
+	test "$(lm_stat "$TEST_TMP/x" writes.bytes_up)" = "$(stat -c %s "$TEST_TMP/x/archive/$f")"
+'
+
 test_expect_success FUSE 'rsync -a of an archive folder into bronze uploads no data' '
 	src=spot/daily/klines/ETHUSDT/1h &&
 	cat "$A/$src"/* >/dev/null &&

@@ -53,6 +53,7 @@ static void test_example(void)
 	UNIT_CHECK_STR(cfg.cache_dir, "/var/cache/lakemount");
 	UNIT_CHECK_INT(cfg.cache_max, 20ULL << 30);
 	UNIT_CHECK_INT(cfg.io_timeout, 30);
+	UNIT_CHECK_INT(cfg.upload_delay, 1);
 	UNIT_CHECK_INT(cfg.nsources, 2);
 	UNIT_CHECK_INT(cfg.ntree, 4);
 	if (cfg.nsources != 2 || cfg.ntree != 4)
@@ -105,7 +106,7 @@ static void test_example(void)
 static void test_every_field(void)
 {
 	static const char text[] =
-		"{\"io_timeout\": 3600, \"cache\": {\"max_size\": 1048576},\n"
+		"{\"io_timeout\": 3600, \"upload_delay\": 0, \"cache\": {\"max_size\": 1048576},\n"
 		" \"sources\": {\"s\": {\"bucket\": \"b\", \"endpoint\": \"https://minio:9000//\",\n"
 		"   \"region\": \"eu-west-3\", \"prefix\": \"a/b\", \"tls_verify\": false,\n"
 		"   \"list_v1\": true, \"max_connections\": 64, \"anonymous\": false, "
@@ -124,6 +125,7 @@ static void test_every_field(void)
 	if (cfg.ntree != 2)
 		return;
 	UNIT_CHECK_INT(cfg.io_timeout, 3600);
+	UNIT_CHECK_INT(cfg.upload_delay, 0);
 	UNIT_CHECK_INT(cfg.cache_max, 1048576);
 	UNIT_CHECK_STR(cfg.sources[0].endpoint, "https://minio:9000");
 	UNIT_CHECK_STR(cfg.sources[0].region, "eu-west-3");
@@ -177,6 +179,8 @@ static void test_wrong_types(void)
 		     "line 3: \"io_timeout\" must be an integer from 1 to 3600");
 	expect_error("{" SRC_LAKE ",\n" TREE_ONE ",\n\n\"io_timeout\": 0}",
 		     "line 4: \"io_timeout\" must be an integer from 1 to 3600");
+	expect_error("{" SRC_LAKE ",\n" TREE_ONE ",\n\"upload_delay\": -1}",
+		     "line 3: \"upload_delay\" must be an integer from 0 to 86400");
 	expect_error("{\"sources\": {\"lake\": {\"bucket\": \"b\",\n\"anonymous\": \"yes\"}},\n"
 		     TREE_ONE "}",
 		     "line 2: \"sources.lake.anonymous\" must be true or false");
@@ -205,7 +209,7 @@ static void test_unknown_keys(void)
 	unit_case("unknown keys, at every level");
 	expect_error("{" SRC_LAKE ",\n" TREE_ONE ",\n  \"cahce\": {}}",
 		     "line 3: \"cahce\" is not a known key (expected one of: cache, io_timeout, "
-		     "sources, tree)");
+		     "sources, tree, upload_delay)");
 	expect_error("{\"sources\": {\n"
 		     "  \"lake\": {\"bucket\": \"b\",\n"
 		     "           \"buckt\": \"c\"}},\n" TREE_ONE "}",
