@@ -518,29 +518,42 @@ fail:
 }
 
 /* After a listing from S3: the index's rows it did not bring (files and
- * directories made here, not uploaded yet) go at the end of the handle. */
+ * directories made here, not uploaded yet) go at the end of the handle.
+ * The listed names are not in one order (a page has its keys, then its
+ * prefixes): they are sorted here to be searched. */
 struct merge {
 	struct dir_handle *dh;
-	size_t listed;		/* ents[0..listed) came from S3, in name order */
+	const char **names;	/* the listed ones, sorted */
+	size_t listed;
 };
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 static int merge_one(void *arg, const struct index_entry *e)
 {
 	struct merge *m = arg;
-	size_t lo = 0, hi = m->listed;
+	const char *name = e->name;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(m->dh->ents[mid]->name, e->name);
-
-		if (!c)
-			return 0;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if (bsearch(&name, m->names, m->listed, sizeof(*m->names), cmp_name))
+		return 0;
 	return dh_append(m->dh, e);
+}
+
+static void merge_local(struct lmfs *fs, struct dir_handle *dh)
+{
+	struct merge m = { dh, malloc((dh->n ? dh->n : 1) * sizeof(char *)), dh->n };
+	size_t i;
+
+	if (!m.names)
+		return;	/* the local rows show at the next open */
+	for (i = 0; i < m.listed; i++)
+		m.names[i] = dh->ents[i]->name;
+	qsort(m.names, m.listed, sizeof(*m.names), cmp_name);
+	index_readdir(fs->ix, dh->ino, merge_one, &m);
+	free(m.names);
 }
 
 int dir_entry(struct lmfs *fs, struct dir_handle *dh, size_t i, const struct index_entry **e)
@@ -571,11 +584,9 @@ int dir_entry(struct lmfs *fs, struct dir_handle *dh, size_t i, const struct ind
 		if (rc)
 			dh->listing = 0;
 		else if (p->last) {
-			struct merge m = { dh, dh->n };
-
 			dh->listing = 0;
 			index_listing_end(fs->ix, dh->ino, dh->gen, dh->started);
-			index_readdir(fs->ix, dh->ino, merge_one, &m);
+			merge_local(fs, dh);
 		}
 		page_release(p);
 		free(p);
