@@ -9,6 +9,9 @@
  *   -> reader's flight lock (struct reader.lock)
  *   -> inode table lock (struct inodes.lock)
  *   -> cache/ locks (index, blocks) -> backend/ locks
+ * Besides: an open directory's lock (dir.c) -> list_lock -> cache/; the
+ * writer's lock (writer_int.h) -> a file's hash lock -> cache/ (index,
+ * journal).
  * No lock of fs/ is held while waiting for S3.
  */
 #ifndef LM_LMFS_H

@@ -194,7 +194,7 @@ void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	if (to_set & FUSE_SET_ATTR_SIZE)
 		a.size = attr->st_size;
 	if (to_set & FUSE_SET_ATTR_MODE)
-		a.mode = (attr->st_mode & 07777) ? attr->st_mode & 07777 : 01000;
+		a.mode = WN_MODE_SET | (attr->st_mode & 07777);
 	if (to_set & FUSE_SET_ATTR_UID)
 		a.uid = attr->st_uid;
 	if (to_set & FUSE_SET_ATTR_GID)

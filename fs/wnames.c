@@ -92,7 +92,8 @@ int wn_create(struct lmfs *fs, uint64_t parent, const char *name, mode_t mode, u
 	      gid_t gid, struct index_entry *e, struct wfile **wf)
 {
 	struct index_entry pe = { 0 };
-	struct index_attr a = { 0, "", (int64_t)time(NULL), mode & 07777, uid, gid };
+	struct index_attr a = { 0, "", (int64_t)time(NULL), WN_MODE_SET | (mode & 07777), uid,
+				  gid };
 	struct index_child c;
 	char *key;
 	uint64_t ino;
@@ -117,7 +118,8 @@ int wn_mkdir(struct lmfs *fs, uint64_t parent, const char *name, mode_t mode, ui
 	     gid_t gid, struct index_entry *e)
 {
 	struct index_entry pe = { 0 };
-	struct index_attr a = { 0, "", (int64_t)time(NULL), mode & 07777, uid, gid };
+	struct index_attr a = { 0, "", (int64_t)time(NULL), WN_MODE_SET | (mode & 07777), uid,
+				  gid };
 	struct journal_op op = { 0 };
 	struct index_child c;
 	uint64_t ino, gen;
@@ -489,7 +491,7 @@ int wn_setattr(struct lmfs *fs, uint64_t ino, struct wfile *wf, const struct wn_
 	/* A clean object, or a directory: the attributes go in the row, and
 	 * for a file onto the object by a copy onto itself. */
 	ia = (struct index_attr){ e->size, e->etag, a->mtime >= 0 ? a->mtime : e->mtime,
-				  a->mode ? a->mode & 07777 : e->mode,
+				  a->mode ? a->mode : e->mode,
 				  a->uid >= 0 ? a->uid : e->uid, a->gid >= 0 ? a->gid : e->gid };
 	if (index_set_attr(fs->ix, ino, &ia)) {
 		rc = -EIO;

@@ -29,8 +29,12 @@ int wn_rmdir(struct lmfs *fs, uint64_t parent, const char *name);
 int wn_rename(struct lmfs *fs, uint64_t parent, const char *name, uint64_t newparent,
 	      const char *newname, unsigned flags);
 
+/* Modes kept in the index and the writer carry this bit, so that 0 can mean
+ * "never set" while chmod 000 is kept as such; users mask with 07777. */
+#define WN_MODE_SET 0100000u
+
 /* What a setattr changes; a field left out is -1 (size, mtime, uid, gid)
- * or 0 (mode).  wf is the caller's open file, or NULL.  On success *e is
+ * or 0 (mode; else WN_MODE_SET | bits).  wf is the caller's open file, or NULL.  On success *e is
  * the row afterwards. */
 struct wn_attr {
 	int64_t size;

@@ -40,6 +40,7 @@ A=$M/archive/binance
 
 test_expect_success FUSE 'a file written and closed is in S3, with sha256, mode, uid, gid, mtime' '
 	printf "hello, lake\n" >"$B/hello.txt" &&
+	chmod 000 "$B/hello.txt" && test "$(stat -c %a "$B/hello.txt")" = 0 &&
 	chmod 640 "$B/hello.txt" &&
 	test "$(cat "$B/hello.txt")" = "hello, lake" &&
 	wait_drained "$M" &&
