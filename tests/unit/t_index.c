@@ -6,37 +6,20 @@
  */
 #include "unit.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "index.h"
-
-static char tmpdir[256];
-
-static void db_path(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s/%s", tmpdir, name);
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static struct index *open_ok(const char *name)
 {
 	struct index *ix = NULL;
 	char path[512], err[512];
 
-	db_path(path, sizeof(path), name);
+	unit_path(path, sizeof(path), name);
 	if (index_open(&ix, path, err, sizeof(err)))
 		unit_fail(__FILE__, __LINE__, "open '%s': %s", path, err);
 	else
@@ -146,7 +129,7 @@ static void t_open_errors(void)
 	UNIT_CHECK(strstr(err, "cannot open index '/nonexistent-lm/sub/index.db'") != NULL);
 	UNIT_CHECK(strstr(err, "unable to open") != NULL);
 
-	db_path(path, sizeof(path), "notes.txt");
+	unit_path(path, sizeof(path), "notes.txt");
 	f = fopen(path, "w");
 	UNIT_CHECK(f != NULL);
 	for (int i = 0; f && i < 40; i++)
@@ -160,7 +143,7 @@ static void t_open_errors(void)
 	if (f)
 		fclose(f);
 
-	db_path(path, sizeof(path), "other.db");
+	unit_path(path, sizeof(path), "other.db");
 	UNIT_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
 	UNIT_CHECK_INT(sqlite3_exec(db, "CREATE TABLE mine(x)", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -515,7 +498,7 @@ static void set_user_version(const char *name, int v)
 	char path[512], sql[64];
 	sqlite3 *db;
 
-	db_path(path, sizeof(path), name);
+	unit_path(path, sizeof(path), name);
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
 	UNIT_CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
 	UNIT_CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
@@ -529,7 +512,7 @@ static void damage(const char *name)
 	char path[512];
 	FILE *f;
 
-	db_path(path, sizeof(path), name);
+	unit_path(path, sizeof(path), name);
 	f = fopen(path, "r+b");
 	UNIT_CHECK(f != NULL);
 	if (!f)
@@ -550,7 +533,7 @@ static void t_rebuild(void)
 	UNIT_CHECK(ix && index_ensure_dir(ix, 1, "archive", -1, "", &a) == 0);
 	index_close(ix);
 	set_user_version("old.db", 99);
-	db_path(path, sizeof(path), "old.db");
+	unit_path(path, sizeof(path), "old.db");
 	UNIT_CHECK_INT(index_open(&ix, path, err, sizeof(err)), 0);
 	UNIT_CHECK(strstr(err, "rebuilt empty") && strstr(err, "schema version 99"));
 	UNIT_CHECK(ix && index_count_children(ix, 0) == 1);
@@ -672,20 +655,20 @@ static int count_add(void *arg, const struct index_entry *e)
  * the slowest page's in *worst. */
 static double list_big(struct index *ix, uint64_t d, struct index_child *c, double *worst)
 {
-	double t0 = now_ms(), t;
+	double t0 = unit_now_ms(), t;
 	uint64_t gen;
 	int i;
 
 	*worst = 0;
 	UNIT_CHECK_INT(index_listing_begin(ix, d, &gen), 0);
 	for (i = 0; i < BIG; i += PAGE) {
-		t = now_ms();
+		t = unit_now_ms();
 		UNIT_CHECK_INT(index_listing_page(ix, d, gen, c + i, PAGE, NULL), 0);
-		t = now_ms() - t;
+		t = unit_now_ms() - t;
 		*worst = t > *worst ? t : *worst;
 	}
 	UNIT_CHECK_INT(index_listing_end(ix, d, gen, 1), 0);
-	return now_ms() - t0;
+	return unit_now_ms() - t0;
 }
 
 static void t_big(void)
@@ -719,18 +702,18 @@ static void t_big(void)
 	UNIT_CHECK_INT(index_count_children(ix, d), BIG);
 	first = ino_of(ix, d, nm[0]);
 
-	t = now_ms();
+	t = unit_now_ms();
 	UNIT_CHECK_INT(index_readdir(ix, d, count_add, &cnt), 0);
-	printf("# readdir of %d in %.1f ms\n", BIG, now_ms() - t);
+	printf("# readdir of %d in %.1f ms\n", BIG, unit_now_ms() - t);
 	UNIT_CHECK_INT(cnt.n, BIG);
 	UNIT_CHECK(cnt.sorted);
 
-	t = now_ms();
+	t = unit_now_ms();
 	for (i = 0; i < NLOOKUP; i++) {
 		misses += index_lookup(ix, d, nm[(i * 7919) % BIG], &e) != 0;
 		index_entry_release(&e);
 	}
-	t = now_ms() - t;
+	t = unit_now_ms() - t;
 	UNIT_CHECK_INT(misses, 0);
 	printf("# %d lookups in %.1f ms: %.0f lookups/s\n", NLOOKUP, t, NLOOKUP / t * 1e3);
 
@@ -751,33 +734,12 @@ out:
 	free(key);
 }
 
-static void rm_tmpdir(void)
-{
-	char path[600];
-	struct dirent *de;
-	DIR *dp = opendir(tmpdir);
-
-	while (dp && (de = readdir(dp))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", tmpdir, de->d_name);
-		unlink(path);
-	}
-	if (dp)
-		closedir(dp);
-	rmdir(tmpdir);
-}
-
 int main(void)
 {
-	const char *t = getenv("TMPDIR");
 	struct index *ix;
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s/t_index.XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
+	if (unit_tmpdir("t_index"))
 		return 1;
-	}
 	t_open_errors();
 	ix = open_ok("main.db");
 	if (ix) {
@@ -793,6 +755,6 @@ int main(void)
 	t_rebuild();
 	t_threads();
 	t_big();
-	rm_tmpdir();
+	unit_tmpdir_remove();
 	return unit_done();
 }

@@ -1,6 +1,10 @@
 #include "unit.h"
 
+#include <dirent.h>
 #include <stdarg.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 int unit_failures;
 
@@ -41,4 +45,47 @@ int unit_done(void)
 	unit_report();
 	printf("1..%d\n", ncase);
 	return unit_failures ? 1 : 0;
+}
+
+static char tmpdir[256];
+
+int unit_tmpdir(const char *prog)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/%s.XXXXXX", t && *t ? t : "/tmp", prog);
+	if (mkdtemp(tmpdir))
+		return 0;
+	perror("mkdtemp");
+	return -1;
+}
+
+void unit_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", tmpdir, name);
+}
+
+void unit_tmpdir_remove(void)
+{
+	char path[600];
+	struct dirent *de;
+	DIR *dp = opendir(tmpdir);
+
+	while (dp && (de = readdir(dp))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, de->d_name);
+		unlink(path);
+	}
+	if (dp)
+		closedir(dp);
+	rmdir(tmpdir);
+}
+
+double unit_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }

@@ -20,6 +20,16 @@ void unit_fail(const char *file, int line, const char *fmt, ...)
 /* Print the last case's result and return the exit status for main(). */
 int unit_done(void);
 
+/* A private directory for the program's files, under $TMPDIR (or /tmp),
+ * named after prog: 0, or -1 with a message.  unit_path() names a file in
+ * it; unit_tmpdir_remove() deletes it with the files in it. */
+int unit_tmpdir(const char *prog);
+void unit_path(char *buf, size_t len, const char *name);
+void unit_tmpdir_remove(void);
+
+/* A monotonic clock, in milliseconds, for the timing notes. */
+double unit_now_ms(void);
+
 #define UNIT_CHECK(cond) do { \
 	if (!(cond)) \
 		unit_fail(__FILE__, __LINE__, "check failed: %s", #cond); \
