@@ -118,11 +118,11 @@ const char *const ix_sql[ST__N] = {
 		" ON CONFLICT(name) DO UPDATE SET value = excluded.value",
 	/* index_local.c */
 	[ST_LOCAL_UPDATE] = "UPDATE entries SET tree = ?4, key = ?5, size = ?6, etag = ?7,"
-		" mtime = ?8, seen = " SEEN_PINNED_SQL ", mode = ?9, uid = ?10, gid = ?11"
+		" mtime = ?8, seen = ?9, mode = ?10, uid = ?11, gid = ?12"
 		" WHERE parent = ?1 AND name = ?2 AND kind = ?3 RETURNING ino",
 	[ST_LOCAL_INSERT] = "INSERT INTO entries(parent, name, kind, tree, key, size, etag,"
-		" mtime, seen, mode, uid, gid) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-		SEEN_PINNED_SQL ", ?9, ?10, ?11) RETURNING ino",
+		" mtime, seen, mode, uid, gid) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+		" ?10, ?11, ?12) RETURNING ino",
 	[ST_SET_ATTR] = "UPDATE entries SET size = ?2, etag = ?3, mtime = ?4, mode = ?5,"
 		" uid = ?6, gid = ?7 WHERE ino = ?1",
 	[ST_UNPIN] = "UPDATE entries SET seen = ?2 WHERE ino = ?1 AND seen = " SEEN_PINNED_SQL,
@@ -386,8 +386,8 @@ int ix_rm(struct index *ix, uint64_t parent, const char *name, int64_t gen)
 }
 
 /* Bind the nine parameters of ST_UPDATE and ST_INSERT. */
-static void bind_child(struct index *ix, enum ix_stmt id, uint64_t parent, int tree,
-		       const struct index_child *c, int64_t seen)
+void ix_bind_child(struct index *ix, enum ix_stmt id, uint64_t parent, int tree,
+		   const struct index_child *c, int64_t seen)
 {
 	sqlite3_stmt *st = ix->st[id];
 
@@ -416,7 +416,7 @@ static int ix_upsert(struct index *ix, uint64_t parent, int tree,
 	*ino = 0;
 	*plain = 0;
 	for (i = 0; i < 3; i++) {
-		bind_child(ix, step[i], parent, tree, c, seen);
+		ix_bind_child(ix, step[i], parent, tree, c, seen);
 		if (ix_run_get(ix, step[i], "store", got, 4))
 			return -1;
 		if (got[0]) {
@@ -571,7 +571,7 @@ static int ix_ensure(struct index *ix, uint64_t parent, const char *name, int tr
 		ix_bind_str(ix->st[ST_PIN], 3, key);
 		rc = ix_run(ix, ST_PIN, "ensure directory");
 	} else if (!rc) {
-		bind_child(ix, ST_INSERT, parent, tree, &d, SEEN_PINNED);
+		ix_bind_child(ix, ST_INSERT, parent, tree, &d, SEEN_PINNED);
 		rc = ix_run(ix, ST_INSERT, "ensure directory");
 		*ino = (uint64_t)sqlite3_last_insert_rowid(ix->db);
 	}

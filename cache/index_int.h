@@ -40,6 +40,9 @@ int ix_finish(struct index *ix, int rc);
 void ix_bind_id(sqlite3_stmt *st, int i, uint64_t v);
 void ix_bind_str(sqlite3_stmt *st, int i, const char *s);
 int ix_name_ok(const char *name);
+/* Bind ?1..?9: parent, c's name, kind, tree, key, size, etag, mtime, seen. */
+void ix_bind_child(struct index *ix, enum ix_stmt id, uint64_t parent, int tree,
+		   const struct index_child *c, int64_t seen);
 int ix_child_ok(const struct index_child *c);
 int ix_row(sqlite3_stmt *st, struct index_entry *e, int copy, int64_t *seen);
 int ix_fetch(struct index *ix, uint64_t id, const char *name, struct index_entry *e,

@@ -20,22 +20,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A local row is pinned (note L1): ix_bind_child with SEEN_PINNED, plus
+ * ?10..?12 mode, uid, gid. */
 static void bind_local(struct index *ix, enum ix_stmt id, uint64_t parent, int tree,
 		       const struct index_child *c, const struct index_attr *a)
 {
 	sqlite3_stmt *st = ix->st[id];
 
-	ix_bind_id(st, 1, parent);
-	ix_bind_str(st, 2, c->name);
-	sqlite3_bind_int(st, 3, c->kind);
-	sqlite3_bind_int(st, 4, tree);
-	ix_bind_str(st, 5, c->key);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)c->size);
-	ix_bind_str(st, 7, c->etag);
-	sqlite3_bind_int64(st, 8, c->mtime);
-	sqlite3_bind_int64(st, 9, a ? a->mode : 0);
-	sqlite3_bind_int64(st, 10, a ? a->uid : -1);
-	sqlite3_bind_int64(st, 11, a ? a->gid : -1);
+	ix_bind_child(ix, id, parent, tree, c, SEEN_PINNED);
+	sqlite3_bind_int64(st, 10, a ? a->mode : 0);
+	sqlite3_bind_int64(st, 11, a ? a->uid : -1);
+	sqlite3_bind_int64(st, 12, a ? a->gid : -1);
 }
 
 int index_put_local(struct index *ix, uint64_t parent, const struct index_child *c,

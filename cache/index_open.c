@@ -6,6 +6,7 @@
  * (schema), 2 (root row), 4 (recursive_triggers), 10 (WAL) and 11 (open).
  */
 #include "index_int.h"
+#include "sqldb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,28 +42,10 @@ static const char ix_schema[] =
 	"PRAGMA application_id = %d; PRAGMA user_version = %d;"
 	"COMMIT;";
 
-static int ix_query_int(sqlite3 *db, const char *sql, int64_t *v)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*v = sqlite3_column_int64(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* The message of a failed open: why, or SQLite's (and the system's). */
 static void ix_open_err(struct index *ix, char *err, size_t errlen, const char *why)
 {
-	int sys = !why && ix->db ? sqlite3_system_errno(ix->db) : 0;
-
-	if (!why)
-		why = ix->db ? sqlite3_errmsg(ix->db) : "out of memory";
-	snprintf(err, errlen, "cannot open index '%s': %s%s%s%s", ix->path, why,
-		 sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
+	sqldb_open_err(ix->db, "index", ix->path, why, err, errlen);
 }
 
 /* What is the file (note 11)?  0: ours, current, or new (*fresh); 1: ours
@@ -71,15 +54,9 @@ static int ix_check(struct index *ix, int *fresh, char *note, size_t notelen,
 		    char *err, size_t errlen)
 {
 	const char *why = NULL;
-	int64_t app = 0, ver = 0, nobj = 0;
-	int rc;
+	int64_t app, ver;
+	int rc = sqldb_identify(ix->db, &app, &ver, fresh);
 
-	rc = ix_query_int(ix->db, "PRAGMA application_id", &app);
-	if (rc == SQLITE_OK)
-		rc = ix_query_int(ix->db, "PRAGMA user_version", &ver);
-	if (rc == SQLITE_OK)
-		rc = ix_query_int(ix->db, "SELECT count(*) FROM sqlite_master", &nobj);
-	*fresh = rc == SQLITE_OK && !nobj;
 	if (rc == SQLITE_OK && (*fresh || (app == IX_APP_ID && ver == IX_VERSION)))
 		return 0;
 	if (rc == SQLITE_NOTADB) {
@@ -100,32 +77,15 @@ static int ix_check(struct index *ix, int *fresh, char *note, size_t notelen,
 	return -1;
 }
 
-static int ix_create(struct index *ix)
-{
-	char *sql = sqlite3_mprintf(ix_schema, IX_APP_ID, IX_VERSION);
-	int rc = sql ? sqlite3_exec(ix->db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
-
-	sqlite3_free(sql);
-	if (rc != SQLITE_OK && !sqlite3_get_autocommit(ix->db))
-		sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : -1;
-}
-
 /* Open the file, check it, rebuild or create it, and set it up. */
 static int ix_open_db(struct index *ix, char *err, size_t errlen)
 {
 	const char *why = NULL;
 	char note[128];
-	int64_t wal = 0;
 	int fresh, rc, reset;
 
-	if (sqlite3_open_v2(ix->path, &ix->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+	if (sqldb_open(ix->path, IX_BUSY_MS, &ix->db, &why))
 		goto fail;
-	why = "the file is read-only";
-	if (sqlite3_db_readonly(ix->db, "main") == 1)
-		goto fail;
-	sqlite3_busy_timeout(ix->db, IX_BUSY_MS);
 	rc = ix_check(ix, &fresh, note, sizeof(note), err, errlen);
 	if (rc < 0)
 		return -1;
@@ -138,18 +98,10 @@ static int ix_open_db(struct index *ix, char *err, size_t errlen)
 		if (reset != SQLITE_OK)
 			goto fail;
 	}
-	why = NULL;
-	if (sqlite3_exec(ix->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-			 " PRAGMA recursive_triggers = ON; PRAGMA cache_size = -8192",
-			 NULL, NULL, NULL) != SQLITE_OK ||
-	    ix_query_int(ix->db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode",
-			 &wal) != SQLITE_OK)
+	if (sqldb_wal(ix->db, "PRAGMA synchronous = NORMAL; PRAGMA recursive_triggers = ON;"
+		      " PRAGMA cache_size = -8192", &why))
 		goto fail;
-	why = "cannot use WAL mode there (a network filesystem?);"
-		" choose a local cache directory";
-	if (!wal)
-		goto fail;
-	if ((fresh || rc == 1) && ix_create(ix))
+	if ((fresh || rc == 1) && sqldb_create(ix->db, ix_schema, IX_APP_ID, IX_VERSION))
 		goto fail;
 	/* Not an error: a note for the caller to log (index.h). */
 	if (rc == 1)
@@ -163,8 +115,6 @@ fail:
 int index_open(struct index **out, const char *path, char *err, size_t errlen)
 {
 	struct index *ix = calloc(1, sizeof(*ix));
-	pthread_mutexattr_t ma;
-	int i;
 
 	*out = NULL;
 	if (errlen)
@@ -174,18 +124,12 @@ int index_open(struct index **out, const char *path, char *err, size_t errlen)
 		free(ix);
 		return -1;
 	}
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
-	pthread_mutex_init(&ix->lock, &ma);
-	pthread_mutexattr_destroy(&ma);
+	sqldb_mutex_init(&ix->lock);
 	if (ix_open_db(ix, err, errlen))
 		goto fail;
-	for (i = 0; i < ST__N; i++) {
-		if (sqlite3_prepare_v3(ix->db, ix_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-				       &ix->st[i], NULL) != SQLITE_OK) {
-			ix_open_err(ix, err, errlen, NULL);
-			goto fail;
-		}
+	if (sqldb_prepare(ix->db, ix_sql, ix->st, ST__N)) {
+		ix_open_err(ix, err, errlen, NULL);
+		goto fail;
 	}
 	*out = ix;
 	return 0;
@@ -196,12 +140,9 @@ fail:
 
 void index_close(struct index *ix)
 {
-	int i;
-
 	if (!ix)
 		return;
-	for (i = 0; i < ST__N; i++)
-		sqlite3_finalize(ix->st[i]);
+	sqldb_finalize(ix->st, ST__N);
 	sqlite3_close(ix->db);
 	pthread_mutex_destroy(&ix->lock);
 	free(ix->path);

@@ -5,6 +5,7 @@
  * (schema), 6 (WAL, synchronous) and 8 (open).
  */
 #include "journal_int.h"
+#include "sqldb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,28 +32,10 @@ static const char jl_schema[] =
 	"PRAGMA application_id = %d; PRAGMA user_version = %d;"
 	"COMMIT;";
 
-static int jl_query_int(sqlite3 *db, const char *sql, int64_t *v)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*v = sqlite3_column_int64(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* The message of a failed open: why, or SQLite's (and the system's). */
 static void jl_open_err(struct journal *j, char *err, size_t errlen, const char *why)
 {
-	int sys = !why && j->db ? sqlite3_system_errno(j->db) : 0;
-
-	if (!why)
-		why = j->db ? sqlite3_errmsg(j->db) : "out of memory";
-	snprintf(err, errlen, "cannot open journal '%s': %s%s%s%s", j->path, why,
-		 sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
+	sqldb_open_err(j->db, "journal", j->path, why, err, errlen);
 }
 
 /* Is the file ours (note 8)?  0 (*fresh when it is new), or -1 with err
@@ -60,16 +43,10 @@ static void jl_open_err(struct journal *j, char *err, size_t errlen, const char 
 static int jl_check(struct journal *j, int *fresh, char *err, size_t errlen)
 {
 	const char *why = NULL;
-	int64_t app = 0, ver = 0, nobj = 0;
+	int64_t app, ver;
 	char buf[192];
-	int rc;
+	int rc = sqldb_identify(j->db, &app, &ver, fresh);
 
-	rc = jl_query_int(j->db, "PRAGMA application_id", &app);
-	if (rc == SQLITE_OK)
-		rc = jl_query_int(j->db, "PRAGMA user_version", &ver);
-	if (rc == SQLITE_OK)
-		rc = jl_query_int(j->db, "SELECT count(*) FROM sqlite_master", &nobj);
-	*fresh = rc == SQLITE_OK && !nobj;
 	if (rc == SQLITE_OK && (*fresh || (app == JL_APP_ID && ver == JL_VERSION)))
 		return 0;
 	if (rc == SQLITE_NOTADB) {
@@ -91,46 +68,20 @@ static int jl_check(struct journal *j, int *fresh, char *err, size_t errlen)
 	return -1;
 }
 
-static int jl_create(struct journal *j)
-{
-	char *sql = sqlite3_mprintf(jl_schema, JL_APP_ID, JL_VERSION);
-	int rc = sql ? sqlite3_exec(j->db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
-
-	sqlite3_free(sql);
-	if (rc != SQLITE_OK && !sqlite3_get_autocommit(j->db))
-		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : -1;
-}
-
 /* Open the file, check it, create it if new, and set it up. */
 static int jl_open_db(struct journal *j, char *err, size_t errlen)
 {
 	const char *why = NULL;
-	int64_t wal = 0;
 	int fresh;
 
-	if (sqlite3_open_v2(j->path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+	if (sqldb_open(j->path, JL_BUSY_MS, &j->db, &why))
 		goto fail;
-	why = "the file is read-only";
-	if (sqlite3_db_readonly(j->db, "main") == 1)
-		goto fail;
-	sqlite3_busy_timeout(j->db, JL_BUSY_MS);
 	if (jl_check(j, &fresh, err, errlen))
 		return -1;
-	why = NULL;
-	if (sqlite3_exec(j->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL",
-			 NULL, NULL, NULL) != SQLITE_OK ||
-	    jl_query_int(j->db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode",
-			 &wal) != SQLITE_OK)
+	if (sqldb_wal(j->db, "PRAGMA synchronous = FULL", &why))
 		goto fail;
 	j->sync_full = 1;
-	why = "cannot use WAL mode there (a network filesystem?);"
-		" choose a local cache directory";
-	if (!wal)
-		goto fail;
-	why = NULL;
-	if ((fresh && jl_create(j)) ||
+	if ((fresh && sqldb_create(j->db, jl_schema, JL_APP_ID, JL_VERSION)) ||
 	    sqlite3_create_function(j->db, "claimed", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, j,
 				    jl_claimed_fn, NULL, NULL) != SQLITE_OK)
 		goto fail;
@@ -143,8 +94,6 @@ fail:
 int journal_open(const char *path, struct journal **out, char *err, size_t errlen)
 {
 	struct journal *j = calloc(1, sizeof(*j));
-	pthread_mutexattr_t ma;
-	int i;
 
 	*out = NULL;
 	if (errlen)
@@ -154,19 +103,13 @@ int journal_open(const char *path, struct journal **out, char *err, size_t errle
 		free(j);
 		return -1;
 	}
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
-	pthread_mutex_init(&j->lock, &ma);
-	pthread_mutexattr_destroy(&ma);
+	sqldb_mutex_init(&j->lock);
 	j->stale = 1;			/* the first claim builds the ready set */
 	if (jl_open_db(j, err, errlen))
 		goto fail;
-	for (i = 0; i < ST__N; i++) {
-		if (sqlite3_prepare_v3(j->db, jl_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-				       &j->st[i], NULL) != SQLITE_OK) {
-			jl_open_err(j, err, errlen, NULL);
-			goto fail;
-		}
+	if (sqldb_prepare(j->db, jl_sql, j->st, ST__N)) {
+		jl_open_err(j, err, errlen, NULL);
+		goto fail;
 	}
 	*out = j;
 	return 0;
@@ -177,12 +120,9 @@ fail:
 
 void journal_close(struct journal *j)
 {
-	int i;
-
 	if (!j)
 		return;
-	for (i = 0; i < ST__N; i++)
-		sqlite3_finalize(j->st[i]);
+	sqldb_finalize(j->st, ST__N);
 	sqlite3_close(j->db);
 	pthread_mutex_destroy(&j->lock);
 	free(j->claims.v);
