@@ -273,6 +273,17 @@ void index_entry_release(struct index_entry *e)
 	e->key = NULL;
 }
 
+int index_entry_copy(struct index_entry *dst, const struct index_entry *src)
+{
+	*dst = *src;
+	dst->name = strdup(src->name ? src->name : "");
+	dst->key = strdup(src->key ? src->key : "");
+	if (dst->name && dst->key)
+		return 0;
+	index_entry_release(dst);
+	return -1;
+}
+
 /* Fill e from the current row of st (ENTRY_COLS).  With copy the strings
  * are e's own; without, they are st's until its next step or reset.  Sets
  * *seen if not NULL.  Returns 0, or -1 out of memory (e then empty). */

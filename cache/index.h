@@ -46,6 +46,9 @@ struct index_entry {
 };
 
 void index_entry_release(struct index_entry *e);
+/* A copy of src with strings of its own (NULL ones become ""): 0, or -1
+ * out of memory (dst then empty). */
+int index_entry_copy(struct index_entry *dst, const struct index_entry *src);
 
 /* What a listing page or a lookup brings in for one child. */
 struct index_child {

@@ -352,14 +352,7 @@ static int dh_append(void *arg, const struct index_entry *e)
 		dh->cap = cap;
 	}
 	slot = malloc(sizeof(*slot));
-	if (!slot)
-		return 1;
-	*slot = *e;
-	slot->name = strdup(e->name);
-	slot->key = strdup(e->key ? e->key : "");
-	if (!slot->name || !slot->key) {
-		free(slot->name);
-		free(slot->key);
+	if (!slot || index_entry_copy(slot, e)) {
 		free(slot);
 		return 1;
 	}

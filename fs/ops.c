@@ -21,6 +21,7 @@
 #include "lmfs.h"
 #include "reader.h"
 #include "verify.h"
+#include "wnames.h"
 #include "writer.h"
 
 #define XATTR_PREFIX "user.lakemount."
@@ -35,7 +36,10 @@ void ops_stat(struct lmfs *fs, const struct index_entry *e, struct stat *st)
 	struct wfile *wf;
 
 	lmfs_stat(fs, e, st);
-	if (e->kind == INDEX_FILE && (wf = writer_find(fs, e->ino))) {
+	/* Only layer files are ever written: the archive's stats (ls -l of
+	 * thousands) never wait for the writer's lock. */
+	if (e->kind == INDEX_FILE && !wn_writable(fs, e->tree) &&
+	    (wf = writer_find(fs, e->ino))) {
 		writer_stat(wf, st);
 		writer_put(fs, wf);
 	}

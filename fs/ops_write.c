@@ -34,10 +34,11 @@ int ops_open_written(struct lmfs *fs, const struct index_entry *e, struct fuse_f
 {
 	int writing = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
 	struct index_entry src;
-	int rc;
+	int rc = wn_writable(fs, e->tree);
 
+	if (!writing && rc)
+		return 1;	/* the archive: no file there is ever written */
 	if (writing) {
-		rc = wn_writable(fs, e->tree);
 		if (rc)
 			return rc;
 		rc = writer_open(fs, e, !!(fi->flags & O_TRUNC), &of->wf);

@@ -138,26 +138,49 @@ static const char *bucket_of_tree(struct lmfs *fs, int tree)
 	return fs->cfg->sources[fs->cfg->tree[tree].source].bucket;
 }
 
+/* What an upload needs of a file, read at once under w->lock. */
+struct wsnap {
+	uint64_t version, size;
+	int fd;
+	uint32_t mode;
+	int64_t uid, gid, mtime;
+};
+
+static void wsnap_take(struct writer *w, struct wfile *wf, struct wsnap *sn)
+{
+	pthread_mutex_lock(&w->lock);
+	*sn = (struct wsnap){ wf->version, wf->size, wf->fd, wf->mode, wf->uid, wf->gid,
+			      wf->mtime };
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* The op's own attributes, for an op whose file has no wfile (a replay). */
+static void wsnap_of_op(const struct journal_op *op, struct wsnap *sn)
+{
+	*sn = (struct wsnap){ 0, op->size, -1, op->mode, op->uid, op->gid, op->mtime };
+}
+
 /* After an op landed on (tree, key): the row gets the new ETag and, when
  * the file has nothing more pending, goes back to listings. */
-static void row_landed(struct lmfs *fs, int tree, const char *key, const char *etag,
-		       const struct wfile *wf)
+static void row_landed(struct writer *w, int tree, const char *key, const char *etag,
+		       struct wfile *wf)
 {
+	struct lmfs *fs = w->fs;
 	struct index_entry e;
 	struct index_attr a;
+	int settled = 1;
 
 	if (tree < 0 || index_find_key(fs->ix, tree, key, &e))
 		return;
 	a = (struct index_attr){ e.size, etag, e.mtime, e.mode, e.uid, e.gid };
 	if (wf) {
-		a.size = wf->size;
-		a.mtime = wf->mtime;
-		a.mode = wf->mode;
-		a.uid = wf->uid;
-		a.gid = wf->gid;
+		pthread_mutex_lock(&w->lock);
+		a = (struct index_attr){ wf->size, etag, wf->mtime, wf->mode, wf->uid, wf->gid };
+		settled = !wf->opens && wf->landed >= wf->version;
+		pthread_mutex_unlock(&w->lock);
 	}
 	index_set_attr(fs->ix, e.ino, &a);
-	if (!wf || (!wf->opens && wf->landed >= wf->version))
+	if (settled)
 		index_unpin(fs->ix, e.ino);
 	index_entry_release(&e);
 }
@@ -172,36 +195,36 @@ static int do_put(struct writer *w, const struct journal_op *op, int src, int tr
 	struct meta_set ms;
 	struct s3_error err;
 	struct wfile *wf = NULL;
+	struct wsnap sn;
 	char etag[S3_ETAG_MAX] = "", sha[65] = "";
-	uint64_t v0 = 0, size = 0, ino = 0;
 	void *map = NULL;
-	int rc = -1, fd = -1, dir = op->key[0] && op->key[strlen(op->key) - 1] == '/';
+	int rc = -1, moot = 1, dir = op->key[0] && op->key[strlen(op->key) - 1] == '/';
 
+	wsnap_of_op(op, &sn);
+	sn.size = 0;
 	if (op->staged && *op->staged) {
-		ino = strtoull(op->staged, NULL, 10);
 		pthread_mutex_lock(&w->lock);
-		wf = wfile_lookup(w, ino);
+		wf = wfile_lookup(w, strtoull(op->staged, NULL, 10));
 		if (wf) {
 			wfile_ref(wf);
 			wf->uploading++;
 			if (wf->puts_waiting)
 				wf->puts_waiting--;
-			v0 = wf->version;
-			size = wf->size;
-			fd = wf->fd;
+			sn = (struct wsnap){ wf->version, wf->size, wf->fd, wf->mode, wf->uid,
+					     wf->gid, wf->mtime };
+			/* moot: a copy replaced the content, an earlier PUT
+			 * already took what is there, or the file is still
+			 * being written (its close or fsync queues a PUT) */
+			moot = sn.fd < 0 || wf->landed >= sn.version ||
+			       (wf->opens && sn.version > wf->queued && !wf->syncing);
 		}
 		pthread_mutex_unlock(&w->lock);
-		if (!wf || fd < 0 || wf->landed >= v0 ||
-		    (wf->opens && v0 > wf->queued && !wf->syncing)) {
-			/* unlinked, a copy replaced the content, an earlier
-			 * PUT already took what is there, or the file is
-			 * still being written (a close or fsync will queue
-			 * its PUT): moot */
+		if (moot) {	/* also: unlinked since */
 			rc = 0;
 			goto out;
 		}
-		if (size) {
-			map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+		if (sn.size) {
+			map = mmap(NULL, sn.size, PROT_READ, MAP_SHARED, sn.fd, 0);
 			if (map == MAP_FAILED) {
 				map = NULL;
 				lmfs_log(fs, "upload '%s': cannot map the staged file: %s", op->key,
@@ -209,16 +232,15 @@ static int do_put(struct writer *w, const struct journal_op *op, int src, int tr
 				goto out;
 			}
 		}
-		if (!wfile_hash(wf, size, sha))
-			sha256_hex(map ? map : "", size, sha);
+		if (!wfile_hash(wf, sn.size, sha))
+			sha256_hex(map ? map : "", sn.size, sha);
 	} else {
 		sha256_hex("", 0, sha);
 	}
-	meta_fill(&ms, wf ? wf->mode : op->mode, wf ? wf->uid : (int64_t)op->uid,
-		  wf ? wf->gid : (int64_t)op->gid, wf ? wf->mtime : op->mtime, sha, dir);
+	meta_fill(&ms, sn.mode, sn.uid, sn.gid, sn.mtime, sha, dir);
 	po.meta = ms.m;
 	po.nmeta = ms.n;
-	if (size && index_content_find(fs->ix, sha, size, same_endpoint, &u, &same) == 0) {
+	if (sn.size && index_content_find(fs->ix, sha, sn.size, same_endpoint, &u, &same) == 0) {
 		struct s3_copy_opts co = { bucket_of_tree(fs, same.tree), 1, NULL, ms.m, ms.n,
 					   same.etag[0] ? same.etag : NULL };
 
@@ -233,7 +255,7 @@ static int do_put(struct writer *w, const struct journal_op *op, int src, int tr
 		}
 		/* the source changed or went: upload after all */
 	}
-	if (s3_upload(c, op->key, map, size, &po, etag, &err)) {
+	if (s3_upload(c, op->key, map, sn.size, &po, etag, &err)) {
 		char m[512];
 
 		s3_error_format(&err, m, sizeof(m));
@@ -241,23 +263,23 @@ static int do_put(struct writer *w, const struct journal_op *op, int src, int tr
 		goto out;
 	}
 	pthread_mutex_lock(&w->lock);
-	w->st.bytes_up += size;
+	w->st.bytes_up += sn.size;
 	pthread_mutex_unlock(&w->lock);
 	rc = 0;
 landed:
-	if (tree >= 0 && size)
-		index_content_add(fs->ix, sha, size, tree, op->key, etag);
+	if (tree >= 0 && sn.size)
+		index_content_add(fs->ix, sha, sn.size, tree, op->key, etag);
 	if (wf) {
 		pthread_mutex_lock(&w->lock);
-		if (v0 > wf->landed)
-			wf->landed = v0;
+		if (sn.version > wf->landed)
+			wf->landed = sn.version;
 		pthread_mutex_unlock(&w->lock);
 	}
-	row_landed(fs, tree, op->key, etag, wf);
+	row_landed(w, tree, op->key, etag, wf);
 out:
 	free(same.key);
 	if (map)
-		munmap(map, size);
+		munmap(map, sn.size);
 	if (wf) {
 		pthread_mutex_lock(&w->lock);
 		wf->uploading--;
@@ -281,8 +303,8 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 	struct wfile *wf = NULL;
 	struct meta_set ms;
 	struct s3_error err;
+	struct wsnap sn;
 	char etag[S3_ETAG_MAX] = "";
-	uint64_t v0 = 0;
 	int rc = -1;
 
 	if (ssrc < 0)
@@ -295,42 +317,45 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 	if (tree >= 0 && index_find_key(fs->ix, tree, op->key, &e) == 0) {
 		pthread_mutex_lock(&w->lock);
 		wf = wfile_lookup(w, e.ino);
-		if (wf) {
+		if (wf)
 			wfile_ref(wf);
-			v0 = wf->version;
-		}
 		pthread_mutex_unlock(&w->lock);
 	}
-	meta_fill(&ms, wf ? wf->mode : op->mode, wf ? wf->uid : (int64_t)op->uid,
-		  wf ? wf->gid : (int64_t)op->gid, wf ? wf->mtime : op->mtime, op->sha256, 0);
+	if (wf)
+		wsnap_take(w, wf, &sn);
+	else
+		wsnap_of_op(op, &sn);
+	meta_fill(&ms, sn.mode, sn.uid, sn.gid, sn.mtime, op->sha256, 0);
 	co.meta = ms.m;
 	co.nmeta = ms.n;
-	if (s3_copy(fs->clients[src], op->src_key, op->key, &co, etag, &err) &&
-	    !(err.status == S3_ERR_PRECONDITION && co.if_match &&
-	      (lmfs_log(fs, "copy '%s' -> '%s': the source changed since; copying it as it is now",
-			op->src_key, op->key), co.if_match = NULL,
-	       s3_copy(fs->clients[src], op->src_key, op->key, &co, etag, &err) == 0))) {
+	rc = s3_copy(fs->clients[src], op->src_key, op->key, &co, etag, &err);
+	if (rc && err.status == S3_ERR_PRECONDITION && co.if_match) {
+		lmfs_log(fs, "copy '%s' -> '%s': the source changed since; copying it as it is now",
+			 op->src_key, op->key);
+		co.if_match = NULL;
+		rc = s3_copy(fs->clients[src], op->src_key, op->key, &co, etag, &err);
+	}
+	if (rc) {
 		char m[512];
 
 		s3_error_format(&err, m, sizeof(m));
 		lmfs_log(fs, "copy '%s' -> '%s': %s", op->src_key, op->key, m);
-		if (err.status == S3_ERR_NOT_FOUND && op->src_etag && !*op->src_etag)
-			rc = 0;	/* a rename's source already gone: a replay */
+		/* a rename's source already gone: a replay */
+		rc = err.status == S3_ERR_NOT_FOUND && op->src_etag && !*op->src_etag ? 0 : -1;
 		goto out;
 	}
-	rc = 0;
 	pthread_mutex_lock(&w->lock);
 	w->st.copies++;
 	if (wf && wf->copying) {
 		/* the copy landed: reads may go to the object now */
-		if (v0 > wf->landed)
-			wf->landed = v0;
+		if (sn.version > wf->landed)
+			wf->landed = sn.version;
 		wf->ops--;
 	}
 	pthread_mutex_unlock(&w->lock);
 	if (stree >= 0 && op->sha256[0])
 		index_content_add(fs->ix, op->sha256, op->size, tree, op->key, etag);
-	row_landed(fs, tree, op->key, etag, wf);
+	row_landed(w, tree, op->key, etag, wf);
 out:
 	if (wf) {
 		pthread_mutex_lock(&w->lock);

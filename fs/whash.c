@@ -87,13 +87,15 @@ int wfile_hash(struct wfile *wf, uint64_t size, char hex[65])
 {
 	unsigned char md[32];
 	EVP_MD_CTX *copy = NULL;
-	char *buf = malloc(HASH_CHUNK);
+	char *buf = NULL;
 	int ok = 0, i;
 
 	/* The hasher may be at work on it too: each chunk is read and
-	 * hashed under hlock at the current end, so they take turns. */
+	 * hashed under hlock at the current end, so they take turns.  The
+	 * buffer is needed only for a tail the hasher did not reach. */
 	pthread_mutex_lock(&wf->hlock);
-	if (buf && wf->hash_ok && wf->seq_end == size && wf->fd >= 0 &&
+	if (wf->hash_ok && wf->seq_end == size && wf->fd >= 0 &&
+	    (wf->hashed == size || (buf = malloc(HASH_CHUNK))) &&
 	    catch_up(wf, size, buf) == 0 && (copy = EVP_MD_CTX_new()))
 		ok = EVP_MD_CTX_copy_ex(copy, wf->sha) == 1 &&
 		     EVP_DigestFinal_ex(copy, md, NULL) == 1;

@@ -248,23 +248,18 @@ static int download(struct lmfs *fs, const struct index_entry *e, int fd)
 static int open_lazy(struct lmfs *fs, const struct index_entry *e, struct wfile **out)
 {
 	struct writer *w = wr(fs);
+	struct index_entry src;
 	struct wfile *wf;
-	char *key = strdup(e->key), *name = strdup(e->name ? e->name : "");
 
-	if (!key || !name) {
-		free(key);
-		free(name);
+	if (index_entry_copy(&src, e))
 		return -ENOMEM;
-	}
 	pthread_mutex_lock(&w->lock);
 	wf = wfile_lookup(w, e->ino);
 	if (wf) {
 		wfile_ref(wf);
 	} else if ((wf = wfile_new(w, e->ino, -1, e->tree, e->key))) {
-		wf->src = *e;
-		wf->src.key = key;
-		wf->src.name = name;
-		key = name = NULL;
+		wf->src = src;
+		memset(&src, 0, sizeof(src));
 		wf->copying = 1;
 		wf->lazy = 1;
 		wf->size = e->size;
@@ -276,8 +271,7 @@ static int open_lazy(struct lmfs *fs, const struct index_entry *e, struct wfile 
 	if (wf)
 		wf->opens++;
 	pthread_mutex_unlock(&w->lock);
-	free(key);
-	free(name);
+	index_entry_release(&src);
 	*out = wf;
 	return wf ? 0 : -ENOMEM;
 }
@@ -384,22 +378,11 @@ int writer_close(struct lmfs *fs, struct wfile *wf)
 static int materialize(struct lmfs *fs, struct wfile *wf)
 {
 	struct writer *w = wr(fs);
-	struct index_entry src = { 0 };
-	int fd, rc;
+	struct index_entry src;
+	int fd, rc = writer_copy_source(fs, wf, &src);
 
-	pthread_mutex_lock(&w->lock);
-	if (!wf->copying) {
-		pthread_mutex_unlock(&w->lock);
-		return 0;
-	}
-	src = wf->src;
-	src.name = src.name ? strdup(src.name) : NULL;
-	src.key = strdup(wf->src.key);
-	pthread_mutex_unlock(&w->lock);
-	if (!src.key) {
-		index_entry_release(&src);
-		return -ENOMEM;
-	}
+	if (rc)
+		return rc == 1 ? 0 : rc;	/* 1: bytes of its own already */
 	fd = staging_open(w, wf->ino, 1);
 	rc = fd < 0 ? fd : download(fs, &src, fd);
 	pthread_mutex_lock(&w->lock);
@@ -434,15 +417,10 @@ ssize_t writer_pread(struct lmfs *fs, struct wfile *wf, void *buf, size_t size, 
 		return 0;
 	if (size > fsize - (uint64_t)off)
 		size = (size_t)(fsize - (uint64_t)off);
+	/* the staging file is never shorter than wf->size: it grows (pwrite,
+	 * ftruncate) before wf->size does */
 	n = pread(wf->fd, buf, size, off);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n < size) {
-		/* a hole at the end left by ftruncate */
-		memset((char *)buf + n, 0, size - (size_t)n);
-		n = (ssize_t)size;
-	}
-	return n;
+	return n < 0 ? -errno : n;
 }
 
 ssize_t writer_pwrite(struct lmfs *fs, struct wfile *wf, const void *buf, size_t size,
@@ -637,18 +615,13 @@ void writer_kick(struct lmfs *fs)
 int writer_copy_pending(struct lmfs *fs, struct wfile *wf, const struct index_entry *src)
 {
 	struct writer *w = wr(fs);
-	char *key = strdup(src->key), *name = strdup(src->name ? src->name : "");
+	struct index_entry copy;
 
-	if (!key || !name) {
-		free(key);
-		free(name);
+	if (index_entry_copy(&copy, src))
 		return -ENOMEM;
-	}
 	pthread_mutex_lock(&w->lock);
 	index_entry_release(&wf->src);
-	wf->src = *src;
-	wf->src.key = key;
-	wf->src.name = name;
+	wf->src = copy;
 	if (wf->fd >= 0) {
 		char path[4096];
 
@@ -674,17 +647,10 @@ int writer_copy_source(struct lmfs *fs, struct wfile *wf, struct index_entry *sr
 
 	memset(src, 0, sizeof(*src));
 	pthread_mutex_lock(&wr(fs)->lock);
-	if (!wf->copying) {
+	if (!wf->copying)
 		rc = 1;
-	} else {
-		*src = wf->src;
-		src->name = strdup(wf->src.name ? wf->src.name : "");
-		src->key = strdup(wf->src.key);
-		if (!src->name || !src->key) {
-			index_entry_release(src);
-			rc = -ENOMEM;
-		}
-	}
+	else if (index_entry_copy(src, &wf->src))
+		rc = -ENOMEM;
 	pthread_mutex_unlock(&wr(fs)->lock);
 	return rc;
 }

@@ -11,16 +11,6 @@ live in S3 must move server-side.'
 rgw_start
 TEST_TIMEOUT=240
 
-# wait_drained MNT: until the journal is empty (at most 60 s)
-wait_drained() {
-	for _ in $(seq 1 600); do
-		[ "$(lm_stat "$1" journal)" = 0 ] && return 0
-		sleep 0.1
-	done
-	echo "journal still holds $(lm_stat "$1" journal) changes" >&2
-	return 1
-}
-
 # s3sum KEY: sha256 of the object as S3 has it
 s3sum() {
 	s3cli get "$bucket" "$1" >"$TEST_TMP/s3sum.tmp" &&
@@ -43,7 +33,7 @@ test_expect_success FUSE 'a file written and closed is in S3, with sha256, mode,
 	chmod 000 "$B/hello.txt" && test "$(stat -c %a "$B/hello.txt")" = 0 &&
 	chmod 640 "$B/hello.txt" &&
 	test "$(cat "$B/hello.txt")" = "hello, lake" &&
-	wait_drained "$M" &&
+	lm_wait_drained "$M" &&
 	test "$(s3sum bronze/hello.txt)" = "$(printf "hello, lake\n" | sha256sum | cut -d" " -f1)" &&
 	s3cli meta "$bucket" bronze/hello.txt >meta &&
 	grep "^sha256=$(printf "hello, lake\n" | sha256sum | cut -d" " -f1)$" meta &&
@@ -73,10 +63,10 @@ test_expect_success FUSE 'append, truncate, O_TRUNC and a write in the middle' '
 	test "$(cat "$B/edit.txt")" = "0123XY6789abc" &&
 	truncate -s 6 "$B/edit.txt" &&
 	test "$(cat "$B/edit.txt")" = "0123XY" &&
-	wait_drained "$M" &&
+	lm_wait_drained "$M" &&
 	s3cli get "$bucket" bronze/edit.txt >got && test "$(cat got)" = "0123XY" &&
 	printf "new" >"$B/edit.txt" &&
-	wait_drained "$M" &&
+	lm_wait_drained "$M" &&
 	s3cli get "$bucket" bronze/edit.txt >got && test "$(cat got)" = "new"
 '
 
@@ -85,19 +75,19 @@ test_expect_success FUSE 'an object written elsewhere is changed in place throug
 	s3cli put "$bucket" bronze/other/elsewhere.txt src.txt &&
 	ls "$B/other" >/dev/null &&
 	printf "and more\n" >>"$B/other/elsewhere.txt" &&
-	wait_drained "$M" &&
+	lm_wait_drained "$M" &&
 	s3cli get "$bucket" bronze/other/elsewhere.txt >got &&
 	printf "from elsewhere\nand more\n" >want && test_cmp want got
 '
 
 test_expect_success FUSE 'mkdir writes a marker; rmdir refuses a non-empty directory' '
 	mkdir "$B/d" &&
-	wait_drained "$M" &&
+	lm_wait_drained "$M" &&
 	s3cli head "$bucket" bronze/d/ &&
 	echo x >"$B/d/f" &&
 	! rmdir "$B/d" 2>err && grep "not empty" err &&
 	rm "$B/d/f" && rmdir "$B/d" &&
-	wait_drained "$M" &&
+	lm_wait_drained "$M" &&
 	! s3cli head "$bucket" bronze/d/ 2>/dev/null &&
 	! s3cli head "$bucket" bronze/d/f 2>/dev/null &&
 	! test -e "$B/d"
@@ -107,10 +97,10 @@ test_expect_success FUSE 'rename of a file and of a directory of 200 files' '
 	echo one >"$B/r1" && mv "$B/r1" "$B/r2" && test "$(cat "$B/r2")" = one &&
 	mkdir "$B/many" &&
 	for i in $(seq 1 200); do echo "file $i" >"$B/many/f$i"; done &&
-	wait_drained "$M" &&
+	lm_wait_drained "$M" &&
 	mv "$B/many" "$B/moved" &&
 	test "$(cat "$B/moved/f17")" = "file 17" &&
-	wait_drained "$M" &&
+	lm_wait_drained "$M" &&
 	s3cli ls "$bucket" bronze/moved/ | wc -l >n && test "$(cat n)" = 201 &&
 	! s3cli ls "$bucket" bronze/many/ | grep . &&
 	s3cli ls "$bucket" bronze/ | grep -x "bronze/r2.*" &&
@@ -119,10 +109,10 @@ test_expect_success FUSE 'rename of a file and of a directory of 200 files' '
 '
 
 test_expect_success FUSE 'chmod and touch of a clean object move no data' '
-	wait_drained "$M" &&
+	lm_wait_drained "$M" &&
 	up=$(lm_stat "$M" writes.bytes_up) &&
 	chmod 600 "$B/r2" && touch -d "2020-01-02 03:04:05 UTC" "$B/r2" &&
-	wait_drained "$M" &&
+	lm_wait_drained "$M" &&
 	test "$(lm_stat "$M" writes.bytes_up)" = "$up" &&
 	s3cli meta "$bucket" bronze/r2 >meta &&
 	grep "^mode=$((0100600))$" meta &&
@@ -142,7 +132,7 @@ test_expect_success FUSE 'the archive stays read-only' '
 
 test_expect_success FUSE 'cp of an archive zip is a server-side copy, readable at once' '
 	f=$(cd "$A" && ls spot/monthly/klines/BTCUSDT/1m/*.zip | head -1) &&
-	wait_drained "$M" &&
+	lm_wait_drained "$M" &&
 	up=$(lm_stat "$M" writes.bytes_up) &&
 	cp "$A/$f" "$B/copied.zip" &&
 	cmp "$A/$f" "$B/copied.zip" &&
@@ -199,11 +189,11 @@ test_expect_success FUSE 'cp across endpoints is streamed by the daemon' '
 test_expect_success FUSE 'rsync -a of an archive folder into bronze uploads no data' '
 	src=spot/daily/klines/ETHUSDT/1h &&
 	cat "$A/$src"/* >/dev/null &&
-	wait_drained "$M" &&
+	lm_wait_drained "$M" &&
 	up=$(lm_stat "$M" writes.bytes_up) &&
 	mkdir -p "$B/rs" &&
 	rsync -a "$A/$src/" "$B/rs/" &&
-	wait_drained "$M" &&
+	lm_wait_drained "$M" &&
 	diff -r "$A/$src" "$B/rs" &&
 	test "$(s3cli ls "$bucket" bronze/rs/ | grep -v "/	" | wc -l)" = "$(ls "$A/$src" | wc -l)" &&
 	up2=$(lm_stat "$M" writes.bytes_up) &&
@@ -213,7 +203,7 @@ test_expect_success FUSE 'rsync -a of an archive folder into bronze uploads no d
 '
 
 test_expect_success FUSE 'another mount of the bucket sees what this one wrote' '
-	wait_drained "$M" &&
+	lm_wait_drained "$M" &&
 	lm_config_layers "$TEST_TMP/other.json" "$bucket" &&
 	lm_mount "$TEST_TMP/other.json" "$TEST_TMP/other" &&
 	test "$(cat "$TEST_TMP/other/bronze/hello.txt")" = "hello, lake" &&
@@ -224,7 +214,7 @@ test_expect_success FUSE 'another mount of the bucket sees what this one wrote' 
 
 test_expect_success FUSE 'fsx: 10,000 random operations on a layer file match a local copy' '
 	fsx -q -n 10000 -S 4242 -l 512K -o 64K -c 5 "$B/fsx.bin" "$TEST_TMP/fsx.ref" &&
-	wait_drained "$M" &&
+	lm_wait_drained "$M" &&
 	s3cli get "$bucket" bronze/fsx.bin >got &&
 	cmp got "$TEST_TMP/fsx.ref"
 '

@@ -10,15 +10,6 @@ writes while the endpoint is down, and a cache full of dirty data.'
 rgw_start
 TEST_TIMEOUT=240
 
-wait_drained() {
-	for _ in $(seq 1 900); do
-		[ "$(lm_stat "$1" journal)" = 0 ] && return 0
-		sleep 0.1
-	done
-	echo "journal still holds $(lm_stat "$1" journal) changes" >&2
-	return 1
-}
-
 # kill9 CONFIG MNT: the daemon dies at once; the mount point is cleared
 kill9() {
 	local pid
@@ -27,6 +18,21 @@ kill9() {
 	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done &&
 	fusermount3 -u -z "$2" 2>/dev/null
 	! kill -0 "$pid" 2>/dev/null
+}
+
+# offline NAME IO_TIMEOUT: mount NAME.json (layers of $bucket) at
+# $TEST_TMP/NAME through a proxy to RGW, list bronze/, then cut the proxy:
+# the endpoint is gone.  $ep is the proxy's URL (lm_proxy_start "$ep2"
+# with its port brings it back).  Both go when the case ends.
+offline() {
+	lm_proxy_start ep &&
+	test_when_finished lm_proxy_stop &&
+	LM_ENDPOINT=$ep lm_config_layers "$TEST_TMP/$1.json" "$bucket" \
+		", \"io_timeout\": $2" &&
+	lm_mount "$TEST_TMP/$1.json" "$TEST_TMP/$1" &&
+	test_when_finished "lm_reap \"$TEST_TMP/$1.json\" \"$TEST_TMP/$1\"" &&
+	ls "$TEST_TMP/$1/bronze" >/dev/null &&
+	lm_proxy_stop
 }
 
 test_expect_success FUSE 'setup: a bucket with an archive, mounted with layers' '
@@ -46,7 +52,7 @@ test_expect_success FUSE 'kill -9 while 100 files are written; the remount uploa
 	for i in $(seq 1 100); do cp src/f$i "$TEST_TMP/a/bronze/k9/f$i" || exit 1; done &&
 	kill9 "$TEST_TMP/a.json" "$TEST_TMP/a" &&
 	lm_mount "$TEST_TMP/a.json" "$TEST_TMP/a" &&
-	wait_drained "$TEST_TMP/a" &&
+	lm_wait_drained "$TEST_TMP/a" &&
 	for i in $(seq 1 100); do
 		s3cli get "$bucket" bronze/k9/f$i >got.bin || exit 1
 		echo "$(sha256sum <got.bin | cut -d" " -f1)  f$i"
@@ -62,7 +68,7 @@ test_expect_success FUSE 'a directory rename of 200 files survives a kill -9 hal
 	test_when_finished "lm_reap \"$TEST_TMP/b.json\" \"$TEST_TMP/b\"" &&
 	mkdir "$TEST_TMP/b/silver/big" &&
 	for i in $(seq 1 200); do echo "row $i" >"$TEST_TMP/b/silver/big/r$i" || exit 1; done &&
-	wait_drained "$TEST_TMP/b" &&
+	lm_wait_drained "$TEST_TMP/b" &&
 	(mv "$TEST_TMP/b/silver/big" "$TEST_TMP/b/silver/renamed" 2>/dev/null &) &&
 	for _ in $(seq 1 200); do
 		n=$(s3cli ls "$bucket" silver/renamed/ | wc -l)
@@ -72,21 +78,14 @@ test_expect_success FUSE 'a directory rename of 200 files survives a kill -9 hal
 	echo "copies landed before the kill: $n" &&
 	kill9 "$TEST_TMP/b.json" "$TEST_TMP/b" &&
 	lm_mount "$TEST_TMP/b.json" "$TEST_TMP/b" &&
-	wait_drained "$TEST_TMP/b" &&
+	lm_wait_drained "$TEST_TMP/b" &&
 	test "$(s3cli ls "$bucket" silver/renamed/ | wc -l)" = 201 &&
 	test "$(s3cli ls "$bucket" silver/big/ | wc -l)" = 0 &&
 	test "$(s3cli get "$bucket" silver/renamed/r123)" = "row 123"
 '
 
 test_expect_success FUSE 'with the endpoint down, writes go to the cache and drain when it is back' '
-	lm_proxy_start ep &&
-	test_when_finished lm_proxy_stop &&
-	LM_ENDPOINT=$ep lm_config_layers "$TEST_TMP/c.json" "$bucket" \
-		", \"io_timeout\": 4" &&
-	lm_mount "$TEST_TMP/c.json" "$TEST_TMP/c" &&
-	test_when_finished "lm_reap \"$TEST_TMP/c.json\" \"$TEST_TMP/c\"" &&
-	ls "$TEST_TMP/c/bronze" >/dev/null &&
-	lm_proxy_stop &&
+	offline c 4 &&
 	echo "written offline" >"$TEST_TMP/c/bronze/offline.txt" &&
 	test "$(cat "$TEST_TMP/c/bronze/offline.txt")" = "written offline" &&
 	sleep 2 &&
@@ -94,38 +93,24 @@ test_expect_success FUSE 'with the endpoint down, writes go to the cache and dra
 	! s3cli head "$bucket" bronze/offline.txt 2>/dev/null &&
 	port=${ep##*:} &&
 	lm_proxy_start ep2 "$port" &&
-	wait_drained "$TEST_TMP/c" &&
+	lm_wait_drained "$TEST_TMP/c" &&
 	test "$(s3cli get "$bucket" bronze/offline.txt)" = "written offline"
 '
 
 test_expect_success FUSE 'unmount with the endpoint down keeps the journal for the next mount' '
-	lm_proxy_start ep &&
-	test_when_finished lm_proxy_stop &&
-	LM_ENDPOINT=$ep lm_config_layers "$TEST_TMP/d.json" "$bucket" \
-		", \"io_timeout\": 3" &&
-	lm_mount "$TEST_TMP/d.json" "$TEST_TMP/d" &&
-	test_when_finished "lm_reap \"$TEST_TMP/d.json\" \"$TEST_TMP/d\"" &&
-	ls "$TEST_TMP/d/bronze" >/dev/null &&
-	lm_proxy_stop &&
+	offline d 3 &&
 	echo "kept" >"$TEST_TMP/d/bronze/kept.txt" &&
 	lm_umount "$TEST_TMP/d" &&
 	grep "stay in the journal for the next mount" "$TEST_TMP/d.json.cache/lakemount.log" &&
 	port=${ep##*:} &&
 	lm_proxy_start ep2 "$port" &&
 	lm_mount "$TEST_TMP/d.json" "$TEST_TMP/d" &&
-	wait_drained "$TEST_TMP/d" &&
+	lm_wait_drained "$TEST_TMP/d" &&
 	test "$(s3cli get "$bucket" bronze/kept.txt)" = "kept"
 '
 
 test_expect_success FUSE 'a cache full of dirty data: ENOSPC, not silence' '
-	lm_proxy_start ep &&
-	test_when_finished lm_proxy_stop &&
-	LM_CACHE_MAX=8MiB LM_ENDPOINT=$ep lm_config_layers "$TEST_TMP/e.json" "$bucket" \
-		", \"io_timeout\": 3" &&
-	lm_mount "$TEST_TMP/e.json" "$TEST_TMP/e" &&
-	test_when_finished "lm_reap \"$TEST_TMP/e.json\" \"$TEST_TMP/e\"" &&
-	ls "$TEST_TMP/e/bronze" >/dev/null &&
-	lm_proxy_stop &&
+	LM_CACHE_MAX=8MiB offline e 3 &&
 	! dd if=/dev/zero of="$TEST_TMP/e/bronze/full.bin" bs=1M count=16 2>err &&
 	grep "No space left on device" err
 '

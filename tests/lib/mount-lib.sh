@@ -17,6 +17,7 @@
 #   lm_stat MNT PATH      print a number from user.lakemount.stats, e.g.
 #                         "requests.get" or "cache.stored_bytes"
 #   lm_requests MNT       all requests so far (list+head+get+...)
+#   lm_wait_drained MNT   wait until the write-back journal is empty
 
 lm_env_creds() {
 	export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY
@@ -88,6 +89,15 @@ lm_umount() {  # MNT
 		sleep 0.05
 	done
 	echo "lakemount for $1 still running after unmount" >&2
+	return 1
+}
+
+lm_wait_drained() {  # MNT: until its journal is empty (at most 90 s)
+	for _ in $(seq 1 900); do
+		[ "$(lm_stat "$1" journal)" = 0 ] && return 0
+		sleep 0.1
+	done
+	echo "journal still holds $(lm_stat "$1" journal) changes" >&2
 	return 1
 }
 
