@@ -40,7 +40,7 @@ void ops_stat(struct lmfs *fs, const struct index_entry *e, struct stat *st)
 	 * thousands) never wait for the writer's lock. */
 	if (e->kind == INDEX_FILE && !wn_writable(fs, e->tree) &&
 	    (wf = writer_find(fs, e->ino))) {
-		writer_stat(wf, st);
+		writer_stat(fs, wf, st);
 		writer_put(fs, wf);
 	}
 }

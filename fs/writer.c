@@ -124,6 +124,15 @@ static struct wfile *wfile_new(struct writer *w, uint64_t ino, int fd, int tree,
 	return wf;
 }
 
+/* The staging file changes (w->lock held): also under hlock, which the
+ * hashing reads it under. */
+static void set_fd(struct wfile *wf, int fd)
+{
+	pthread_mutex_lock(&wf->hlock);
+	wf->fd = fd;
+	pthread_mutex_unlock(&wf->hlock);
+}
+
 static int staging_open(struct writer *w, uint64_t ino, int trunc)
 {
 	char path[4096];
@@ -387,7 +396,7 @@ static int materialize(struct lmfs *fs, struct wfile *wf)
 	rc = fd < 0 ? fd : download(fs, &src, fd);
 	pthread_mutex_lock(&w->lock);
 	if (!rc && wf->copying) {
-		wf->fd = fd;
+		set_fd(wf, fd);
 		wf->copying = 0;
 		wf->lazy = 0;
 		wf->size = src.size;
@@ -471,7 +480,7 @@ int writer_truncate(struct lmfs *fs, struct wfile *wf, uint64_t size)
 			return rc;
 		pthread_mutex_lock(&w->lock);
 		if (wf->copying) {
-			wf->fd = rc;
+			set_fd(wf, rc);
 			wf->copying = 0;
 			wf->lazy = 0;
 			wf->size = 0;
@@ -527,10 +536,9 @@ int writer_set_meta(struct lmfs *fs, struct wfile *wf, uint32_t mode, int64_t ui
 	return lazy;
 }
 
-void writer_stat(struct wfile *wf, struct stat *st)
+void writer_stat(struct lmfs *fs, struct wfile *wf, struct stat *st)
 {
-	/* Read without the writer's lock: a torn value is as good as a
-	 * stat taken a moment earlier or later. */
+	pthread_mutex_lock(&wr(fs)->lock);
 	st->st_size = (off_t)(wf->copying ? wf->src.size : wf->size);
 	st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
 	st->st_mtime = wf->mtime;
@@ -541,6 +549,7 @@ void writer_stat(struct wfile *wf, struct stat *st)
 		st->st_uid = (uid_t)wf->uid;
 	if (wf->gid >= 0)
 		st->st_gid = (gid_t)wf->gid;
+	pthread_mutex_unlock(&wr(fs)->lock);
 }
 
 int writer_rekey(struct lmfs *fs, struct wfile *wf, int tree, const char *key)
@@ -626,7 +635,7 @@ int writer_copy_pending(struct lmfs *fs, struct wfile *wf, const struct index_en
 		char path[4096];
 
 		close(wf->fd);
-		wf->fd = -1;
+		set_fd(wf, -1);
 		w->st.staged_bytes -= wf->size < w->st.staged_bytes ? wf->size : w->st.staged_bytes;
 		if (!wfile_staging_path(w, wf->ino, path, sizeof(path)))
 			unlink(path);

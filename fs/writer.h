@@ -72,7 +72,7 @@ int writer_fsync(struct lmfs *fs, struct wfile *wf);
 int writer_wait_key(struct lmfs *fs, int tree, const char *key, int prefix);
 
 /* Overlay what the wfile knows (size, time, mode, owner) on st. */
-void writer_stat(struct wfile *wf, struct stat *st);
+void writer_stat(struct lmfs *fs, struct wfile *wf, struct stat *st);
 /* The tree, key (malloc'd) and size of wf.  0 or -ENOMEM. */
 int writer_target(struct lmfs *fs, struct wfile *wf, int *tree, char **key, uint64_t *size);
 /* Files under a renamed directory: keys from old (a prefix) to new. */

@@ -38,7 +38,8 @@ struct wfile {
 	/* writer.lock: */
 	int refs;
 	int opens;
-	int fd;				/* staging file; -1: none (copy pending) */
+	int fd;				/* staging file; -1: none (copy pending);
+					   changed under hlock too */
 	uint64_t size;
 	int64_t mtime;
 	uint32_t mode;
