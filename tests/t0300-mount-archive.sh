@@ -48,7 +48,7 @@ test_expect_success FUSE 'ls -l sizes and mtimes match S3, without one HEAD per 
 '
 
 test_expect_success FUSE 'sha256sum -c passes for every zip but the corrupted one' '
-	corrupt=$(sed -n "s/^mkarchive: corrupt: data\///p" "$TEST_TMP/bucket.mkarchive") &&
+	corrupt=$(sed -n "s/^lakemount-mkarchive: corrupt: data\///p" "$TEST_TMP/bucket.mkarchive") &&
 	test -n "$corrupt" &&
 	(cd "$M" && find . -name "*.CHECKSUM" ! -path "./$BIG/*") >sums &&
 	test $(wc -l <sums) -gt 100 &&
@@ -62,7 +62,7 @@ test_expect_success FUSE 'sha256sum -c passes for every zip but the corrupted on
 '
 
 test_expect_success FUSE 'the corrupted zip is caught: xattr, EIO, and a log line naming it' '
-	corrupt=$(sed -n "s/^mkarchive: corrupt: data\///p" "$TEST_TMP/bucket.mkarchive") &&
+	corrupt=$(sed -n "s/^lakemount-mkarchive: corrupt: data\///p" "$TEST_TMP/bucket.mkarchive") &&
 	test "$(getfattr --only-values -n user.lakemount.checksum "$M/$corrupt")" = mismatch &&
 	! cat "$M/$corrupt" >/dev/null 2>err &&
 	grep "Input/output error" err &&

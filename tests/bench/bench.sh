@@ -8,7 +8,7 @@
 # network namespace, 20 ms round trip) -- it starts an RGW, uploads
 #   bench/big.bin        a 256 MiB random object
 #   bench/files/fNNNN    1,000 random files of 60 KiB
-#   data/...             a miniature Binance archive (tests/lib/mkarchive.py)
+#   data/...             a miniature Binance archive (tools/lakemount-mkarchive)
 #                        whose spot/daily/klines/BTCUSDT/1m holds 6,000 keys
 # and measures, BENCH_RUNS times, each tool in turn:
 #   read_cold   cat of big.bin on a fresh mount with an empty cache, page
@@ -206,8 +206,8 @@ for i in range(n):
     with open(os.path.join(d, "f%04d" % i), "wb") as f:
         f.write(rng.randbytes(size))
 EOF
-	python3 "$SRC/tests/lib/mkarchive.py" --out "$WORK/archive" --big-folder "$DAYS" \
-		>"$WORK/log/mkarchive.log" 2>&1 || { cat "$WORK/log/mkarchive.log" >&2; die "mkarchive.py failed"; }
+	python3 "$SRC/tools/lakemount-mkarchive" --out "$WORK/archive" --big-folder "$DAYS" \
+		>"$WORK/log/mkarchive.log" 2>&1 || { cat "$WORK/log/mkarchive.log" >&2; die "lakemount-mkarchive failed"; }
 	say "data made in $(lm_secs_since "$t") s: big.bin $BIG_MIB MiB, $NFILES x $FILE_KIB KiB, $(tail -n1 "$WORK/log/mkarchive.log")"
 }
 

@@ -3,7 +3,7 @@
 #
 #   lm_archive_bucket VAR [mkarchive options]
 #                         make a bucket holding a miniature Binance archive
-#                         under data/ (tests/lib/mkarchive.py); its manifest is
+#                         under data/ (tools/lakemount-mkarchive); its manifest is
 #                         $TEST_TMP/VAR.manifest ("KEY<TAB>SIZE" lines)
 #   lm_config FILE BUCKET [TREE-JSON-EXTRA] [TOP-JSON-EXTRA]
 #                         a config with source "s" on S3_ENDPOINT and BUCKET,
@@ -29,7 +29,7 @@ lm_archive_bucket() {
 	shift
 	test_bucket lm_bkt || return 1
 	dir=$TEST_TMP/$lm_bkt.src
-	python3 "$SRC_ROOT/tests/lib/mkarchive.py" --out "$dir" --manifest "$TEST_TMP/$var.manifest" "$@" \
+	python3 "$SRC_ROOT/tools/lakemount-mkarchive" --out "$dir" --manifest "$TEST_TMP/$var.manifest" "$@" \
 		2>"$TEST_TMP/$var.mkarchive" || { cat "$TEST_TMP/$var.mkarchive"; return 1; }
 	s3cli mb "$lm_bkt" && s3cli put-tree "$lm_bkt" "$dir" || return 1
 	eval "$var=\$lm_bkt"
