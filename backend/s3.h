@@ -64,6 +64,33 @@ void s3_client_free(struct s3_client *c);
 const char *s3_client_bucket(const struct s3_client *c);
 void s3_client_counters(struct s3_client *c, struct s3_counters *out);
 
+/* One attempt of a request, as it ended: for counters and debug logs.  It
+ * carries no header, query string or signature, so nothing secret. */
+struct s3_request_event {
+	const char *op;		/* "GetObject", "ListObjectsV2", ... (s3_op_names) */
+	const char *method;
+	const char *bucket;
+	const char *key;	/* NULL for a bucket-level call */
+	long http_status;	/* 0: no response came */
+	enum s3_status status;	/* S3_OK, or why the attempt failed */
+	const char *error;	/* S3 error code or transport message; "" if none */
+	unsigned attempt;	/* 1 for the first */
+	int final;		/* no other attempt follows */
+	double seconds;		/* this attempt, from sending to its end */
+	uint64_t bytes_down;	/* body bytes received by this attempt */
+	uint64_t bytes_up;	/* body bytes sent by this attempt */
+	uint64_t bytes_copied;	/* CopyObject/UploadPartCopy: source bytes copied */
+};
+
+typedef void (*s3_observer_fn)(void *arg, const struct s3_request_event *ev);
+
+/* Set before the first request.  fn runs on the transport's thread for
+ * every attempt: it must be quick and must not call into the client. */
+void s3_client_set_observer(struct s3_client *c, s3_observer_fn fn, void *arg);
+
+/* The operation names an event can carry, NULL-terminated. */
+extern const char *const s3_op_names[];
+
 struct s3_meta {
 	char *name;	/* without "x-amz-meta-", lower case */
 	char *value;

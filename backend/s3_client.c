@@ -126,6 +126,12 @@ const char *s3_client_bucket(const struct s3_client *c)
 	return c->bucket;
 }
 
+void s3_client_set_observer(struct s3_client *c, s3_observer_fn fn, void *arg)
+{
+	c->observe = fn;
+	c->observe_arg = arg;
+}
+
 void s3_client_counters(struct s3_client *c, struct s3_counters *out)
 {
 	pthread_mutex_lock(&c->rng_lock);

@@ -130,6 +130,7 @@ static int part_copy_init(struct s3_op *op, struct s3_client *c, const char *key
 	     s3_op_header(op, "x-amz-copy-source-if-match", "\"%s\"", if_match)))
 		goto out;
 	op->on_success = body_error;
+	op->copy_bytes = len;
 	op->extra_deadline_ms = (long)(len >> 20) * 100;
 	rc = 0;
 out:
@@ -434,7 +435,7 @@ int s3_upload(struct s3_client *c, const char *key, const void *data, size_t len
 }
 
 static int copy_object(struct s3_client *c, const char *src_bucket, const char *src_key,
-		       const char *dst_key, const struct s3_copy_opts *o,
+		       const char *dst_key, uint64_t size, const struct s3_copy_opts *o,
 		       char etag[S3_ETAG_MAX], struct s3_error *err)
 {
 	struct strbuf src = STRBUF_INIT;
@@ -456,6 +457,7 @@ static int copy_object(struct s3_client *c, const char *src_bucket, const char *
 		goto out;
 	}
 	op.on_success = body_error;
+	op.copy_bytes = size;
 	if (s3_op_run(&op, err))
 		goto out;
 	if (etag && xml_find_text(strbuf_str(&op.resp), op.resp.len, "ETag", got, sizeof(got)) > 0)
@@ -517,7 +519,7 @@ int s3_copy(struct s3_client *c, const char *src_key, const char *dst_key,
 		goto out;
 	}
 	if (info.size <= c->copy_threshold) {
-		rc = copy_object(c, src_bucket, src_key, dst_key, o, etag, err);
+		rc = copy_object(c, src_bucket, src_key, dst_key, info.size, o, etag, err);
 		goto out;
 	}
 	a.if_match = info.etag;

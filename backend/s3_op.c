@@ -320,6 +320,10 @@ static int op_send(struct s3_op *op, long delay_ms)
 	op->http.done = op_http_done;
 	s3_error_clear(&op->err);
 	op->err.attempts = op->attempt;
+	op->attempt_in = op->bytes_in;
+	clock_gettime(CLOCK_MONOTONIC, &op->attempt_t0);
+	op->attempt_t0.tv_sec += delay_ms / 1000;
+	op->attempt_t0.tv_nsec += (delay_ms % 1000) * 1000000;
 	op_count(op, 0);
 	if (transport_submit(op->c->t, &op->http, delay_ms)) {
 		s3_op_fail(op, S3_ERR_CANCELLED, "client is shutting down");
@@ -488,24 +492,108 @@ static long op_backoff(struct s3_op *op)
 	return d / 2 + (long)(r % (unsigned)(d / 2 + 1));
 }
 
+const char *const s3_op_names[] = {
+	"GetObject", "HeadObject", "ListObjectsV2", "ListObjects", "PutObject",
+	"CopyObject", "DeleteObject", "DeleteObjects", "CreateMultipartUpload",
+	"UploadPart", "UploadPartCopy", "CompleteMultipartUpload",
+	"AbortMultipartUpload", "HeadBucket", "CreateBucket", "DeleteBucket", NULL,
+};
+
+static int op_has_query(const struct s3_op *op, const char *name)
+{
+	const char *q = strbuf_str(&op->query), *p;
+	size_t n = strlen(name);
+
+	for (p = q; (p = strstr(p, name)); p += n)
+		if ((p == q || p[-1] == '&') && (p[n] == '=' || p[n] == '&' || !p[n]))
+			return 1;
+	return 0;
+}
+
+static int op_has_header(const struct s3_op *op, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < op->nhdr; i++)
+		if (!strcasecmp(op->hname[i], name))
+			return 1;
+	return 0;
+}
+
+/* The S3 operation an op is, from its method, key, query and headers. */
+static const char *op_name(const struct s3_op *op)
+{
+	const char *m = op->method;
+
+	if (!strcmp(m, "GET"))
+		return op->key ? "GetObject" : op_has_query(op, "list-type") ? "ListObjectsV2"
+									  : "ListObjects";
+	if (!strcmp(m, "HEAD"))
+		return op->key ? "HeadObject" : "HeadBucket";
+	if (!strcmp(m, "PUT")) {
+		if (!op->key)
+			return "CreateBucket";
+		if (op_has_query(op, "partNumber"))
+			return op_has_header(op, "x-amz-copy-source") ? "UploadPartCopy"
+								       : "UploadPart";
+		return op_has_header(op, "x-amz-copy-source") ? "CopyObject" : "PutObject";
+	}
+	if (!strcmp(m, "POST"))
+		return op_has_query(op, "delete") ? "DeleteObjects"
+		       : op_has_query(op, "uploads") ? "CreateMultipartUpload"
+						     : "CompleteMultipartUpload";
+	if (op_has_query(op, "uploadId"))
+		return "AbortMultipartUpload";
+	return op->key ? "DeleteObject" : "DeleteBucket";
+}
+
+/* Tell the client's observer how this attempt ended. */
+static void op_observe(struct s3_op *op, int final)
+{
+	struct s3_request_event ev;
+	struct timespec now;
+
+	if (!op->c->observe)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	memset(&ev, 0, sizeof(ev));
+	ev.op = op_name(op);
+	ev.method = op->method;
+	ev.bucket = op->bucket ? op->bucket : op->c->bucket;
+	ev.key = op->key;
+	ev.http_status = op->err.status == S3_OK ? op->http.status : op->err.http_status;
+	ev.status = op->err.status;
+	ev.error = op->err.status == S3_OK ? "" : op->err.code[0] ? op->err.code : op->err.message;
+	ev.attempt = op->attempt;
+	ev.final = final;
+	ev.seconds = (double)(now.tv_sec - op->attempt_t0.tv_sec) +
+		     (double)(now.tv_nsec - op->attempt_t0.tv_nsec) / 1e9;
+	if (ev.seconds < 0)
+		ev.seconds = 0;
+	ev.bytes_down = op->bytes_in - op->attempt_in;
+	ev.bytes_up = op->body_len;
+	ev.bytes_copied = op->err.status == S3_OK ? op->copy_bytes : 0;
+	op->c->observe(op->c->observe_arg, &ev);
+}
+
 static void op_http_done(struct http_req *req)
 {
 	struct s3_op *op = (struct s3_op *)((char *)req - offsetof(struct s3_op, http));
 	unsigned attempts = op->attempt;
-	long delay;
+	long delay = 0;
+	int again = 0;
 
-	if (op_judge(op) == 0)
-		goto done;
-	op->err.attempts = attempts;
-	if (op->noretry || !s3_status_retryable(op->err.status) ||
-	    attempts >= op->c->max_attempts)
-		goto done;
-	delay = op_backoff(op);
-	if (http_now_ms() + (uint64_t)delay >= op->deadline)
-		goto done;
-	if (op_send(op, delay) == 0)
-		return;	/* an error or nothing left to do: finish now */
-done:
+	if (op_judge(op) != 0) {
+		op->err.attempts = attempts;
+		if (!op->noretry && s3_status_retryable(op->err.status) &&
+		    attempts < op->c->max_attempts) {
+			delay = op_backoff(op);
+			again = http_now_ms() + (uint64_t)delay < op->deadline;
+		}
+	}
+	op_observe(op, !again);
+	if (again && op_send(op, delay) == 0)
+		return;	/* else an error or nothing left to do: finish now */
 	op->err.attempts = op->attempt;
 	op_count(op, 1);
 	op->complete(op);

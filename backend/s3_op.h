@@ -44,6 +44,8 @@ struct s3_client {
 	pthread_mutex_t rng_lock;	/* guards rng and counters */
 	unsigned rng;
 	struct s3_counters counters;
+	s3_observer_fn observe;		/* set before the first request */
+	void *observe_arg;
 };
 
 struct s3_op {
@@ -89,6 +91,9 @@ struct s3_op {
 	struct curl_slist *slist;
 	int noretry;			/* this failure must not be retried */
 	uint64_t bytes_in;		/* 2xx body bytes, all attempts */
+	uint64_t copy_bytes;		/* a copy: the source bytes it copies */
+	uint64_t attempt_in;		/* bytes_in when this attempt began */
+	struct timespec attempt_t0;	/* when this attempt was due to start */
 };
 
 void s3_op_init(struct s3_op *op, struct s3_client *c, const char *method,
