@@ -70,7 +70,9 @@ $(LIBFS): $(call obj,$(FS_SRC))
 
 $(BUILD)/lakemount: $(call obj,fs/main.c) $(LIBS_ALL)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/lakemount-ctl: $(call obj,tools/lakemount-ctl.c) $(LIBS_ALL)
+# lakemount-ctl: tools/lakemount-ctl.c and its modules tools/ctl_*.c (it
+# speaks to the daemon's socket and needs none of the daemon's libraries).
+$(BUILD)/lakemount-ctl: $(call obj,tools/lakemount-ctl.c $(wildcard tools/ctl_*.c))
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/unit.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
@@ -98,13 +100,29 @@ asan:
 bench: all
 	@bash tests/bench/bench.sh $(BUILD)
 
+# ---- demo ---------------------------------------------------------------
+# `make demo`: make deps, make, a local Ceph RGW with a miniature Binance
+# archive, mounted at demo/lake, and a short tour (tools/demo.sh; run again,
+# it stops the previous demo first).  `make demo-stop` stops it.
+.PHONY: demo demo-stop
+demo:
+	@LM_BUILD=$(BUILD) bash tools/demo.sh start
+
+demo-stop:
+	@LM_BUILD=$(BUILD) bash tools/demo.sh stop
+
 # ---- install ------------------------------------------------------------
+# Programs in PREFIX/bin (/usr/local/bin is on the default path of the
+# shell mount.fuse3 runs lakemount with, for fstab); each page in the man
+# section its name ends with: lakemount-ctl.1, lakemount.json.5, lakemount.8.
+MANDIR ?= $(PREFIX)/share/man
 install: $(BUILD)/lakemount $(BUILD)/lakemount-ctl
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man5
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/lakemount $(BUILD)/lakemount-ctl $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf build build-asan

@@ -3,8 +3,10 @@
  */
 #include "sqldb.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int sqldb_query_int(sqlite3 *db, const char *sql, int64_t *v)
 {
@@ -21,7 +23,14 @@ int sqldb_query_int(sqlite3 *db, const char *sql, int64_t *v)
 
 int sqldb_open(const char *path, int busy_ms, sqlite3 **db, const char **why)
 {
+	int fd;
+
 	*why = NULL;
+	/* Created 0600 here, since SQLite would take the umask's 0644; its
+	 * -wal and -shm files copy the database's mode. */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
 	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		return -1;

@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "lmfs.h"
+#include "log.h"
 
 /* Lock order: dir_handle.lock -> fs->list_lock -> cache/ locks. */
 struct dir_handle {
@@ -178,7 +179,9 @@ static int fetch_page(struct lmfs *fs, const struct index_entry *dir, char **tok
 		char m[512];
 
 		s3_error_format(&err, m, sizeof(m));
-		lmfs_log(fs, "list '%s': %s", dir->key, m);
+		log_warn(LOG_FIELDS(LF_STR("source", lmfs_source_name(fs, dir->tree)),
+				    LF_STR("key", dir->key), LF_S3_ERROR(&err)),
+			 "cannot list '%s': %s", dir->key, m);
 		rc = p->failed ? -ENOMEM : -lmfs_errno(&err);
 		goto out;
 	}

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lmfs.h"
+#include "log.h"
 #include "verify.h"
 
 /* ---- jobs ---- */
@@ -121,7 +122,9 @@ static void object_replaced(struct reader *r, struct job *j)
 	}
 	index_entry_release(&e);
 	s3_object_info_release(&info);
-	lmfs_log(fs, "'%s' was replaced (ETag '%s' is gone): open handles fail with EIO",
+	log_warn(LOG_FIELDS(LF_STR("source", lmfs_source_name(fs, j->tree)),
+			    LF_STR("key", j->key), LF_STR("etag", j->etag)),
+		 "'%s' was replaced (ETag '%s' is gone): open handles fail with EIO",
 		 j->key, j->etag);
 	pthread_mutex_lock(&r->lock);
 	if (!fetch_is_stale(r, j->obj)) {

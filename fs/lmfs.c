@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,29 +21,10 @@
 #include <unistd.h>
 
 #include "inode.h"
+#include "log.h"
 #include "reader.h"
 #include "source.h"
-
-void lmfs_log(struct lmfs *fs, const char *fmt, ...)
-{
-	char when[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	va_list ap;
-
-	if (!fs->log)
-		return;
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	pthread_mutex_lock(&fs->log_lock);
-	fprintf(fs->log, "%s lakemount: ", when);
-	va_start(ap, fmt);
-	vfprintf(fs->log, fmt, ap);
-	va_end(ap);
-	fputc('\n', fs->log);
-	fflush(fs->log);
-	pthread_mutex_unlock(&fs->log_lock);
-}
+#include "stats.h"
 
 struct s3_client *lmfs_client(struct lmfs *fs, int tree)
 {
@@ -58,6 +38,13 @@ const struct config_tree *lmfs_tree(struct lmfs *fs, int tree)
 	if (tree < 0 || (size_t)tree >= fs->cfg->ntree)
 		return NULL;
 	return &fs->cfg->tree[tree];
+}
+
+const char *lmfs_source_name(struct lmfs *fs, int tree)
+{
+	const struct config_tree *t = lmfs_tree(fs, tree);
+
+	return t ? fs->cfg->sources[t->source].name : NULL;
 }
 
 double lmfs_timeout(struct lmfs *fs, int tree)
@@ -256,7 +243,7 @@ static int open_cache(struct lmfs *fs, char *err, size_t errlen)
 	if (index_open(&fs->ix, path, err, errlen))
 		return -1;
 	if (err[0])	/* opened, but rebuilt empty: say so */
-		lmfs_log(fs, "%s", err);
+		log_warn(LOG_FIELDS(LF_STR("path", path)), "%s", err);
 	bo.dir = fs->cfg->cache_dir;
 	if (blocks_open(&fs->blocks, &bo, err, errlen))
 		return -1;
@@ -269,7 +256,7 @@ static int open_cache(struct lmfs *fs, char *err, size_t errlen)
 	return 0;
 }
 
-int lmfs_open(struct lmfs *fs, struct config *cfg, FILE *log, char *err, size_t errlen)
+int lmfs_open(struct lmfs *fs, struct config *cfg, char *err, size_t errlen)
 {
 	struct reader_opts ro = { 0 };
 	char msg[768];
@@ -277,17 +264,16 @@ int lmfs_open(struct lmfs *fs, struct config *cfg, FILE *log, char *err, size_t 
 
 	memset(fs, 0, sizeof(*fs));
 	fs->cfg = cfg;
-	fs->log = log;
 	fs->uid = getuid();
 	fs->gid = getgid();
 	fs->started = time(NULL);
-	pthread_mutex_init(&fs->log_lock, NULL);
 	pthread_mutex_init(&fs->list_lock, NULL);
 	if (open_cache(fs, err, errlen))
 		goto fail;
 	fs->clients = calloc(cfg->nsources, sizeof(*fs->clients));
 	fs->inodes = inodes_new();
-	if (!fs->clients || !fs->inodes) {
+	fs->stats = stats_new(cfg->nsources);
+	if (!fs->clients || !fs->inodes || !fs->stats) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -298,6 +284,7 @@ int lmfs_open(struct lmfs *fs, struct config *cfg, FILE *log, char *err, size_t 
 			snprintf(err, errlen, "source '%s': %s", cfg->sources[i].name, msg);
 			goto fail;
 		}
+		stats_attach(fs->stats, fs->clients[i], i);
 	}
 	if (reader_new(fs, &ro, &fs->reader)) {
 		snprintf(err, errlen, "cannot start the reader threads");
@@ -335,11 +322,11 @@ void lmfs_close(struct lmfs *fs)
 	for (i = 0; fs->clients && i < fs->cfg->nsources; i++)
 		s3_client_free(fs->clients[i]);
 	free(fs->clients);
+	stats_free(fs->stats);
 	inodes_free(fs->inodes);
 	blocks_close(fs->blocks);
 	index_close(fs->ix);
 	free(fs->listing);
-	pthread_mutex_destroy(&fs->log_lock);
 	pthread_mutex_destroy(&fs->list_lock);
 	memset(fs, 0, sizeof(*fs));
 }

@@ -30,6 +30,7 @@
 
 struct inodes;
 struct reader;
+struct stats;
 struct writer;
 
 struct lmfs {
@@ -41,10 +42,10 @@ struct lmfs {
 	struct inodes *inodes;
 	struct reader *reader;
 	struct writer *writer;		/* the write path (writer.h) */
+	struct stats *stats;		/* counters since mount (stats.h) */
+	const char *control;		/* the control socket's path, or NULL */
 	uid_t uid;
 	gid_t gid;
-	FILE *log;			/* the daemon's log; stderr in the foreground */
-	pthread_mutex_t log_lock;	/* guards writes to log */
 	pthread_mutex_t list_lock;	/* guards listing (below) */
 	uint64_t *listing;		/* dirs being revalidated in the background */
 	size_t nlisting;
@@ -54,15 +55,15 @@ struct lmfs {
 /* Open the cache (index, blocks) under cfg->cache_dir, make the S3
  * clients, and lay out the tree's skeleton in the index.  On failure
  * returns -1 with a message in err. */
-int lmfs_open(struct lmfs *fs, struct config *cfg, FILE *log, char *err, size_t errlen);
+int lmfs_open(struct lmfs *fs, struct config *cfg, char *err, size_t errlen);
 void lmfs_close(struct lmfs *fs);
-
-void lmfs_log(struct lmfs *fs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The client and the config tree entry of an index row (NULL / -1 for the
  * root and synthesised directories). */
 struct s3_client *lmfs_client(struct lmfs *fs, int tree);
 const struct config_tree *lmfs_tree(struct lmfs *fs, int tree);
+/* The name of the row's source, for logs (NULL as above). */
+const char *lmfs_source_name(struct lmfs *fs, int tree);
 
 /* A kernel-facing view of a row. */
 void lmfs_stat(struct lmfs *fs, const struct index_entry *e, struct stat *st);

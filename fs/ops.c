@@ -346,7 +346,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 
 static const char file_xattrs[] = XATTR_PREFIX "etag\0" XATTR_PREFIX "url\0"
 				  XATTR_PREFIX "cached\0" XATTR_PREFIX "checksum\0";
-static const char root_xattrs[] = XATTR_PREFIX "stats\0";
+static const char root_xattrs[] = XATTR_PREFIX "stats\0" XATTR_PREFIX "control\0";
 
 /* The value of name for e, malloc'd; NULL with *err set. */
 static char *xattr_value(struct lmfs *fs, const struct index_entry *e, const char *name,
@@ -361,6 +361,12 @@ static char *xattr_value(struct lmfs *fs, const struct index_entry *e, const cha
 		return NULL;
 	if (e->ino == INDEX_ROOT_INO && !strcmp(attr, "stats"))
 		v = lmfs_stats_json(fs);
+	else if (e->ino == INDEX_ROOT_INO && !strcmp(attr, "control")) {
+		/* set before and cleared after the session runs (mount.c) */
+		if (!fs->control)
+			return NULL;
+		v = strdup(fs->control);
+	}
 	else if (e->kind != INDEX_FILE)
 		return NULL;
 	else if (!strcmp(attr, "etag"))

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "inode.h"
+#include "log.h"
 #include "reader.h"
 #include "wnames.h"
 #include "writer.h"
@@ -93,8 +94,9 @@ void ops_release_file(struct lmfs *fs, fuse_ino_t ino, struct open_file *of)
 {
 	if (of->wf) {
 		if (of->counted && writer_close(fs, of->wf))
-			lmfs_log(fs, "close of inode %llu: the upload could not be queued",
-				 (unsigned long long)ino);
+			log_error(LOG_FIELDS(LF_INT("ino", ino)),
+				  "close of inode %llu: the upload could not be queued",
+				  (unsigned long long)ino);
 		else if (!of->counted)
 			writer_put(fs, of->wf);
 	} else {

@@ -170,6 +170,29 @@ void reader_hot_drop_object(struct reader *r, const char *obj)
 	}
 }
 
+void reader_forget(struct reader *r, const char *obj)
+{
+	pthread_mutex_lock(&r->lock);
+	reader_hot_drop_object(r, obj);
+	pthread_mutex_unlock(&r->lock);
+}
+
+int reader_verify(struct reader *r, const struct index_entry *e)
+{
+	struct s3_client *c = lmfs_client(r->fs, e->tree);
+	char obj[BLOCKS_ID_LEN + 1];
+	int rc;
+
+	if (!c)
+		return 0;
+	blocks_object_id(s3_client_bucket(c), e->key, e->etag, obj);
+	rc = verify_after_fetch(r->fs, c, e->tree, e->key, e->etag, obj, e->size,
+				&r->verify_lock);
+	if (rc == -EAGAIN || rc == -EBADMSG)
+		reader_forget(r, obj);	/* as a fetch does: note 6 of fetch.c */
+	return rc;
+}
+
 /* ---- flights (r->lock held) ---- */
 
 struct flight *reader_flight_find(struct reader *r, const char *obj, uint64_t no)

@@ -54,4 +54,11 @@ ssize_t reader_spans(struct reader *r, struct fhandle *fh, size_t size, off_t of
 		     struct reader_span *sp, int *nsp);
 void reader_spans_release(struct reader *r, struct reader_span *sp, int n);
 
+/* Forget the blocks of object obj held in memory (the cache dropped them:
+ * lakemount-ctl evict). */
+void reader_forget(struct reader *r, const char *obj);
+/* Check e against its sidecar checksum now, if it is whole in the cache
+ * and not checked yet (verify.h): 0, or -EBADMSG for an enforced mismatch. */
+int reader_verify(struct reader *r, const struct index_entry *e);
+
 #endif

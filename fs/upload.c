@@ -19,6 +19,7 @@
  *     seconds (the endpoint is away); the journal keeps what is left.
  */
 #include "writer_int.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -227,7 +228,8 @@ static int do_put(struct writer *w, const struct journal_op *op, int src, int tr
 			map = mmap(NULL, sn.size, PROT_READ, MAP_SHARED, sn.fd, 0);
 			if (map == MAP_FAILED) {
 				map = NULL;
-				lmfs_log(fs, "upload '%s': cannot map the staged file: %s", op->key,
+				log_warn(LOG_FIELDS(LF_STR("key", op->key), LF_INT("errno", errno)),
+					 "upload '%s': cannot map the staged file: %s", op->key,
 					 strerror(errno));
 				goto out;
 			}
@@ -245,7 +247,9 @@ static int do_put(struct writer *w, const struct journal_op *op, int src, int tr
 					   same.etag[0] ? same.etag : NULL };
 
 		if (s3_copy(c, same.key, op->key, &co, etag, &err) == 0) {
-			lmfs_log(fs, "upload '%s': same content as '%s': copied on the server",
+			log_info(LOG_FIELDS(LF_STR("source", op->source), LF_STR("key", op->key),
+					    LF_STR("src_key", same.key)),
+				 "upload '%s': same content as '%s': copied on the server",
 				 op->key, same.key);
 			pthread_mutex_lock(&w->lock);
 			w->st.dedups++;
@@ -259,7 +263,9 @@ static int do_put(struct writer *w, const struct journal_op *op, int src, int tr
 		char m[512];
 
 		s3_error_format(&err, m, sizeof(m));
-		lmfs_log(fs, "upload '%s': %s", op->key, m);
+		log_warn(LOG_FIELDS(LF_STR("source", op->source), LF_STR("key", op->key),
+				    LF_INT("size", sn.size), LF_S3_ERROR(&err)),
+			 "upload '%s': %s", op->key, m);
 		goto out;
 	}
 	pthread_mutex_lock(&w->lock);
@@ -330,7 +336,9 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 	co.nmeta = ms.n;
 	rc = s3_copy(fs->clients[src], op->src_key, op->key, &co, etag, &err);
 	if (rc && err.status == S3_ERR_PRECONDITION && co.if_match) {
-		lmfs_log(fs, "copy '%s' -> '%s': the source changed since; copying it as it is now",
+		log_info(LOG_FIELDS(LF_STR("source", op->source), LF_STR("key", op->key),
+				    LF_STR("src_key", op->src_key)),
+			 "copy '%s' -> '%s': the source changed since; copying it as it is now",
 			 op->src_key, op->key);
 		co.if_match = NULL;
 		rc = s3_copy(fs->clients[src], op->src_key, op->key, &co, etag, &err);
@@ -339,7 +347,10 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 		char m[512];
 
 		s3_error_format(&err, m, sizeof(m));
-		lmfs_log(fs, "copy '%s' -> '%s': %s", op->src_key, op->key, m);
+		log_warn(LOG_FIELDS(LF_STR("source", op->source), LF_STR("key", op->key),
+				    LF_STR("src_source", op->src_source),
+				    LF_STR("src_key", op->src_key), LF_S3_ERROR(&err)),
+			 "copy '%s' -> '%s': %s", op->src_key, op->key, m);
 		/* a rename's source already gone: a replay */
 		rc = err.status == S3_ERR_NOT_FOUND && op->src_etag && !*op->src_etag ? 0 : -1;
 		goto out;
@@ -374,8 +385,9 @@ static int do_op(struct writer *w, const struct journal_op *op)
 	struct s3_error err;
 
 	if (src < 0) {
-		lmfs_log(fs, "journal: op %lld names source '%s', which the config no longer has",
-			 (long long)op->id, op->source);
+		log_error(LOG_FIELDS(LF_INT("journal_op", op->id), LF_STR("source", op->source)),
+			  "journal: op %lld names source '%s', which the config no longer has",
+			  (long long)op->id, op->source);
 		return -1;
 	}
 	tree = upload_tree_of(fs, op->source, op->key);
@@ -397,7 +409,9 @@ static int do_op(struct writer *w, const struct journal_op *op)
 			char m[512];
 
 			s3_error_format(&err, m, sizeof(m));
-			lmfs_log(fs, "delete '%s': %s", op->key, m);
+			log_warn(LOG_FIELDS(LF_STR("source", op->source), LF_STR("key", op->key),
+					    LF_S3_ERROR(&err)),
+				 "delete '%s': %s", op->key, m);
 			return -1;
 		}
 		return 0;
@@ -557,8 +571,10 @@ int writer_flush(struct lmfs *fs, struct wfile *wf)
 		return t ? -ENOMEM : -EROFS;
 	}
 	if (journal_add(w->j, &op, 1, NULL)) {
-		lmfs_log(fs, "journal: cannot record the upload of '%s': %s", op.key,
-			 journal_errmsg(w->j));
+		log_error(LOG_FIELDS(LF_STR("source", op.source), LF_STR("key", op.key),
+				     LF_STR("error", journal_errmsg(w->j))),
+			  "journal: cannot record the upload of '%s': %s", op.key,
+			  journal_errmsg(w->j));
 		free(op.key);
 		return -EIO;
 	}
@@ -707,7 +723,8 @@ int writer_start(struct lmfs *fs, char *err, size_t errlen)
 		return -1;
 	n = journal_count(w->j);
 	if (n > 0) {
-		lmfs_log(fs, "journal: %lld changes from an earlier run to apply", (long long)n);
+		log_info(LOG_FIELDS(LF_INT("changes", n)),
+			 "journal: %lld changes from an earlier run to apply", (long long)n);
 		journal_each(w->j, adopt_one, w);
 	}
 	if (whash_start(w) || upload_start(w, UPLOADERS)) {
@@ -738,11 +755,13 @@ void writer_stop(struct lmfs *fs, unsigned wait_s)
 			last = now;
 		}
 		if (now - said >= 5) {
-			lmfs_log(fs, "unmount: %lld changes still to upload", (long long)n);
+			log_info(LOG_FIELDS(LF_INT("changes", n)),
+				 "unmount: %lld changes still to upload", (long long)n);
 			said = now;
 		}
 		if (now - last > (time_t)fs->cfg->io_timeout || now - start > (time_t)wait_s) {
-			lmfs_log(fs, "unmount: the endpoint does not take the changes; %lld stay in "
+			log_warn(LOG_FIELDS(LF_INT("changes", n)),
+				 "unmount: the endpoint does not take the changes; %lld stay in "
 				 "the journal for the next mount", (long long)n);
 			break;
 		}

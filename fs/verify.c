@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "lmfs.h"
+#include "log.h"
 
 static int wants_check(struct lmfs *fs, int tree, const char *key)
 {
@@ -162,9 +163,13 @@ int verify_after_fetch(struct lmfs *fs, struct s3_client *c, int tree, const cha
 		goto out;
 	}
 	set_state(fs, obj, "mismatch");
-	lmfs_log(fs, "checksum mismatch: 's3://%s/%s' hashes to %s but %s.CHECKSUM says %s%s",
-		 s3_client_bucket(c), key, again, key, want,
-		 policy_warns(fs, tree) ? " (served: checksums_policy is \"warn\")" : "");
+	log_error(LOG_FIELDS(LF_STR("source", lmfs_source_name(fs, tree)),
+			     LF_STR("bucket", s3_client_bucket(c)), LF_STR("key", key),
+			     LF_STR("sha256", again), LF_STR("expected", want),
+			     LF_STR("policy", policy_warns(fs, tree) ? "warn" : "enforce")),
+		  "checksum mismatch: 's3://%s/%s' hashes to %s but %s.CHECKSUM says %s%s",
+		  s3_client_bucket(c), key, again, key, want,
+		  policy_warns(fs, tree) ? " (served: checksums_policy is \"warn\")" : "");
 	if (!policy_warns(fs, tree))
 		rc = -EBADMSG;
 out:

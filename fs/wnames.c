@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "lmfs.h"
+#include "log.h"
 #include "reader.h"
 #include "writer.h"
 
@@ -81,7 +82,9 @@ static int child_key(struct lmfs *fs, uint64_t parent, const char *name, int dir
 static int journal_one(struct lmfs *fs, const struct journal_op *op)
 {
 	if (journal_add(writer_journal(fs), op, 1, NULL)) {
-		lmfs_log(fs, "journal: %s", journal_errmsg(writer_journal(fs)));
+		log_error(LOG_FIELDS(LF_STR("source", op->source), LF_STR("key", op->key),
+				     LF_STR("error", journal_errmsg(writer_journal(fs)))),
+			  "journal: %s", journal_errmsg(writer_journal(fs)));
 		return -EIO;
 	}
 	writer_kick(fs);
@@ -342,11 +345,17 @@ static int rename_dir(struct lmfs *fs, const struct index_entry *e, const char *
 	}
 	rc = 0;
 	if (k.n && journal_add(writer_journal(fs), ops, 2 * k.n, NULL)) {
-		lmfs_log(fs, "journal: %s", journal_errmsg(writer_journal(fs)));
+		log_error(LOG_FIELDS(LF_STR("source", lmfs_source_name(fs, e->tree)),
+				     LF_STR("key", e->key), LF_STR("new_key", newkey),
+				     LF_STR("error", journal_errmsg(writer_journal(fs)))),
+			  "journal: %s", journal_errmsg(writer_journal(fs)));
 		rc = -EIO;
 	}
 	if (!rc) {
-		lmfs_log(fs, "rename '%s' -> '%s': %zu objects to copy", e->key, newkey, k.n);
+		log_info(LOG_FIELDS(LF_STR("source", lmfs_source_name(fs, e->tree)),
+				    LF_STR("key", e->key), LF_STR("new_key", newkey),
+				    LF_INT("objects", k.n)),
+			 "rename '%s' -> '%s': %zu objects to copy", e->key, newkey, k.n);
 		writer_kick(fs);
 		/* The rows point at the new keys at once: wait until the
 		 * copies are there to read (the deletes may follow later). */
@@ -378,7 +387,10 @@ static int rename_file(struct lmfs *fs, const struct index_entry *e, const char 
 		ops[1] = (struct journal_op){ .kind = JOURNAL_DELETE, .source = src,
 			.key = e->key };
 		if (journal_add(j, ops, 2, NULL)) {
-			lmfs_log(fs, "journal: %s", journal_errmsg(j));
+			log_error(LOG_FIELDS(LF_STR("source", src), LF_STR("key", e->key),
+					     LF_STR("new_key", newkey),
+					     LF_STR("error", journal_errmsg(j))),
+				  "journal: %s", journal_errmsg(j));
 			rc = -EIO;
 		}
 		copied = !rc;

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
+
 static struct writer *wr(struct lmfs *fs)
 {
 	return fs->writer;
@@ -245,7 +247,9 @@ static int download(struct lmfs *fs, const struct index_entry *e, int fd)
 		char m[512];
 
 		s3_error_format(&err, m, sizeof(m));
-		lmfs_log(fs, "open for writing: download of '%s': %s", e->key, m);
+		log_warn(LOG_FIELDS(LF_STR("source", lmfs_source_name(fs, e->tree)),
+				    LF_STR("key", e->key), LF_S3_ERROR(&err)),
+			 "open for writing: download of '%s': %s", e->key, m);
 		return -lmfs_errno(&err);
 	}
 	return d.off == e->size ? 0 : -EIO;

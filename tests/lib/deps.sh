@@ -20,6 +20,11 @@ PKGS=(
 	swift swift-proxy swift-account swift-container swift-object python3-swift memcached
 	# tools the test scripts use
 	curl zip unzip rsync attr iproute2 python3 procps psmisc
+	# man pages: t0530 formats each with man --warnings (groff)
+	man-db groff-base
+	# fstab mounts (t0520): mount(8), unshare, findmnt; and systemd-analyze
+	# verify of the units in contrib/
+	mount util-linux systemd
 	# the peers `make bench` (tests/bench/bench.sh) measures lakemount against
 	# (awscli: `aws s3 cp`, the upload the write scenarios are judged by)
 	s3fs rclone awscli
