@@ -198,15 +198,6 @@ static size_t copy_meta(const struct s3_object_info *si, struct s3_meta *out)
 	return n;
 }
 
-static int same_endpoint(struct lmfs *fs, int a, int b)
-{
-	const struct config_source *x = &fs->cfg->sources[fs->cfg->tree[a].source];
-	const struct config_source *y = &fs->cfg->sources[fs->cfg->tree[b].source];
-
-	return !x->anonymous && !y->anonymous && !strcmp(x->endpoint, y->endpoint) &&
-	       !strcmp(x->region, y->region);
-}
-
 json_t *ctl_cmd_copy(struct ctl_req *r, json_t *req)
 {
 	struct ctl *c = r->c;
@@ -242,7 +233,8 @@ json_t *ctl_cmd_copy(struct ctl_req *r, json_t *req)
 	snprintf(key, sizeof(key), "%s%s", parent.key, name);
 	from = lmfs_client(fs, se.tree);
 	to = lmfs_client(fs, parent.tree);
-	server = same_endpoint(fs, se.tree, parent.tree);
+	server = lmfs_same_endpoint(fs, fs->cfg->tree[se.tree].source,
+				    fs->cfg->tree[parent.tree].source);
 	method = server ? "server" : "stream";
 	if (s3_head(from, se.key, &si, &err)) {
 		s3_error_format(&err, msg, sizeof(msg));

@@ -87,6 +87,14 @@ void lmfs_stat(struct lmfs *fs, const struct index_entry *e, struct stat *st)
 	st->st_ctime = st->st_mtime;
 }
 
+int lmfs_same_endpoint(struct lmfs *fs, size_t a, size_t b)
+{
+	const struct config_source *x = &fs->cfg->sources[a], *y = &fs->cfg->sources[b];
+
+	return !x->anonymous && !y->anonymous && !strcmp(x->endpoint, y->endpoint) &&
+	       !strcmp(x->region, y->region);
+}
+
 int lmfs_errno(const struct s3_error *err)
 {
 	switch (err->status) {

@@ -70,6 +70,10 @@ void lmfs_stat(struct lmfs *fs, const struct index_entry *e, struct stat *st);
 /* Seconds the kernel may keep entries and attributes of this tree. */
 double lmfs_timeout(struct lmfs *fs, int tree);
 
+/* Can a CopyObject on source b's endpoint read objects of source a (both
+ * signed, same endpoint and region)? */
+int lmfs_same_endpoint(struct lmfs *fs, size_t a, size_t b);
+
 /* Map a backend error to an errno (positive). */
 int lmfs_errno(const struct s3_error *err);
 

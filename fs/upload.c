@@ -122,16 +122,11 @@ struct usable {
 static int same_endpoint(void *arg, int tree, const char *key)
 {
 	struct usable *u = arg;
-	const struct config_source *a, *b;
-
 	if (tree == u->self_tree && !strcmp(u->self_key, key))
 		return 0;
 	if (tree < 0 || (size_t)tree >= u->fs->cfg->ntree)
 		return 0;
-	a = &u->fs->cfg->sources[u->fs->cfg->tree[tree].source];
-	b = &u->fs->cfg->sources[u->dst_source];
-	return !a->anonymous && !b->anonymous && !strcmp(a->endpoint, b->endpoint) &&
-	       !strcmp(a->region, b->region);
+	return lmfs_same_endpoint(u->fs, u->fs->cfg->tree[tree].source, (size_t)u->dst_source);
 }
 
 static const char *bucket_of_tree(struct lmfs *fs, int tree)

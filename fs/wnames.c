@@ -536,11 +536,7 @@ out:
 
 static int same_endpoint(struct lmfs *fs, int a, int b)
 {
-	const struct config_source *x = &fs->cfg->sources[fs->cfg->tree[a].source];
-	const struct config_source *y = &fs->cfg->sources[fs->cfg->tree[b].source];
-
-	return !x->anonymous && !y->anonymous && !strcmp(x->endpoint, y->endpoint) &&
-	       !strcmp(x->region, y->region);
+	return lmfs_same_endpoint(fs, fs->cfg->tree[a].source, fs->cfg->tree[b].source);
 }
 
 /* Copy bytes here: from in's staging file or through the reader. */
