@@ -321,11 +321,14 @@ test_expect_success FUSE,ROOT 'the control socket refuses another user' '
 	sock=$(getfattr --only-values -n user.lakemount.control "$M") &&
 	test "$sock" = "$TEST_TMP/lm.json.cache/control.sock" &&
 	test "$(stat -c "%a %u" "$sock")" = "600 $(id -u)" &&
-	! (cd / && runuser -u nobody -- "$LM_BUILD/lakemount-ctl" status "$M") >out 2>err &&
-	cat err && grep "permission denied" err &&
+	# nobody runs a copy from a directory it can enter (the build may sit
+	# in a 0700 one, as mktemp -d makes them)
 	open=$(mktemp -d "${TMPDIR:-/tmp}/lm-t0500-open.XXXXXX") &&
 	test_when_finished "rm -rf \"$open\"" &&
-	chmod 755 "$open" && ln "$sock" "$open/s" &&
+	chmod 755 "$open" && cp "$LM_BUILD/lakemount-ctl" "$open/" &&
+	! (cd / && runuser -u nobody -- "$open/lakemount-ctl" status "$M") >out 2>err &&
+	cat err && grep "permission denied" err &&
+	ln "$sock" "$open/s" &&
 	! (cd / && runuser -u nobody -- /usr/bin/python3 -c "import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])" "$open/s") 2>err &&
