@@ -260,6 +260,10 @@ test_expect_success FUSE 'evict drops a file'"'"'s bytes; pin keeps them until u
 	grep "$f  $size  error: .*pinned" out &&
 	tail -1 out | grep -x "evicted 0 files, 0 B dropped from the cache, 1 failed" &&
 	test "$(cached "$M/$f")" = "$size" &&
+	# the pin holds across a remount
+	lm_umount "$M" && lm_mount "$TEST_TMP/lm.json" "$M" &&
+	test "$(lakemount-ctl status --json "$M" >st.json && jpy st.json "v[\"status\"][\"cache\"][\"pinned_files\"]")" = 1 &&
+	! lakemount-ctl evict "$M" "$f" >out 2>&1 && grep "$f  $size  error: .*pinned" out &&
 	lakemount-ctl unpin "$M" "$f" >out && grep -x "$f  $size  ok" out &&
 	lakemount-ctl evict "$M" "$F" >out && cat out &&
 	tail -1 out | grep "^evicted $(ls "$M/$F" | wc -l) files, .* dropped from the cache, 0 failed$" &&
