@@ -170,8 +170,8 @@ test_expect_success FUSE,ROOT 'reading 4,000 files: memory stays flat, forgotten
 	test $(wc -l <a.out) = 2000 && test $(wc -l <b.out) = 2000 &&
 	test "$rss2" -lt $((100 << 10)) &&
 	# The kernel keeps all 4,000 inodes (and so do we) until drop_caches,
-	# and SQLite's page cache fills: 3.8-5.2 MB per 2,000 files were
-	# measured on 2026-11-22, before and after that day's changes alike.
+	# and the page cache of SQLite fills: 3.8-5.2 MB per 2,000 files were
+	# measured on 2026-11-22, before and after the changes of that day alike.
 	# A leak per read (a 1 MiB block, a buffer) would be far more.
 	test $((rss2 - rss1)) -lt $((8 << 10)) &&
 	# (stat them again: another test may have dropped the caches meanwhile)
