@@ -52,17 +52,10 @@ struct s3_client_opts {
 
 struct s3_client;
 
-/* Requests sent (every attempt counts), by kind, and body bytes received. */
-struct s3_counters {
-	uint64_t list, head, get, put, post, del, retries, failures;
-	uint64_t bytes_in;
-};
-
 /* NULL with err set on failure (bad endpoint, ENOMEM). */
 struct s3_client *s3_client_new(const struct s3_client_opts *o, struct s3_error *err);
 void s3_client_free(struct s3_client *c);
 const char *s3_client_bucket(const struct s3_client *c);
-void s3_client_counters(struct s3_client *c, struct s3_counters *out);
 
 /* One attempt of a request, as it ended: for counters and debug logs.  It
  * carries no header, query string or signature, so nothing secret. */
@@ -106,6 +99,9 @@ struct s3_object_info {
 };
 
 void s3_object_info_release(struct s3_object_info *info);
+/* The value of x-amz-meta-NAME (name in lower case, without the prefix),
+ * or NULL. */
+const char *s3_object_meta(const struct s3_object_info *info, const char *name);
 
 /* ---- listing ---- */
 

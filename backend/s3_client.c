@@ -132,13 +132,6 @@ void s3_client_set_observer(struct s3_client *c, s3_observer_fn fn, void *arg)
 	c->observe_arg = arg;
 }
 
-void s3_client_counters(struct s3_client *c, struct s3_counters *out)
-{
-	pthread_mutex_lock(&c->rng_lock);
-	*out = c->counters;
-	pthread_mutex_unlock(&c->rng_lock);
-}
-
 static int bucket_call(struct s3_client *c, const char *method, const char *bucket,
 		       struct s3_error *err)
 {

@@ -68,6 +68,16 @@ void s3_object_info_release(struct s3_object_info *info)
 	memset(info, 0, sizeof(*info));
 }
 
+const char *s3_object_meta(const struct s3_object_info *info, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < info->nmeta; i++)
+		if (!strcmp(info->meta[i].name, name))
+			return info->meta[i].value;
+	return NULL;
+}
+
 int s3_op_queries(struct s3_op *op, const struct uri_param *params, size_t n)
 {
 	strbuf_reset(&op->query);
@@ -244,33 +254,6 @@ out:
 	return rc;
 }
 
-/* Count one attempt of op, and (done) its outcome. */
-static void op_count(struct s3_op *op, int done)
-{
-	struct s3_counters *n = &op->c->counters;
-
-	pthread_mutex_lock(&op->c->rng_lock);
-	if (done) {
-		n->bytes_in += op->bytes_in;
-		if (op->err.status != S3_OK)
-			n->failures++;
-	} else {
-		if (op->attempt > 1)
-			n->retries++;
-		if (!strcmp(op->method, "GET"))
-			*(op->key ? &n->get : &n->list) += 1;
-		else if (!strcmp(op->method, "HEAD"))
-			n->head++;
-		else if (!strcmp(op->method, "PUT"))
-			n->put++;
-		else if (!strcmp(op->method, "POST"))
-			n->post++;
-		else
-			n->del++;
-	}
-	pthread_mutex_unlock(&op->c->rng_lock);
-}
-
 static void op_http_done(struct http_req *req);
 static int op_on_body(void *arg, const char *data, size_t len);
 static void op_on_header(void *arg, const char *name, const char *value);
@@ -324,7 +307,6 @@ static int op_send(struct s3_op *op, long delay_ms)
 	clock_gettime(CLOCK_MONOTONIC, &op->attempt_t0);
 	op->attempt_t0.tv_sec += delay_ms / 1000;
 	op->attempt_t0.tv_nsec += (delay_ms % 1000) * 1000000;
-	op_count(op, 0);
 	if (transport_submit(op->c->t, &op->http, delay_ms)) {
 		s3_op_fail(op, S3_ERR_CANCELLED, "client is shutting down");
 		goto out;
@@ -595,7 +577,6 @@ static void op_http_done(struct http_req *req)
 	if (again && op_send(op, delay) == 0)
 		return;	/* else an error or nothing left to do: finish now */
 	op->err.attempts = op->attempt;
-	op_count(op, 1);
 	op->complete(op);
 }
 

@@ -41,9 +41,8 @@ struct s3_client {
 	uint64_t multipart_threshold;
 	uint64_t copy_threshold;
 	unsigned part_parallel;
-	pthread_mutex_t rng_lock;	/* guards rng and counters */
+	pthread_mutex_t rng_lock;	/* guards rng */
 	unsigned rng;
-	struct s3_counters counters;
 	s3_observer_fn observe;		/* set before the first request */
 	void *observe_arg;
 };

@@ -254,22 +254,31 @@ out:
 	return rc;
 }
 
+/* The answer of prefetch and pin: what fetch_all returned. */
+static json_t *fetched_answer(const char *path, const struct index_entry *e, int rc,
+			      uint64_t fetched)
+{
+	if (rc)
+		return ctl_fail(-rc, "%s: %s", path,
+				rc == -ENOSPC ? "the cache is full of pinned data" : strerror(-rc));
+	return json_pack("{s:b,s:I,s:I}", "ok", 1, "bytes", (json_int_t)e->size, "fetched",
+			 (json_int_t)fetched);
+}
+
 json_t *ctl_cmd_prefetch(struct ctl_req *r, json_t *req)
 {
 	struct index_entry e;
 	const char *path;
-	json_t *fail;
+	json_t *ans;
 	uint64_t fetched = 0;
 	int rc;
 
-	if (file_of(r, req, &e, &path, &fail))
-		return fail;
+	if (file_of(r, req, &e, &path, &ans))
+		return ans;
 	rc = fetch_all(r, &e, &fetched);
-	fail = rc ? ctl_fail(-rc, "%s: %s", path, strerror(-rc))
-		  : json_pack("{s:b,s:I,s:I}", "ok", 1, "bytes", (json_int_t)e.size, "fetched",
-			      (json_int_t)fetched);
+	ans = fetched_answer(path, &e, rc, fetched);
 	index_entry_release(&e);
-	return fail;
+	return ans;
 }
 
 json_t *ctl_cmd_verify(struct ctl_req *r, json_t *req)
@@ -437,15 +446,9 @@ json_t *ctl_cmd_pin(struct ctl_req *r, json_t *req)
 		goto out;
 	}
 	rc = fetch_all(r, &e, &fetched);
-	if (rc) {
-		if (!had)
-			pin_remove(r->c, obj);
-		fail = ctl_fail(-rc, "%s: %s", path,
-				rc == -ENOSPC ? "the cache is full of pinned data" : strerror(-rc));
-		goto out;
-	}
-	fail = json_pack("{s:b,s:I,s:I}", "ok", 1, "bytes", (json_int_t)e.size, "fetched",
-			 (json_int_t)fetched);
+	if (rc && !had)
+		pin_remove(r->c, obj);
+	fail = fetched_answer(path, &e, rc, fetched);
 out:
 	index_entry_release(&e);
 	return fail;

@@ -13,7 +13,8 @@
  *     both carry the same x-amz-meta-sha256.
  *  3. Same endpoint: CopyObject (UploadPartCopy for big objects), pinned to
  *     the ETag the source had when it was looked at.  Different endpoints:
- *     the bytes stream through a temporary file in the cache directory.
+ *     the bytes stream through a temporary file in the cache directory
+ *     (writer_download, as a file opened for writing gets its object).
  *  4. The index learns dst (and any directory on the way) at once, so `ls`
  *     shows it without waiting for the parent's TTL.
  */
@@ -33,21 +34,11 @@
 
 #define SOURCE_ETAG "lakemount-source-etag"
 
-static const char *meta_get(const struct s3_object_info *info, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < info->nmeta; i++)
-		if (!strcmp(info->meta[i].name, name))
-			return info->meta[i].value;
-	return NULL;
-}
-
 /* Note 2. */
 static int same_content(const struct s3_object_info *src, const struct s3_object_info *dst)
 {
-	const char *a = meta_get(src, "sha256"), *b = meta_get(dst, "sha256");
-	const char *from = meta_get(dst, SOURCE_ETAG);
+	const char *a = s3_object_meta(src, "sha256"), *b = s3_object_meta(dst, "sha256");
+	const char *from = s3_object_meta(dst, SOURCE_ETAG);
 
 	if (src->size != dst->size)
 		return 0;
@@ -112,60 +103,34 @@ static int dst_parent(struct ctl *c, const char *dst, int make, struct index_ent
 	return rc;
 }
 
-struct sink {
-	int fd;
-	int failed;
-};
-
-static int to_file(void *arg, const char *data, size_t len)
-{
-	struct sink *s = arg;
-
-	while (len) {
-		ssize_t n = write(s->fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			s->failed = errno ? errno : EIO;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Note 3, across endpoints: GET into a temporary file, then upload it. */
-static int stream_copy(struct ctl *c, struct s3_client *from, struct s3_client *to,
-		       const char *src_key, const struct s3_object_info *si, const char *dst_key,
+static int stream_copy(struct ctl *c, const struct index_entry *se, struct s3_client *to,
+		       const struct s3_object_info *si, const char *dst_key,
 		       const struct s3_put_opts *po, char etag[S3_ETAG_MAX], char *msg, size_t mlen)
 {
-	struct s3_get_params gp = { src_key, 0, 0, si->etag, NULL, 0, to_file, NULL };
-	struct sink sk = { -1, 0 };
+	struct index_entry src = *se;
 	struct s3_error err;
 	char tmp[4200];
 	void *map = MAP_FAILED;
-	int rc = -1;
+	int fd, rc;
 
 	snprintf(tmp, sizeof(tmp), "%s/ctl-copy-XXXXXX", c->fs->cfg->cache_dir);
-	sk.fd = mkstemp(tmp);
-	if (sk.fd < 0) {
+	fd = mkstemp(tmp);
+	if (fd < 0) {
 		snprintf(msg, mlen, "temporary file: %s", strerror(errno));
 		return -EIO;
 	}
 	unlink(tmp);
-	gp.sink_arg = &sk;
-	if (s3_get(from, &gp, NULL, NULL, &err)) {
-		if (sk.failed)
-			snprintf(msg, mlen, "temporary file: %s", strerror(sk.failed));
-		else
-			s3_error_format(&err, msg, mlen);
-		rc = sk.failed == ENOSPC ? -ENOSPC : -lmfs_errno(&err);
+	/* the version looked at, not the one the index may still name */
+	snprintf(src.etag, sizeof(src.etag), "%s", si->etag);
+	src.size = si->size;
+	rc = writer_download(c->fs, &src, fd);
+	if (rc) {
+		snprintf(msg, mlen, "download: %s", strerror(-rc));
 		goto out;
 	}
 	if (si->size) {
-		map = mmap(NULL, si->size, PROT_READ, MAP_SHARED, sk.fd, 0);
+		map = mmap(NULL, si->size, PROT_READ, MAP_SHARED, fd, 0);
 		if (map == MAP_FAILED) {
 			snprintf(msg, mlen, "temporary file: %s", strerror(errno));
 			rc = -EIO;
@@ -175,13 +140,11 @@ static int stream_copy(struct ctl *c, struct s3_client *from, struct s3_client *
 	if (s3_upload(to, dst_key, map == MAP_FAILED ? "" : map, si->size, po, etag, &err)) {
 		s3_error_format(&err, msg, mlen);
 		rc = -lmfs_errno(&err);
-		goto out;
 	}
-	rc = 0;
 out:
 	if (map != MAP_FAILED)
 		munmap(map, si->size);
-	close(sk.fd);
+	close(fd);
 	return rc;
 }
 
@@ -273,7 +236,7 @@ json_t *ctl_cmd_copy(struct ctl_req *r, json_t *req)
 		if (rc)
 			s3_error_format(&err, msg, sizeof(msg));
 	} else {
-		rc = stream_copy(c, from, to, se.key, &si, key, &po, etag, msg, sizeof(msg));
+		rc = stream_copy(c, &se, to, &si, key, &po, etag, msg, sizeof(msg));
 	}
 	if (rc) {
 		ans = ctl_fail(-rc, "%s -> %s: %s", src, dst0, msg);

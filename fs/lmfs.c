@@ -121,25 +121,13 @@ int lmfs_errno(const struct s3_error *err)
 
 char *lmfs_stats_json(struct lmfs *fs)
 {
-	struct s3_counters sum = { 0 }, c;
+	struct stats_methods sum;
 	struct writer_stats ws;
 	struct blocks_stats bs;
 	json_t *root;
 	char *out;
-	size_t i;
 
-	for (i = 0; i < fs->cfg->nsources; i++) {
-		s3_client_counters(fs->clients[i], &c);
-		sum.list += c.list;
-		sum.head += c.head;
-		sum.get += c.get;
-		sum.put += c.put;
-		sum.post += c.post;
-		sum.del += c.del;
-		sum.retries += c.retries;
-		sum.failures += c.failures;
-		sum.bytes_in += c.bytes_in;
-	}
+	stats_methods(fs->stats, &sum);
 	blocks_stats(fs->blocks, &bs);
 	writer_stats(fs, &ws);
 	root = json_pack("{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"

@@ -11,6 +11,7 @@
 #include "stats.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,6 +46,7 @@ struct source_slot {
 
 struct stats {
 	pthread_mutex_t lock;	/* guards everything below */
+	struct stats_methods m;	/* retries, bytes_in: from below */
 	struct op_counts ops[MAXOPS];
 	uint64_t retries, down, up, copied;
 	struct source_slot *src;
@@ -129,6 +131,16 @@ static void observe(void *arg, const struct s3_request_event *ev)
 		c->count++;
 		c->sum += ev->seconds;
 	}
+	if (!strcmp(ev->method, "GET"))
+		*(ev->key ? &s->m.get : &s->m.list) += 1;
+	else if (!strcmp(ev->method, "HEAD"))
+		s->m.head++;
+	else if (!strcmp(ev->method, "PUT"))
+		s->m.put++;
+	else if (!strcmp(ev->method, "POST"))
+		s->m.post++;
+	else
+		s->m.del++;
 	if (ev->attempt > 1)
 		s->retries++;
 	s->down += ev->bytes_down;
@@ -142,6 +154,7 @@ static void observe(void *arg, const struct s3_request_event *ev)
 		if (ev->status != S3_OK)
 			slot->failures++;
 	}
+	s->m.failures += ev->final && ev->status != S3_OK;
 	if (unwell(ev)) {
 		snprintf(slot->last_error, sizeof(slot->last_error), "%s %s: %s%s%s",
 			 ev->op, ev->key ? ev->key : ev->bucket, s3_status_name(ev->status),
@@ -181,6 +194,15 @@ void stats_source(struct stats *s, size_t i, struct stats_source *out)
 	snprintf(out->last_error, sizeof(out->last_error), "%s", slot->last_error);
 	if (slot->last_error[0])
 		out->last_error_age = age_of(&slot->last_error_at);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void stats_methods(struct stats *s, struct stats_methods *out)
+{
+	pthread_mutex_lock(&s->lock);
+	*out = s->m;
+	out->retries = s->retries;
+	out->bytes_in = s->down;
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -290,6 +312,29 @@ static void gauge(FILE *out, const char *name, const char *type, const char *hel
 	fprintf(out, "%s %.17g\n", name, v);
 }
 
+/* The metrics that are one number of struct stats_extra each. */
+static const struct {
+	const char *name, *type, *help;
+	size_t off;
+} plain[] = {
+	{ "lakemount_cache_hits_total", "counter", "Block reads served by the cache.",
+	  offsetof(struct stats_extra, cache_hits) },
+	{ "lakemount_cache_misses_total", "counter", "Block reads that had to go to S3.",
+	  offsetof(struct stats_extra, cache_misses) },
+	{ "lakemount_cache_evictions_total", "counter", "Blocks evicted from the cache.",
+	  offsetof(struct stats_extra, evictions) },
+	{ "lakemount_cache_used_bytes", "gauge", "Bytes stored in the block cache.",
+	  offsetof(struct stats_extra, cache_used) },
+	{ "lakemount_cache_max_bytes", "gauge", "The block cache's cap.",
+	  offsetof(struct stats_extra, cache_max) },
+	{ "lakemount_dirty_files", "gauge", "Files with changes not yet in S3.",
+	  offsetof(struct stats_extra, dirty) },
+	{ "lakemount_journal_length", "gauge", "Operations waiting in the journal.",
+	  offsetof(struct stats_extra, journal) },
+	{ "lakemount_uploads_in_flight", "gauge", "Uploads under way.",
+	  offsetof(struct stats_extra, uploading) },
+};
+
 int stats_prometheus(struct stats *s, const struct stats_extra *x, FILE *out)
 {
 	struct snapshot sn;
@@ -333,22 +378,9 @@ int stats_prometheus(struct stats *s, const struct stats_extra *x, FILE *out)
 		     "lakemount_s3_bytes_total{direction=\"copied\"} %llu\n",
 		(unsigned long long)sn.down, (unsigned long long)sn.up,
 		(unsigned long long)sn.copied);
-	gauge(out, "lakemount_cache_hits_total", "counter", "Block reads served by the cache.",
-	      (double)x->cache_hits);
-	gauge(out, "lakemount_cache_misses_total", "counter", "Block reads that had to go to S3.",
-	      (double)x->cache_misses);
-	gauge(out, "lakemount_cache_evictions_total", "counter", "Blocks evicted from the cache.",
-	      (double)x->evictions);
-	gauge(out, "lakemount_cache_used_bytes", "gauge", "Bytes stored in the block cache.",
-	      (double)x->cache_used);
-	gauge(out, "lakemount_cache_max_bytes", "gauge", "The block cache's cap.",
-	      (double)x->cache_max);
-	gauge(out, "lakemount_dirty_files", "gauge", "Files with changes not yet in S3.",
-	      (double)x->dirty);
-	gauge(out, "lakemount_journal_length", "gauge", "Operations waiting in the journal.",
-	      (double)x->journal);
-	gauge(out, "lakemount_uploads_in_flight", "gauge", "Uploads under way.",
-	      (double)x->uploading);
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		gauge(out, plain[i].name, plain[i].type, plain[i].help,
+		      (double)*(const uint64_t *)((const char *)x + plain[i].off));
 	gauge(out, "lakemount_uptime_seconds", "gauge", "Seconds since the mount.", x->uptime_s);
 	return ferror(out) ? -1 : 0;
 }

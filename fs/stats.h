@@ -34,6 +34,13 @@ void stats_attach(struct stats *s, struct s3_client *c, size_t i);
 /* The counters as the "stats" object of the control protocol (fs/ctl.h). */
 json_t *stats_json(struct stats *s, const struct stats_extra *x);
 
+/* Attempts by HTTP kind (every attempt counts), final failures and body
+ * bytes received, summed over the sources: user.lakemount.stats. */
+struct stats_methods {
+	uint64_t list, head, get, put, post, del, retries, failures, bytes_in;
+};
+void stats_methods(struct stats *s, struct stats_methods *out);
+
 /* Source i's health for status: "ok", "failing" or "unknown", its counts,
  * and its last error (msg "" when none; age in seconds). */
 struct stats_source {

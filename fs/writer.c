@@ -233,7 +233,7 @@ static int download_sink(void *arg, const char *data, size_t len)
 	return 0;
 }
 
-static int download(struct lmfs *fs, const struct index_entry *e, int fd)
+int writer_download(struct lmfs *fs, const struct index_entry *e, int fd)
 {
 	struct s3_get_params g = { e->key, 0, 0, e->etag[0] ? e->etag : NULL, NULL, 0,
 				   download_sink, NULL };
@@ -249,7 +249,7 @@ static int download(struct lmfs *fs, const struct index_entry *e, int fd)
 		s3_error_format(&err, m, sizeof(m));
 		log_warn(LOG_FIELDS(LF_STR("source", lmfs_source_name(fs, e->tree)),
 				    LF_STR("key", e->key), LF_S3_ERROR(&err)),
-			 "open for writing: download of '%s': %s", e->key, m);
+			 "download of '%s': %s", e->key, m);
 		return -lmfs_errno(&err);
 	}
 	return d.off == e->size ? 0 : -EIO;
@@ -320,7 +320,7 @@ static int open_common(struct lmfs *fs, const struct index_entry *e, int trunc, 
 	if (fd < 0)
 		return fd;
 	if (!trunc && !create && e->size) {
-		rc = download(fs, e, fd);
+		rc = writer_download(fs, e, fd);
 		if (rc) {
 			char path[4096];
 
@@ -397,7 +397,7 @@ static int materialize(struct lmfs *fs, struct wfile *wf)
 	if (rc)
 		return rc == 1 ? 0 : rc;	/* 1: bytes of its own already */
 	fd = staging_open(w, wf->ino, 1);
-	rc = fd < 0 ? fd : download(fs, &src, fd);
+	rc = fd < 0 ? fd : writer_download(fs, &src, fd);
 	pthread_mutex_lock(&w->lock);
 	if (!rc && wf->copying) {
 		set_fd(wf, fd);

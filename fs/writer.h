@@ -71,6 +71,10 @@ int writer_fsync(struct lmfs *fs, struct wfile *wf);
  * under it), up to the I/O timeout.  0 or -EIO. */
 int writer_wait_key(struct lmfs *fs, int tree, const char *key, int prefix);
 
+/* Write object e (whole, pinned to e->etag) into fd from offset 0.  0 or
+ * a negative errno. */
+int writer_download(struct lmfs *fs, const struct index_entry *e, int fd);
+
 /* Overlay what the wfile knows (size, time, mode, owner) on st. */
 void writer_stat(struct lmfs *fs, struct wfile *wf, struct stat *st);
 /* The tree, key (malloc'd) and size of wf.  0 or -ENOMEM. */

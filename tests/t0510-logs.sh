@@ -47,24 +47,6 @@ events() {
 
 # The daemon of MNT, mounted as `lakemount -o ... CONFIG MNT` (options first,
 # so that lm_umount finds it by its mount point at the end of the line).
-daemon_pid() { pgrep -f "^lakemount .* $1\$" | head -1 | grep .; }
-
-# reap MNT: for test_when_finished: unmount, give the daemon 60 s, then
-# SIGKILL it (and fail).
-reap() {
-	local pid
-	mount_cleanup "$1"
-	for _ in $(seq 1 600); do
-		daemon_pid "$1" >/dev/null || return 0
-		sleep 0.1
-	done
-	for pid in $(pgrep -f "^lakemount .* $1\$"); do
-		echo "lakemount $pid ($1) still running after the unmount: killed" >&2
-		kill -KILL "$pid"
-	done
-	return 1
-}
-
 no_secrets() {  # FILE
 	! grep -F -e "$S3_SECRET_KEY" -e Signature -e X-Amz-Credential -e Authorization "$1"
 }
@@ -84,7 +66,7 @@ bucket=$(cat "$TEST_TMP/bucket" 2>/dev/null)
 test_expect_success FUSE 'log_level=debug,log_file=FILE: reads, a write, an unmount, all in JSON' '
 	mkdir debug && cd debug &&
 	lm_config_layers "$PWD/lm.json" "$bucket" &&
-	test_when_finished "reap $PWD/mnt" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
 	mkdir mnt && mount_register "$PWD/mnt" &&
 	lm_env_creds &&
 	lakemount -o log_level=debug,log_file=lm.log "$PWD/lm.json" "$PWD/mnt" &&
@@ -138,7 +120,7 @@ test_expect_success FUSE 'every S3 request is a debug event: op, method, bucket,
 test_expect_success FUSE 'log_level=warn leaves out info and debug; a daemon without log_file keeps CACHE/lakemount.log' '
 	mkdir warn && cd warn &&
 	lm_config_layers "$PWD/lm.json" "$bucket" &&
-	test_when_finished "reap $PWD/mnt" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
 	mkdir mnt && mount_register "$PWD/mnt" &&
 	lm_env_creds &&
 	lakemount -o log_level=warn "$PWD/lm.json" "$PWD/mnt" &&
@@ -157,11 +139,11 @@ test_expect_success FUSE 'log_level=warn leaves out info and debug; a daemon wit
 test_expect_success FUSE 'SIGHUP reopens the log file (after logrotate moved it)' '
 	mkdir hup && cd hup &&
 	lm_config_layers "$PWD/lm.json" "$bucket" &&
-	test_when_finished "reap $PWD/mnt" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
 	mkdir mnt && mount_register "$PWD/mnt" &&
 	lm_env_creds &&
 	lakemount -o log_file=$PWD/lm.log,log_level=debug "$PWD/lm.json" "$PWD/mnt" &&
-	pid=$(daemon_pid "$PWD/mnt") &&
+	pid=$(lm_daemon_pid "$PWD/lm.json") &&
 	ls mnt/archive/binance/spot >/dev/null &&
 	mv lm.log lm.log.1 &&
 	kill -HUP "$pid" &&

@@ -81,22 +81,6 @@ static const char **ops_of(json_t *obj, size_t *n)
 
 /* Send req, wait for the final object into *final.  On failure the message
  * is printed and CTL_EXIT_FAIL returned. */
-static int call(const struct ctl_args *a, json_t *req, double timeout_s,
-		ctl_progress_fn fn, void *arg, json_t **final)
-{
-	char err[1024];
-
-	if (!req) {
-		ctl_err("%s: out of memory", a->command);
-		return CTL_EXIT_FAIL;
-	}
-	if (ctl_call(a->sock, req, timeout_s, fn, arg, final, err, sizeof(err))) {
-		ctl_err("%s: %s", a->command, err);
-		return CTL_EXIT_FAIL;
-	}
-	return CTL_EXIT_OK;
-}
-
 static void print_json(json_t *obj)
 {
 	char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -116,6 +100,55 @@ static int refused(const struct ctl_args *a, json_t *final)
 		ctl_err("permission denied: only root and the user who mounted '%s' may "
 			"use its control socket", a->mountpoint);
 	return CTL_EXIT_FAIL;
+}
+
+/* Send req (taken over), wait for the final answer and deal with what every
+ * command here deals with alike: a failed call, a refusal, --json.  Returns
+ * 1 with *final (the caller shows it, then releases it) when a
+ * human-readable answer is still to be printed; else 0 with *rc set. */
+static int ask(const struct ctl_args *a, json_t *req, double timeout_s, ctl_progress_fn fn,
+	       void *arg, json_t **final, int *rc)
+{
+	char err[1024];
+	int failed;
+
+	*final = NULL;
+	*rc = CTL_EXIT_FAIL;
+	if (!req) {
+		ctl_err("%s: out of memory", a->command);
+		return 0;
+	}
+	failed = ctl_call(a->sock, req, timeout_s, fn, arg, final, err, sizeof(err));
+	json_decref(req);
+	if (failed) {
+		ctl_err("%s: %s", a->command, err);
+		return 0;
+	}
+	if (!ctl_final_ok(*final)) {
+		*rc = refused(a, *final);
+	} else if (a->json) {
+		print_json(*final);
+		*rc = CTL_EXIT_OK;
+	} else {
+		return 1;
+	}
+	json_decref(*final);
+	*final = NULL;
+	return 0;
+}
+
+/* Print final's object member with print; complain when there is none. */
+static int show(const struct ctl_args *a, json_t *final, const char *member,
+		void (*print)(FILE *f, json_t *obj))
+{
+	json_t *v = json_object_get(final, member);
+
+	if (!json_is_object(v)) {
+		ctl_err("%s: the daemon's answer has no \"%s\" object", a->command, member);
+		return CTL_EXIT_FAIL;
+	}
+	print(stdout, v);
+	return CTL_EXIT_OK;
 }
 
 /* ---- status ---- */
@@ -184,28 +217,13 @@ void ctl_print_status(FILE *f, json_t *st)
 
 int ctl_cmd_status(const struct ctl_args *a)
 {
-	json_t *final = NULL, *st, *req;
+	json_t *final;
 	int rc;
 
-	req = json_pack("{s:s}", "cmd", "status");
-	rc = call(a, req, 0, NULL, NULL, &final);
-	json_decref(req);
-	if (rc)
-		return rc;
-	if (!ctl_final_ok(final)) {
-		rc = refused(a, final);
-	} else if (a->json) {
-		print_json(final);
-	} else {
-		st = json_object_get(final, "status");
-		if (json_is_object(st)) {
-			ctl_print_status(stdout, st);
-		} else {
-			ctl_err("status: the daemon's answer has no \"status\" object");
-			rc = CTL_EXIT_FAIL;
-		}
+	if (ask(a, json_pack("{s:s}", "cmd", "status"), 0, NULL, NULL, &final, &rc)) {
+		rc = show(a, final, "status", ctl_print_status);
+		json_decref(final);
 	}
-	json_decref(final);
 	return rc;
 }
 
@@ -324,7 +342,7 @@ void ctl_print_stats(FILE *f, json_t *st)
 
 int ctl_cmd_stats(const struct ctl_args *a)
 {
-	json_t *final = NULL, *req, *v;
+	json_t *final, *req;
 	const char *text;
 	int rc;
 
@@ -332,30 +350,16 @@ int ctl_cmd_stats(const struct ctl_args *a)
 		req = json_pack("{s:s,s:s}", "cmd", "stats", "format", "prometheus");
 	else
 		req = json_pack("{s:s}", "cmd", "stats");
-	rc = call(a, req, 0, NULL, NULL, &final);
-	json_decref(req);
-	if (rc)
+	if (!ask(a, req, 0, NULL, NULL, &final, &rc))
 		return rc;
-	if (!ctl_final_ok(final)) {
-		rc = refused(a, final);
-	} else if (a->prometheus) {
-		text = json_string_value(json_object_get(final, "text"));
-		if (text) {
-			fputs(text, stdout);
-		} else {
-			ctl_err("stats: the daemon's answer has no \"text\"");
-			rc = CTL_EXIT_FAIL;
-		}
-	} else if (a->json) {
-		print_json(final);
+	if (!a->prometheus) {
+		rc = show(a, final, "stats", ctl_print_stats);
+	} else if ((text = json_string_value(json_object_get(final, "text")))) {
+		fputs(text, stdout);
+		rc = CTL_EXIT_OK;
 	} else {
-		v = json_object_get(final, "stats");
-		if (json_is_object(v)) {
-			ctl_print_stats(stdout, v);
-		} else {
-			ctl_err("stats: the daemon's answer has no \"stats\" object");
-			rc = CTL_EXIT_FAIL;
-		}
+		ctl_err("stats: the daemon's answer has no \"text\"");
+		rc = CTL_EXIT_FAIL;
 	}
 	json_decref(final);
 	return rc;
@@ -379,11 +383,11 @@ static void flush_progress(void *arg, json_t *progress)
 int ctl_cmd_flush(const struct ctl_args *a)
 {
 	unsigned timeout = a->timeout_s ? a->timeout_s : CTL_FLUSH_TIMEOUT;
-	json_t *final = NULL, *req;
+	json_t *final, *req;
 	struct ctl_progress *p = NULL;
 	double t0 = ctl_now();
 	char el[32];
-	int rc;
+	int rc, shown;
 
 	if (!a->json && isatty(STDERR_FILENO)) {
 		p = ctl_progress_new(1, 0);
@@ -392,19 +396,13 @@ int ctl_cmd_flush(const struct ctl_args *a)
 	}
 	req = json_pack("{s:s,s:I}", "cmd", "flush", "timeout_s", (json_int_t)timeout);
 	/* the daemon answers by itself after timeout_s; a minute more is ours */
-	rc = call(a, req, (double)timeout + 60, flush_progress, p, &final);
-	json_decref(req);
+	shown = ask(a, req, (double)timeout + 60, flush_progress, p, &final, &rc);
 	ctl_progress_free(p);
-	if (rc)
-		return rc;
-	if (!ctl_final_ok(final)) {
-		rc = refused(a, final);
-	} else if (a->json) {
-		print_json(final);
-	} else {
+	if (shown) {
 		printf("flushed: every change is in S3 (%s)\n",
 		       ctl_fmt_clock(ctl_now() - t0, el, sizeof(el)));
+		json_decref(final);
+		rc = CTL_EXIT_OK;
 	}
-	json_decref(final);
 	return rc;
 }

@@ -457,16 +457,6 @@ fail:
 	return rc;
 }
 
-static const char *meta_get(const struct s3_object_info *info, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < info->nmeta; i++)
-		if (!strcmp(info->meta[i].name, name))
-			return info->meta[i].value;
-	return NULL;
-}
-
 static int case_copy_replace(struct s3_client *c)
 {
 	struct s3_meta m1[] = { { "origin", "binance" }, { "layer", "bronze" } };
@@ -482,16 +472,16 @@ static int case_copy_replace(struct s3_client *c)
 
 	CHECK_S3(s3_put(c, "meta/obj", "1,2,3\n", 6, &po, etag1, &err), err);
 	CHECK_S3(s3_head(c, "meta/obj", &info, &err), err);
-	if (!meta_get(&info, "origin") || strcmp(meta_get(&info, "layer"), "bronze") ||
+	if (!s3_object_meta(&info, "origin") || strcmp(s3_object_meta(&info, "layer"), "bronze") ||
 	    strcmp(info.content_type, "text/csv"))
 		FAIL("PUT metadata not stored");
 	co.if_match = etag1;
 	CHECK_S3(s3_copy(c, "meta/obj", "meta/obj", &co, etag2, &err), err);
 	CHECK_S3(s3_head(c, "meta/obj", &info, &err), err);
-	if (meta_get(&info, "origin") || !meta_get(&info, "layer") ||
-	    strcmp(meta_get(&info, "layer"), "silver") || strcmp(info.content_type, "application/zip"))
+	if (s3_object_meta(&info, "origin") || !s3_object_meta(&info, "layer") ||
+	    strcmp(s3_object_meta(&info, "layer"), "silver") || strcmp(info.content_type, "application/zip"))
 		FAIL("REPLACE did not replace the metadata (layer=%s type=%s)",
-		     meta_get(&info, "layer") ? meta_get(&info, "layer") : "-", info.content_type);
+		     s3_object_meta(&info, "layer") ? s3_object_meta(&info, "layer") : "-", info.content_type);
 	if (strcmp(info.etag, etag1))
 		FAIL("REPLACE changed the ETag: '%s' -> '%s'", etag1, info.etag);
 	if (read_all(c, "meta/obj", buf, sizeof(buf), &got, NULL) || got != 6 ||

@@ -147,7 +147,7 @@ lm_proxy_stop() {
 
 lm_proxy_hang() { kill -USR1 "$(cat "$TEST_TMP/proxy.pid")"; }
 
-# Finding the daemon (its command line is "lakemount [-f] CONFIG MNT"):
+# Finding the daemon (its command line is "lakemount [OPTIONS] CONFIG MNT"):
 #   lm_daemon_pid CONFIG  print the pid of the lakemount serving CONFIG;
 #                         false when there is none
 #   lm_reap CONFIG MNT    for test_when_finished: unmount MNT, then give the
@@ -156,7 +156,7 @@ lm_proxy_hang() { kill -USR1 "$(cat "$TEST_TMP/proxy.pid")"; }
 #                         with SIGKILL, so that it does not outlive the
 #                         script, and the case fails
 lm_daemon_pid() {
-	pgrep -f "^lakemount (-f )?$1 " | head -1 | grep .
+	pgrep -f "^lakemount (.* )?$1 " | head -1 | grep .
 }
 
 lm_reap() {  # CONFIG MNT
@@ -166,7 +166,7 @@ lm_reap() {  # CONFIG MNT
 		lm_daemon_pid "$1" >/dev/null || return 0
 		sleep 0.1
 	done
-	for pid in $(pgrep -f "^lakemount (-f )?$1 "); do
+	for pid in $(pgrep -f "^lakemount (.* )?$1 "); do
 		echo "lakemount $pid ($1) still running after the unmount: killed" >&2
 		kill -KILL "$pid"
 	done
