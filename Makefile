@@ -44,7 +44,7 @@ LIBS_ALL   := $(LIBFS) $(if $(CACHE_SRC),$(LIBCACHE)) $(LIBBACKEND)
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TESTBIN_BINS := $(patsubst tests/bin/%.c,$(BUILD)/tests/%,$(TESTBIN_SRC))
 
-.PHONY: all deps test unit asan install clean bench
+.PHONY: all deps test unit asan install clean bench stress
 # Keep the test objects: make would delete them after `make test`, printing
 # after the suite's summary line.
 .SECONDARY:
@@ -90,6 +90,14 @@ deps:
 # "N passed, N failed".  T=tests/t0100-foo.sh runs one script.
 test: all
 	@bash tests/run.sh $(BUILD) $(T)
+
+# `make stress` runs the reliability scripts (t06xx-t08xx) at full length:
+# faults for minutes, longer loads, 100,000 fsx ops (LM_STRESS=1, read by
+# lm_stress in tests/lib/test-lib.sh).  CI runs `make test` only.
+STRESS_TESTS ?= $(sort $(wildcard tests/t06*.sh tests/t07*.sh tests/t08*.sh))
+stress: all
+	@LM_STRESS=1 TEST_SCRIPT_TIMEOUT=$${TEST_SCRIPT_TIMEOUT:-3600} \
+		bash tests/run.sh --no-unit $(BUILD) $(or $(T),$(STRESS_TESTS))
 
 unit: $(UNIT_BINS)
 	@bash tests/run.sh --unit-only $(BUILD)

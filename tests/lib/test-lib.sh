@@ -43,6 +43,9 @@
 #   test_cmp EXPECTED ACTUAL    compare two files, showing a diff when they differ
 #   test_done                   "# passed N, failed N"; exit 1 if any failed
 #   free_port [COUNT]           a free 127.0.0.1 port (first of COUNT in a row)
+#   lm_stress SHORT LONG        LONG under `make stress` (LM_STRESS=1), else
+#                               SHORT: the reliability scripts run for seconds
+#                               in `make test` and for minutes in `make stress`
 #   rgw_start / swift_start     select a server (start one unless the runner
 #                               shares one) and export S3_ENDPOINT,
 #                               S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION,
@@ -189,6 +192,8 @@ lm_bail() {
 
 # test_cmp EXPECTED ACTUAL: like git's, shows the difference when they differ.
 test_cmp() { diff -u "$1" "$2"; }
+
+lm_stress() { if [ -n "${LM_STRESS:-}" ]; then echo "$2"; else echo "$1"; fi; }
 
 test_when_finished() {
 	[ -n "${LM_CLEANUP_DIR:-}" ] || lm_bug "test_when_finished outside a test body"
