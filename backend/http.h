@@ -47,6 +47,7 @@ struct http_req {
 	long stall_ms;			/* abort below 1 byte/s for this long; 0: never */
 	long timeout_ms;		/* whole attempt; 0: none */
 	int tls_verify;
+	const char *ca_file;		/* trusted CAs (PEM); NULL: the system's */
 	http_done_fn done;
 	const struct http_canned *canned;	/* see above; NULL normally */
 

@@ -33,6 +33,7 @@ struct s3_client_opts {
 	int path_style;		/* else virtual-hosted: bucket.host */
 	int anonymous;		/* unsigned requests (public buckets) */
 	int tls_verify;
+	const char *ca_file;	/* PEM file of trusted CAs; NULL: the system's (copied) */
 	const struct creds *creds;	/* copied; ignored when anonymous */
 	int list_v1;		/* ListObjects v1 (marker) */
 	unsigned max_connections;	/* per endpoint; default 16 */

@@ -84,7 +84,8 @@ struct s3_client *s3_client_new(const struct s3_client_opts *o, struct s3_error 
 	s3_error_set(err, S3_ERR_NOMEM, "");
 	c->region = strdup(o->region && *o->region ? o->region : "us-east-1");
 	c->bucket = strdup(o->bucket ? o->bucket : "");
-	if (!c->region || !c->bucket)
+	c->ca_file = o->ca_file ? strdup(o->ca_file) : NULL;
+	if (!c->region || !c->bucket || (o->ca_file && !c->ca_file))
 		goto fail;
 	if (!c->anonymous) {
 		if (!o->creds || !o->creds->access_key || !o->creds->secret_key) {
@@ -116,6 +117,7 @@ void s3_client_free(struct s3_client *c)
 	free(c->hostport);
 	free(c->region);
 	free(c->bucket);
+	free(c->ca_file);
 	creds_release(&c->creds);
 	pthread_mutex_destroy(&c->rng_lock);
 	free(c);

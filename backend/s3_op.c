@@ -300,6 +300,7 @@ static int op_send(struct s3_op *op, long delay_ms)
 	op->http.stall_ms = op->c->stall_ms;
 	op->http.timeout_ms = left;
 	op->http.tls_verify = op->c->tls_verify;
+	op->http.ca_file = op->c->ca_file;
 	op->http.done = op_http_done;
 	s3_error_clear(&op->err);
 	op->err.attempts = op->attempt;

@@ -30,6 +30,7 @@ struct s3_client {
 	int path_style;
 	int anonymous;
 	int tls_verify;
+	char *ca_file;		/* NULL: the system's CAs */
 	int list_v1;
 	struct creds creds;
 	unsigned max_attempts;

@@ -6,43 +6,28 @@
  *    refuses keys not in it, requires the required ones and hands each value
  *    to parse_field() by kind, so every message has one shape:
  *      cannot read config 'FILE': line N: "PATH" must be ...
- * 2. jansson knows lines only for syntax errors.  For the rest the field's
- *    path is looked up again in the raw text (json_line), which gives the
- *    line of its deepest part that exists: a missing "bucket" is reported on
- *    the line of its source.
+ * 2. Lines: jansson knows them only for syntax errors; for the rest
+ *    cfg_json_line() (config_parse.c, with the checks of single values)
+ *    finds the field in the raw text.
  * 3. The s3:// form becomes the JSON a file would hold and passes the same
  *    checks; its messages name the -o option instead.
  * 4. Fixed defaults are set before parsing, those that hang on the
  *    environment or on other fields after it.  On failure the whole config
  *    is released: callers never see half of one.
  */
-#include "config.h"
+#include "config_int.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <jansson.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "strbuf.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
-#define PATH_DEPTH 4
-
-/* Where a field sits: "sources" . "lake" . "bucket", or "tree" [2] . "path". */
-struct cfg_path {
-	int n;
-	struct {
-		const char *key;	/* NULL for an array index */
-		size_t index;
-	} c[PATH_DEPTH];
-};
-
 struct cfg_ctx {
 	const char *what;	/* "cannot read config", "cannot mount" */
 	const char *name;	/* the file or URL */
@@ -64,16 +49,17 @@ static const struct {
 	{ "profile", IN_SOURCE, "profile", 0 }, { "anonymous", IN_SOURCE, "anonymous", 1 },
 	{ "ro", IN_TREE, "readonly", 1 }, { "path_style", IN_SOURCE, "path_style", 1 },
 	{ "cache_dir", IN_CACHE, "dir", 0 }, { "cache_max", IN_CACHE, "max_size", 0 },
+	{ "ca_file", IN_SOURCE, "ca_file", 0 },
 };
 #define NURL_OPTS (sizeof(url_opts) / sizeof(url_opts[0]))
 #define URL_OPTS_HELP "endpoint=URL, region=R, profile=P, anonymous, ro, path_style, " \
-	"cache_dir=DIR or cache_max=SIZE"
+	"cache_dir=DIR, cache_max=SIZE or ca_file=PEM"
 
 static struct cfg_path path_add(const struct cfg_path *p, const char *key, size_t index)
 {
 	struct cfg_path q = *p;
 
-	if (q.n < PATH_DEPTH) {
+	if (q.n < CFG_PATH_DEPTH) {
 		q.c[q.n].key = key;
 		q.c[q.n++].index = index;
 	}
@@ -87,90 +73,6 @@ static void list_add(char *buf, size_t len, const char *sep, const char *item)
 
 	if (used < len)
 		snprintf(buf + used, len - used, "%s%s", used ? sep : "", item);
-}
-
-/* ---- lines for messages ----
- * The text was accepted by jansson, so it is JSON; the scanner still stops
- * at the NUL whatever it meets.  Only strings (for their quotes and escapes),
- * brackets, commas and colons matter. */
-
-struct jscan {
-	const char *p;
-	int line;
-};
-
-static void js_blank(struct jscan *s)
-{
-	for (; *s->p && strchr(" \t\r\n", *s->p); s->p++)
-		s->line += *s->p == '\n';
-}
-
-/* Past one value: a string, a bare word, or a whole object or array. */
-static void js_value(struct jscan *s)
-{
-	int depth = 0;
-
-	do {
-		if (*s->p == '"') {	/* to its closing quote; no raw line ends */
-			for (s->p++; *s->p && *s->p != '"'; s->p++)
-				s->p += *s->p == '\\' && s->p[1];
-		} else if (!depth && *s->p != '{' && *s->p != '[') {
-			s->p += strcspn(s->p, ",}] \t\r\n");
-			return;
-		}
-		depth += (*s->p == '{' || *s->p == '[') - (*s->p == '}' || *s->p == ']');
-		s->line += *s->p == '\n';
-		if (*s->p)
-			s->p++;
-	} while (depth > 0 && *s->p);
-}
-
-/* In the object at s->p find member key, or in the array element index:
- * returns the line where it starts, with s->p on its value, or 0.  Keys are
- * compared as written, so one spelled with escapes is not found and the
- * message gives its parent's line. */
-static int js_child(struct jscan *s, const char *key, size_t index)
-{
-	size_t i, n = key ? strlen(key) : 0;
-	int line, hit;
-
-	if (*s->p != (key ? '{' : '['))
-		return 0;
-	for (i = 0, s->p++;; i++, s->p++) {
-		js_blank(s);
-		line = s->line;
-		if (!*s->p || *s->p == '}' || *s->p == ']')
-			return 0;
-		hit = key ? !strncmp(s->p + 1, key, n) && s->p[n + 1] == '"' : i == index;
-		if (key) {	/* past the key and its colon */
-			js_value(s);
-			js_blank(s);
-			s->p += *s->p == ':';
-			js_blank(s);
-		}
-		if (hit)
-			return line;
-		js_value(s);
-		js_blank(s);
-		if (*s->p != ',')
-			return 0;
-	}
-}
-
-static int json_line(const char *text, const struct cfg_path *p)
-{
-	struct jscan s = { text, 1 };
-	int i, line, found;
-
-	js_blank(&s);
-	line = s.line;
-	for (i = 0; i < p->n; i++) {
-		found = js_child(&s, p->c[i].key, p->c[i].index);
-		if (!found)
-			break;
-		line = found;
-	}
-	return line;
 }
 
 /* ---- messages ---- */
@@ -208,7 +110,7 @@ static int cfg_fail(struct cfg_ctx *cx, const struct cfg_path *p, const char *fm
 	if (p && !cx->text)
 		snprintf(where, sizeof(where), "option '%s' ", url_opt_of(p));
 	else if (p)
-		snprintf(where, sizeof(where), "line %d: %s%s%s", json_line(cx->text, p),
+		snprintf(where, sizeof(where), "line %d: %s%s%s", cfg_json_line(cx->text, p),
 			 p->n ? "\"" : "", field, p->n ? "\" " : "");
 	snprintf(cx->err, cx->errlen, "%s '%s': %s%s", cx->what, cx->name, where, msg);
 	return -1;
@@ -236,55 +138,6 @@ static char *str_fmt(const char *fmt, const char *a)
 	return strbuf_addf(&sb, fmt, a) ? NULL : strbuf_detach(&sb);
 }
 
-/* Cut trailing '/' off an endpoint; NULL if fine, else what is wrong. */
-static const char *endpoint_fix(char *s)
-{
-	size_t len = strlen(s);
-
-	while (len && s[len - 1] == '/')
-		s[--len] = '\0';
-	if (strncmp(s, "http://", 7) && strncmp(s, "https://", 8))
-		return "must start with http:// or https://";
-	return NULL;
-}
-
-/* A key prefix is "" or ends with '/': parse_string() added one '/', kept
- * only where needed.  A leading '/' is refused: no sane layout has keys that
- * start with one, so it is a typo. */
-static const char *prefix_fix(char *s)
-{
-	size_t len = strlen(s);
-
-	if (*s == '/' && len > 1)
-		return "must not start with '/'";
-	if (len == 1 || s[len - 2] == '/')
-		s[len - 1] = '\0';
-	return NULL;
-}
-
-/* A tree path loses its outer '/'; empty, "." and ".." components are
- * refused. */
-static const char *tree_path_fix(char *path)
-{
-	const char *s = path, *c, *end;
-	size_t len;
-
-	while (*s == '/')
-		s++;
-	len = strlen(s);
-	while (len && s[len - 1] == '/')
-		len--;
-	memmove(path, s, len);
-	path[len] = '\0';
-	for (c = path; *c; c = *end ? end + 1 : end) {
-		end = strchrnul(c, '/');
-		if (end == c || (end - c == 1 && c[0] == '.') ||
-		    (end - c == 2 && c[0] == '.' && c[1] == '.'))
-			return "must not have empty, '.' or '..' components";
-	}
-	return NULL;
-}
-
 static void config_init(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -307,7 +160,7 @@ static int apply_defaults(struct cfg_ctx *cx)
 		if (!src->endpoint && endpoint && *endpoint) {
 			if (set_str(&src->endpoint, endpoint))
 				return cfg_oom(cx);
-			if ((bad = endpoint_fix(src->endpoint)) != NULL)
+			if ((bad = cfg_endpoint_fix(src->endpoint)) != NULL)
 				return cfg_fail(cx, NULL, "AWS_ENDPOINT_URL '%s' %s", endpoint, bad);
 		} else if (!src->endpoint) {
 			src->endpoint = str_fmt("https://s3.%s.amazonaws.com", src->region);
@@ -329,51 +182,10 @@ static int apply_defaults(struct cfg_ctx *cx)
 	return cfg->cache_dir ? 0 : cfg_oom(cx);
 }
 
-int config_parse_size(const char *s, uint64_t *out)
-{
-	static const char units[] = "KMGT";
-	unsigned long long whole, frac = 0, scale = 1, f;
-	unsigned shift = 0;
-	const char *p, *u;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	whole = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	p = end;
-	/* Up to 6 decimals, in integers: 1.5GiB is exactly 1610612736. */
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9' && scale < 10000000; p++) {
-			frac = frac * 10 + (unsigned)(*p - '0');
-			scale *= 10;
-		}
-		if (scale == 1 || scale == 10000000)
-			return -1;
-	}
-	while (*p == ' ')
-		p++;
-	if (*p && (u = strchr(units, toupper((unsigned char)*p))) != NULL) {
-		shift = 10 * (unsigned)(u - units + 1);
-		p++;
-	}
-	/* K, KB and KiB all mean 1024: nobody sizes a cache in powers of 10. */
-	if ((*p && strcasecmp(p, "B") && (!shift || strcasecmp(p, "iB"))) ||
-	    (!shift && scale != 1) || whole > (UINT64_MAX >> shift))
-		return -1;
-	f = (frac << shift) / scale;
-	if ((whole << shift) > UINT64_MAX - f)
-		return -1;
-	*out = (whole << shift) + f;
-	return 0;
-}
-
 /* ---- the JSON document ---- */
 
 enum field_kind {
-	F_STR, F_BUCKET, F_ENDPOINT, F_PREFIX, F_PATH, F_ABSPATH,	/* parse_string() */
+	F_STR, F_BUCKET, F_ENDPOINT, F_PREFIX, F_PATH, F_ABSPATH, F_CAFILE,	/* parse_string() */
 	F_BOOL, F_UINT, F_SIZE, F_CHECKSUMS, F_POLICY,
 	F_SOURCE,			/* a name in "sources", stored as its index */
 	F_CACHE, F_SOURCES, F_TREE,	/* the nested objects and arrays */
@@ -406,6 +218,7 @@ static const struct field source_fields[] = {
 	{ "anonymous", F_BOOL, SRC(anonymous), 0, 0, 0 },
 	{ "path_style", F_BOOL, SRC(path_style), 0, 0, 0 },
 	{ "tls_verify", F_BOOL, SRC(tls_verify), 0, 0, 0 },
+	{ "ca_file", F_CAFILE, SRC(ca_file), 0, 0, 0 },
 	{ "list_v1", F_BOOL, SRC(list_v1), 0, 0, 0 },
 	{ "max_connections", F_UINT, SRC(max_connections), 0, 1, 1024 },
 	{ NULL, 0, 0, 0, 0, 0 },
@@ -456,13 +269,16 @@ static int parse_string(struct cfg_ctx *cx, const struct cfg_path *p,
 	if (kind == F_BUCKET && strchr(*out, '/'))
 		bad = "must be a bucket name, without '/'";
 	else if (kind == F_ENDPOINT)
-		bad = endpoint_fix(*out);
+		bad = cfg_endpoint_fix(*out);
 	else if (kind == F_PREFIX)
-		bad = prefix_fix(*out);
+		bad = cfg_prefix_fix(*out);
 	else if (kind == F_PATH)
-		bad = tree_path_fix(*out);
-	else if (kind == F_ABSPATH && **out != '/')
+		bad = cfg_tree_path_fix(*out);
+	else if ((kind == F_ABSPATH || kind == F_CAFILE) && **out != '/')
 		bad = "must be an absolute path";
+	else if (kind == F_CAFILE && access(*out, R_OK))
+		return cfg_fail(cx, p, "names a file that cannot be read (%s): expected a PEM file "
+				"of CA certificates", strerror(errno));
 	return bad ? cfg_fail(cx, p, "%s", bad) : 0;
 }
 
@@ -532,16 +348,6 @@ static int parse_sources(struct cfg_ctx *cx, const struct cfg_path *p, json_t *o
 	return 0;
 }
 
-/* Does inner lie strictly below outer ("" being the root)? */
-static int path_below(const char *outer, const char *inner)
-{
-	size_t len = strlen(outer);
-
-	if (!len)
-		return inner[0] != '\0';
-	return !strncmp(outer, inner, len) && inner[len] == '/';
-}
-
 static int parse_tree(struct cfg_ctx *cx, const struct cfg_path *p, json_t *arr)
 {
 	struct config *cfg = cx->cfg;
@@ -568,8 +374,8 @@ static int parse_tree(struct cfg_ctx *cx, const struct cfg_path *p, json_t *arr)
 		q = path_add(&q, "path", 0);
 		for (i = 0; i < j; i++)
 			if (!strcmp(cfg->tree[i].path, t->path) ||
-			    path_below(cfg->tree[i].path, t->path) ||
-			    path_below(t->path, cfg->tree[i].path))
+			    cfg_path_below(cfg->tree[i].path, t->path) ||
+			    cfg_path_below(t->path, cfg->tree[i].path))
 				return cfg_fail(cx, &q, "'%s' overlaps '%s' of tree[%zu]: mount paths "
 						"must not repeat or nest", t->path, cfg->tree[i].path, i);
 	}
@@ -585,6 +391,7 @@ static int parse_field(struct cfg_ctx *cx, const struct cfg_path *p,
 
 	switch (f->kind) {
 	case F_STR: case F_BUCKET: case F_ENDPOINT: case F_PREFIX: case F_PATH: case F_ABSPATH:
+	case F_CAFILE:
 		return parse_string(cx, p, f->kind, v, dst);
 	case F_BOOL:
 		if (!json_is_boolean(v))
@@ -601,8 +408,10 @@ static int parse_field(struct cfg_ctx *cx, const struct cfg_path *p,
 		if (json_is_integer(v) && json_integer_value(v) > 0)
 			*(uint64_t *)dst = (uint64_t)json_integer_value(v);
 		else if (!json_is_string(v) || config_parse_size(json_string_value(v), dst) ||
-			 !*(uint64_t *)dst)
-			return cfg_fail(cx, p, "must be a size such as \"20GiB\" or a number of bytes");
+			 !*(uint64_t *)dst || *(uint64_t *)dst > INT64_MAX)
+			/* (INT64_MAX: sizes go out as JSON and SQLite integers) */
+			return cfg_fail(cx, p, "must be a size such as \"20GiB\" or a number of "
+					"bytes, from 1 byte to 8 EiB");
 		return 0;
 	case F_SOURCE:
 		return parse_source_name(cx, p, v, dst);
@@ -661,6 +470,38 @@ static int parse_object(struct cfg_ctx *cx, const struct cfg_path *p, json_t *ob
 
 /* ---- entry points ---- */
 
+/* jansson refused the text: say where, and what was meant when it is a
+ * common slip (an empty file, a trailing comma, a number past 2^63). */
+static void syntax_error(struct cfg_ctx *cx, const json_error_t *jerr)
+{
+	struct cfg_path p = { 0 };
+	const char *t = cx->text;
+	json_t *reals;
+	int at = jerr->position;
+
+	if (!t[strspn(t, " \t\r\n")]) {
+		cfg_fail(cx, NULL, "the file is empty: expected a JSON object (see lakemount.json(5))");
+		return;
+	}
+	if (strstr(jerr->text, "too big")) {
+		reals = json_loads(t, JSON_DECODE_INT_AS_REAL, NULL);
+		if (reals && cfg_find_bignum(reals, &p)) {
+			cfg_fail(cx, &p, "is a number out of range (integers go from -2^63 to 2^63-1)");
+			json_decref(reals);
+			return;
+		}
+		json_decref(reals);
+	}
+	/* jansson stopped just past the token it did not expect */
+	if (at >= 2 && (t[at - 1] == '}' || t[at - 1] == ']'))
+		for (at -= 2; at > 0 && strchr(" \t\r\n", t[at]); at--)
+			;
+	cfg_fail(cx, NULL, "line %d: invalid JSON: %s%s", jerr->line, jerr->text,
+		 at >= 0 && t[at] == ',' && at < jerr->position - 1 ?
+		 " (a comma before it must go: JSON has no trailing commas)" : "");
+}
+
+
 int config_load_text(struct config *cfg, const char *name, const char *text,
 		     char *err, size_t errlen)
 {
@@ -673,7 +514,7 @@ int config_load_text(struct config *cfg, const char *name, const char *text,
 	config_init(cfg);
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		cfg_fail(&cx, NULL, "line %d: invalid JSON: %s", jerr.line, jerr.text);
+		syntax_error(&cx, &jerr);
 	else if (set_str(&cfg->file, name))
 		cfg_oom(&cx);
 	else if (!parse_object(&cx, &top, root, root_fields, cfg) && !apply_defaults(&cx))
@@ -700,7 +541,8 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
 		if (strbuf_add(&sb, buf, n))
 			why = sb.len + n > CONFIG_FILE_MAX ? "it is over 1 MiB" : "out of memory";
 	if (!why && (!f || ferror(f)))
-		why = strerror(errno);
+		why = errno == EISDIR ? "it is a directory; expected a JSON file "
+			"(see lakemount.json(5))" : strerror(errno);
 	else if (!why && strlen(strbuf_str(&sb)) != sb.len)
 		why = "it holds a NUL byte, so it is not JSON";
 	if (why)
@@ -786,6 +628,7 @@ void config_release(struct config *cfg)
 		free(cfg->sources[i].bucket);
 		free(cfg->sources[i].prefix);
 		free(cfg->sources[i].profile);
+		free(cfg->sources[i].ca_file);
 	}
 	for (i = 0; i < cfg->ntree; i++) {
 		free(cfg->tree[i].path);

@@ -34,6 +34,7 @@ struct config_source {
 	int anonymous;		/* unsigned requests */
 	int path_style;		/* else virtual-hosted */
 	int tls_verify;		/* default 1; "tls_verify": false warns */
+	char *ca_file;		/* PEM CAs trusted instead of the system's; NULL */
 	int list_v1;		/* ListObjects v1 (marker) for stores without v2 */
 	unsigned max_connections;	/* per endpoint, default 16 */
 };

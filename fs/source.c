@@ -47,6 +47,7 @@ struct s3_client *source_client_new(const struct config *cfg,
 	o.path_style = src->path_style;
 	o.anonymous = src->anonymous;
 	o.tls_verify = src->tls_verify;
+	o.ca_file = src->ca_file;
 	o.list_v1 = src->list_v1;
 	o.creds = &cr;
 	o.max_connections = src->max_connections;
@@ -100,6 +101,12 @@ void source_explain(const struct config_source *src, const char *origin,
 		snprintf(msg, msglen, "%s: access to bucket '%s' is refused; check the "
 			 "permissions of %s%s", detail, src->bucket, who,
 			 src->anonymous ? "" : ", or set \"anonymous\": true for a public bucket");
+	else if (err->status == S3_ERR_CONNECT &&
+		 (strstr(err->message, "certificate") || !strncmp(err->message, "SSL", 3)))
+		/* curl's words for a refused certificate (CURLE_PEER_FAILED_VERIFICATION) */
+		snprintf(msg, msglen, "the TLS certificate of %s is not trusted (%s): give its CA "
+			 "as \"ca_file\" (see lakemount.json(5)) or fix the endpoint's name",
+			 src->endpoint, err->message);
 	else if (err->status == S3_ERR_CONNECT)
 		snprintf(msg, msglen, "cannot connect to %s (%s): is the endpoint right and "
 			 "the server up?", src->endpoint, err->message);

@@ -215,7 +215,7 @@ static void test_unknown_keys(void)
 		     "           \"buckt\": \"c\"}},\n" TREE_ONE "}",
 		     "line 3: \"sources.lake.buckt\" is not a known key (expected one of: "
 		     "endpoint, region, bucket, prefix, profile, anonymous, path_style, "
-		     "tls_verify, list_v1, max_connections)");
+		     "tls_verify, ca_file, list_v1, max_connections)");
 	expect_error("{" SRC_LAKE ",\n\"tree\": [\n {\"path\": \"x\", \"source\": \"lake\"},\n"
 		     " {\"path\": \"y\", \"source\": \"lake\",\n  \"read_only\": true}]}",
 		     "line 5: \"tree[1].read_only\" is not a known key (expected one of: path, "
@@ -249,13 +249,13 @@ static void test_bad_values(void)
 	unit_case("bad sizes");
 	expect_error("{" SRC_LAKE ",\n" TREE_ONE ",\n\"cache\": {\n\"max_size\": \"20 gigs\"}}",
 		     "line 4: \"cache.max_size\" must be a size such as \"20GiB\" or a number "
-		     "of bytes");
+		     "of bytes, from 1 byte to 8 EiB");
 	expect_error("{" SRC_LAKE ",\n" TREE_ONE ",\n\"cache\": {\"max_size\": -5}}",
 		     "line 3: \"cache.max_size\" must be a size such as \"20GiB\" or a number "
-		     "of bytes");
+		     "of bytes, from 1 byte to 8 EiB");
 	expect_error("{" SRC_LAKE ",\n" TREE_ONE ",\n\"cache\": {\"max_size\": \"0\"}}",
 		     "line 3: \"cache.max_size\" must be a size such as \"20GiB\" or a number "
-		     "of bytes");
+		     "of bytes, from 1 byte to 8 EiB");
 
 	unit_case("a tree entry naming no source");
 	expect_error("{\"sources\": {\"lake\": {\"bucket\": \"b\"}, \"bin\": {\"bucket\": \"c\"}},\n"
@@ -329,7 +329,14 @@ static void test_syntax(void)
 		     "line 5: invalid JSON: '}' expected near '\"tree\"'");
 	expect_error("{\"sources\": {\"lake\": {\"bucket\": \"b\",\n\n\"bucket\": \"c\"}}}",
 		     "line 3: invalid JSON: duplicate object key near '\"bucket\"'");
-	expect_error("", "line 1: invalid JSON: '[' or '{' expected near end of file");
+	expect_error("", "the file is empty: expected a JSON object (see lakemount.json(5))");
+	expect_error("{\"sources\": {\"lake\": {\"bucket\": \"b\",}}}",
+		     "line 1: invalid JSON: string or '}' expected near '}' (a comma before it "
+		     "must go: JSON has no trailing commas)");
+	expect_error("{\"sources\": {\"lake\": {\"bucket\": \"b\"}},\n" TREE_ONE ",\n"
+		     "\"cache\": {\"max_size\": 99999999999999999999}}",
+		     "line 3: \"cache.max_size\" is a number out of range (integers go from "
+		     "-2^63 to 2^63-1)");
 }
 
 static void test_locator(void)
@@ -349,7 +356,7 @@ static void test_locator(void)
 		     TREE_ONE "}",
 		     "line 1: \"sources.lake.bx\" is not a known key (expected one of: "
 		     "endpoint, region, bucket, prefix, profile, anonymous, path_style, "
-		     "tls_verify, list_v1, max_connections)");
+		     "tls_verify, ca_file, list_v1, max_connections)");
 }
 
 static void test_sizes(void)
@@ -455,7 +462,7 @@ static void test_file(void)
 	snprintf(want, sizeof(want), "cannot read config '%s': No such file or directory", path);
 	UNIT_CHECK_STR(err, want);
 	UNIT_CHECK_INT(config_load_file(&cfg, "/", err, sizeof(err)), -1);
-	UNIT_CHECK_STR(err, "cannot read config '/': Is a directory");
+	UNIT_CHECK_STR(err, "cannot read config '/': it is a directory; expected a JSON file (see lakemount.json(5))");
 }
 
 static void expect_url(const char *url, const char *opts, const char *bucket,
@@ -542,7 +549,7 @@ static void test_url(void)
 	expect_url_error("s3://b", "ro,allow_other",
 			 "cannot mount 's3://b': unknown option 'allow_other' (expected "
 			 "endpoint=URL, region=R, profile=P, anonymous, ro, path_style, "
-			 "cache_dir=DIR or cache_max=SIZE)");
+			 "cache_dir=DIR, cache_max=SIZE or ca_file=PEM)");
 	expect_url_error("s3://b", "ro=1", "cannot mount 's3://b': option 'ro' takes no value");
 	expect_url_error("s3://b", "region=",
 			 "cannot mount 's3://b': option 'region' needs a value: region=...");
@@ -553,7 +560,7 @@ static void test_url(void)
 			 "http:// or https://");
 	expect_url_error("s3://b", "cache_max=lots",
 			 "cannot mount 's3://b': option 'cache_max' must be a size such as "
-			 "\"20GiB\" or a number of bytes");
+			 "\"20GiB\" or a number of bytes, from 1 byte to 8 EiB");
 	expect_url_error("s3://b", "cache_dir=rel",
 			 "cannot mount 's3://b': option 'cache_dir' must be an absolute path");
 	expect_url_error("s3://b", "anonymous,profile=x",
