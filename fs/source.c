@@ -72,7 +72,9 @@ struct s3_client *source_client_new(const struct config *cfg,
 		goto out;
 	}
 	if (origin && !src->anonymous)
-		*origin = strdup(cr.origin ? cr.origin : "the credentials");
+		*origin = strdup(!cr.origin ? "the credentials" : !strcmp(cr.origin, "environment") ?
+				 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment" :
+				 cr.origin);
 out:
 	creds_release(&cr);
 	return c;

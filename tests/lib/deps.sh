@@ -20,6 +20,8 @@ PKGS=(
 	swift swift-proxy swift-account swift-container swift-object python3-swift memcached
 	# tools the test scripts use
 	curl zip unzip rsync attr iproute2 python3 procps psmisc
+	# t0700: self-signed certificates for a TLS relay in front of RGW
+	openssl
 	# man pages: t0530 formats each with man --warnings (groff)
 	man-db groff-base
 	# fstab mounts (t0520): mount(8), unshare, findmnt; and systemd-analyze
