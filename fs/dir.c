@@ -23,10 +23,20 @@
  *     costs two small requests sent at once, so one round trip: HEAD key
  *     and a listing of "name/" with max-keys 1 (a key wins over a prefix
  *     of the same name).
- *  5. Names S3 can hold but POSIX cannot ("", ".", "..", or with a '/'
- *     inside, from keys such as "a//b") are left out of listings.
+ *  5. Names S3 can hold but POSIX cannot ("", ".", "..", with a '/'
+ *     inside, from keys such as "a//b", or over NAME_MAX bytes) are left
+ *     out of listings.  A lookup of a name over NAME_MAX, or of one whose
+ *     key would pass S3's 1,024 bytes, is ENAMETOOLONG without a request,
+ *     and one that is not UTF-8 EILSEQ: S3 holds no such key
+ *     (wn_name_check, which also keeps them from being made).
+ *  6. A key "a" and keys under "a/" give two children named "a"; the file
+ *     wins (page_dedup), so that readdir, the index and lookups agree.  A
+ *     page may end with the file and the next begin with the prefix
+ *     (S3 sorts both together): the last file name of a page is carried
+ *     to the next one.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +44,7 @@
 
 #include "lmfs.h"
 #include "log.h"
+#include "wnames.h"
 
 /* Lock order: dir_handle.lock -> fs->list_lock -> cache/ locks. */
 struct dir_handle {
@@ -87,7 +98,7 @@ static const char *child_name(const char *dir_key, const struct s3_list_entry *e
 	n = strlen(name);
 	if (e->is_prefix && n && name[n - 1] == '/')
 		n--;
-	if (!n || n >= buflen || memchr(name, '/', n))
+	if (!n || n > NAME_MAX || n >= buflen || memchr(name, '/', n))
 		return NULL;
 	memcpy(buf, name, n);
 	buf[n] = '\0';
@@ -163,10 +174,58 @@ static void page_release(struct page *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* Fetch the page after *token (NULL: the first) of dir into p.  On success
- * *token is the next one (NULL at the end).  Returns 0 or a negative errno. */
+static int by_name(const void *a, const void *b, void *arg)
+{
+	const struct index_child *c = arg;
+
+	return strcmp(c[*(const size_t *)a].name, c[*(const size_t *)b].name);
+}
+
+/* Note 6: drop each directory that has the name of a file of this page or
+ * of carry (the previous page's last file name), then set carry to this
+ * page's.  Returns 0, or -1 out of memory. */
+static int page_dedup(struct page *p, char carry[NAME_MAX + 1])
+{
+	size_t i, j, k, *ord = malloc((p->n + 1) * (sizeof(*ord) + 1));
+	char *drop = (char *)(ord + p->n + 1), last[NAME_MAX + 1] = "";
+	int file;
+
+	if (!ord)
+		return -1;
+	for (i = 0; i < p->n; i++)
+		ord[i] = i;
+	qsort_r(ord, p->n, sizeof(*ord), by_name, p->c);
+	for (i = 0; i < p->n; i = j) {
+		file = !strcmp(p->c[ord[i]].name, carry);
+		for (j = i; j < p->n && !strcmp(p->c[ord[j]].name, p->c[ord[i]].name); j++)
+			file |= p->c[ord[j]].kind == INDEX_FILE;
+		for (k = i; k < j; k++)
+			drop[ord[k]] = file && p->c[ord[k]].kind == INDEX_DIR;
+		if (file)
+			snprintf(last, sizeof(last), "%s", p->c[ord[i]].name);
+	}
+	memcpy(carry, last, sizeof(last));
+	for (i = k = 0; i < p->n; i++) {
+		if (drop[i]) {
+			free(p->strs[3 * i]);
+			free(p->strs[3 * i + 1]);
+			free(p->strs[3 * i + 2]);
+			continue;
+		}
+		p->c[k] = p->c[i];
+		memmove(&p->strs[3 * k++], &p->strs[3 * i], 3 * sizeof(*p->strs));
+	}
+	p->n = k;
+	free(ord);
+	return 0;
+}
+
+/* Fetch the page after *token (NULL: the first) of dir into p, without
+ * the names note 6 drops (carry: see page_dedup; "" for the first page).
+ * On success *token is the next one (NULL at the end).  Returns 0 or a
+ * negative errno. */
 static int fetch_page(struct lmfs *fs, const struct index_entry *dir, char **token,
-		      struct page *p)
+		      char carry[NAME_MAX + 1], struct page *p)
 {
 	struct s3_list_params lp = { dir->key, "/", NULL, *token, 1000 };
 	struct s3_client *c = lmfs_client(fs, dir->tree);
@@ -183,6 +242,10 @@ static int fetch_page(struct lmfs *fs, const struct index_entry *dir, char **tok
 				    LF_STR("key", dir->key), LF_S3_ERROR(&err)),
 			 "cannot list '%s': %s", dir->key, m);
 		rc = p->failed ? -ENOMEM : -lmfs_errno(&err);
+		goto out;
+	}
+	if (page_dedup(p, carry)) {
+		rc = -ENOMEM;
 		goto out;
 	}
 	free(*token);
@@ -244,10 +307,10 @@ out:
 
 /* Both of the above, for the background relisting. */
 static int list_page(struct lmfs *fs, const struct index_entry *dir, uint64_t gen,
-		     char **token)
+		     char **token, char carry[NAME_MAX + 1])
 {
 	struct page p = { 0 };
-	int rc = fetch_page(fs, dir, token, &p);
+	int rc = fetch_page(fs, dir, token, carry, &p);
 
 	if (!rc)
 		rc = store_page(fs, dir, gen, &p, NULL, NULL);
@@ -279,14 +342,14 @@ static void listing_done(struct lmfs *fs, uint64_t ino)
 static void *relist_main(void *arg)
 {
 	struct relist *r = arg;
-	char *token = NULL;
+	char *token = NULL, carry[NAME_MAX + 1] = "";
 	uint64_t gen;
 	int rc = -EIO;
 
 	if (index_listing_begin(r->fs->ix, r->dir.ino, &gen))
 		goto out;
 	do {
-		rc = list_page(r->fs, &r->dir, gen, &token);
+		rc = list_page(r->fs, &r->dir, gen, &token, carry);
 	} while (!rc && token);
 	if (!rc)
 		index_listing_end(r->fs->ix, r->dir.ino, gen, now_s());
@@ -398,7 +461,7 @@ static void *fetcher_main(void *arg)
 {
 	struct dir_handle *dh = arg;
 	struct lmfs *fs = dh->fs;
-	char *token = NULL;
+	char *token = NULL, carry[NAME_MAX + 1] = "";
 	int rc = 0, last;
 
 	for (;;) {
@@ -408,7 +471,7 @@ static void *fetcher_main(void *arg)
 			rc = -ENOMEM;
 			break;
 		}
-		rc = fetch_page(fs, &dh->self, &token, p);
+		rc = fetch_page(fs, &dh->self, &token, carry, p);
 		pthread_mutex_lock(&dh->lock);
 		if (rc || dh->stop) {
 			pthread_mutex_unlock(&dh->lock);
@@ -709,13 +772,16 @@ int dir_lookup(struct lmfs *fs, uint64_t parent, const char *name, struct index_
 		rc = -ENOTDIR;
 		goto out;
 	}
+	rc = wn_name_check(pe.key, name, 0);
+	if (rc)
+		goto out;
 	rc = index_lookup(fs->ix, parent, name, e);
 	if (rc <= 0) {
 		rc = rc ? -EIO : 0;
 		goto out;
 	}
 	rc = -ENOENT;
-	if (pe.tree < 0 || strlen(name) > 1000)
+	if (pe.tree < 0)
 		goto out;
 	index_dir_state(fs->ix, parent, &st);
 	if (dir_fresh(fs, &pe, &st))

@@ -28,6 +28,9 @@
 #include "index.h"
 #include "s3.h"
 
+/* S3's limit on a key's length, in bytes (dir.c, wnames.c) */
+#define LMFS_KEY_MAX 1024
+
 struct inodes;
 struct reader;
 struct stats;

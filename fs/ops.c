@@ -338,7 +338,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_bavail = sv.f_bfree;
 	sv.f_files = 1u << 30;
 	sv.f_ffree = 1u << 30;
-	sv.f_namemax = 1024;
+	sv.f_namemax = NAME_MAX;	/* the longest name wn_name_check lets by */
 	fuse_reply_statfs(req, &sv);
 }
 

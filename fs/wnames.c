@@ -22,6 +22,7 @@
 #include "wnames.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +37,53 @@
 #define RENAME_NOREPLACE 1
 #endif
 
-#define KEY_MAX 1024
 
 int wn_writable(struct lmfs *fs, int tree)
 {
 	const struct config_tree *t = lmfs_tree(fs, tree);
 
 	return t && !t->readonly ? 0 : -EROFS;
+}
+
+/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static int utf8_valid(const unsigned char *s)
+{
+	unsigned n, i;
+	uint32_t c;
+
+	while (*s) {
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if (*s >= 0xc2 && *s <= 0xdf)
+			n = 1, c = *s & 0x1f;
+		else if (*s >= 0xe0 && *s <= 0xef)
+			n = 2, c = *s & 0x0f;
+		else if (*s >= 0xf0 && *s <= 0xf4)
+			n = 3, c = *s & 0x07;
+		else
+			return 0;
+		for (i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			c = c << 6 | (s[i] & 0x3f);
+		}
+		if ((n == 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+		    (n == 3 && (c < 0x10000 || c > 0x10ffff)))
+			return 0;
+		s += n + 1;
+	}
+	return 1;
+}
+
+int wn_name_check(const char *parent_key, const char *name, int dir)
+{
+	size_t len = strlen(name);
+
+	if (len > NAME_MAX || strlen(parent_key) + len + (dir ? 1 : 0) > LMFS_KEY_MAX)
+		return -ENAMETOOLONG;
+	return utf8_valid((const unsigned char *)name) ? 0 : -EILSEQ;
 }
 
 static char *source_name(struct lmfs *fs, int tree)
@@ -65,16 +106,12 @@ static int child_key(struct lmfs *fs, uint64_t parent, const char *name, int dir
 	rc = wn_writable(fs, pe->tree);
 	if (rc)
 		return rc;
-	if (strlen(name) > 255)
-		return -ENAMETOOLONG;
+	rc = wn_name_check(pe->key, name, dir);
+	if (rc)
+		return rc;
 	if (asprintf(key, "%s%s%s", pe->key, name, dir ? "/" : "") < 0) {
 		*key = NULL;
 		return -ENOMEM;
-	}
-	if (strlen(*key) > KEY_MAX) {
-		free(*key);
-		*key = NULL;
-		return -ENAMETOOLONG;
 	}
 	return 0;
 }
