@@ -72,15 +72,17 @@ int config_load_text(struct config *cfg, const char *name, const char *text,
 
 /* Build a one-source config from "s3://bucket[/prefix]" and a comma list of
  * options (endpoint=URL, region=R, profile=P, anonymous, ro, path_style,
- * cache_dir=D, cache_max=SIZE); the source is mounted at the root.  Options
+ * cache_dir=D, cache_max=SIZE, ca_file=PEM); the source is mounted at the root.  Options
  * it does not know are an error.  Returns 0, or -1 with err set. */
 int config_from_url(struct config *cfg, const char *url, const char *opts,
 		    char *err, size_t errlen);
 
 void config_release(struct config *cfg);
 
-/* "20GiB", "512MiB", "4096", "1.5GiB" (KiB/MiB/GiB/TiB, also K/M/G/T and
- * KB/MB/GB as powers of 1024).  Returns 0 and sets *out, or -1. */
+/* "20GiB", "512MiB", "4096", "1.5GiB", "20 GB" (KiB/MiB/GiB/TiB, also
+ * K/M/G/T and KB/MB/GB as powers of 1024, spaces allowed before the unit).
+ * Returns 0 and sets *out, or -1.  (Config fields further refuse 0 and
+ * anything past INT64_MAX.) */
 int config_parse_size(const char *s, uint64_t *out);
 
 #endif

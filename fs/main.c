@@ -52,7 +52,8 @@ static void usage(FILE *out)
 		"                    generic mount options (rw, _netdev, nofail, noatime...)\n"
 		"                    are accepted; for s3:// sources also endpoint=URL,\n"
 		"                    region=R, profile=P, anonymous, path_style,\n"
-		"                    cache_dir=DIR, cache_max=SIZE (see lakemount(8))\n"
+		"                    cache_dir=DIR, cache_max=SIZE, ca_file=PEM\n"
+		"                    (see lakemount(8))\n"
 		"  -f, --foreground  stay in the foreground, logging to stderr\n"
 		"  -h, --help        this help\n"
 		"  -V, --version     print the version\n");
