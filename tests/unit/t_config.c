@@ -563,6 +563,11 @@ static void test_url(void)
 			 "\"20GiB\" or a number of bytes, from 1 byte to 8 EiB");
 	expect_url_error("s3://b", "cache_dir=rel",
 			 "cannot mount 's3://b': option 'cache_dir' must be an absolute path");
+	expect_url_error("s3://b", "ca_file=rel",
+			 "cannot mount 's3://b': option 'ca_file' must be an absolute path");
+	expect_url_error("s3://b", "ca_file=/nonexistent/ca.pem",
+			 "cannot mount 's3://b': option 'ca_file' names a file that cannot be read "
+			 "(No such file or directory): expected a PEM file of CA certificates");
 	expect_url_error("s3://b", "anonymous,profile=x",
 			 "cannot mount 's3://b': option 'profile' cannot be used with "
 			 "\"anonymous\": true (anonymous requests are not signed)");
