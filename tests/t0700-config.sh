@@ -6,7 +6,8 @@ First, configs that are wrong in every way lakemount(8) promises to name
 file at all): each must give exit status 2 and one line that names the
 file, the field (with its line) and what is expected, and nothing may be
 mounted.  No server is needed for those.  Then, with a Ceph RGW: an
-unknown access key, an unknown bucket, an endpoint that does not resolve,
+unknown access key, an unknown bucket, an endpoint that does not resolve
+or does not answer,
 and an https endpoint (a TLS relay with a self-signed certificate made by
 openssl here) whose certificate is not trusted or names another host: a
 clear message, exit 1, nothing mounted, no daemon left.  The CA file
@@ -192,10 +193,20 @@ test_expect_success FUSE 'a bucket that does not exist: exit 1 at mount time, th
 test_expect_success FUSE 'an endpoint whose name does not resolve: exit 1 within 10 s' '
 	LM_ENDPOINT=http://no-such-host.invalid:7480 LM_BUCKET=$bucket good_config lm.json &&
 	lm_env_creds &&
-	start=$(date +%s) &&
+	start=$(date +%s%3N) &&
 	refused 1 "$PWD/lm.json" "cannot connect to http://no-such-host.invalid:7480 \(.*resolve" &&
-	echo "failed after $(($(date +%s) - start)) s" &&
-	test $(($(date +%s) - start)) -le 10
+	ms=$(($(date +%s%3N) - start)) && echo "failed after $ms ms" &&
+	test $ms -le 10000
+'
+
+test_expect_success FUSE 'an endpoint that accepts connections but never answers: exit 1 within 10 s' '
+	lm_proxy_start ep && test_when_finished "lm_proxy_stop" && lm_proxy_hang &&
+	LM_ENDPOINT=$ep LM_BUCKET=$bucket good_config lm.json &&
+	lm_env_creds &&
+	start=$(date +%s%3N) &&
+	refused 1 "$PWD/lm.json" "no answer from $ep in time" &&
+	ms=$(($(date +%s%3N) - start)) && echo "failed after $ms ms" &&
+	test $ms -le 10000
 '
 
 # An https relay in front of RGW: $TEST_TMP/tls/{ca,other}.pem are

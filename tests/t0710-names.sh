@@ -127,7 +127,10 @@ test_expect_success FUSE 'a key over 1,024 bytes (deep paths of long names): ENA
 	echo x >"$d/$c/$c/$c/$c/$short" && sync "$d/$c/$c/$c/$c/$short" &&
 	echo "the longest key, written: $((${#key} + ${#short})) bytes" &&
 	s3cli head "$bucket" "$key$short" &&
-	! touch "$d/$c/$c/$c/$c/${short}w" 2>err && errno_is "File name too long" err
+	! touch "$d/$c/$c/$c/$c/${short}w" 2>err && errno_is "File name too long" err &&
+	echo y >"$d/r" &&
+	! mv "$d/r" "$d/$c/$c/$c/$c/${short}w" 2>err && errno_is "File name too long" err &&
+	test -f "$d/r"
 '
 
 test_expect_success FUSE 'a name that is not UTF-8: EILSEQ, no request, nothing in S3' '
