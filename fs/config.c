@@ -511,6 +511,10 @@ int config_load_text(struct config *cfg, const char *name, const char *text,
 	json_t *root;
 	int rc = -1;
 
+	/* the byte order mark some editors put first: JSON may have it
+	 * ignored (RFC 8259), and jansson's message about it shows nothing */
+	if (!strncmp(text, "\xef\xbb\xbf", 3))
+		cx.text = text += 3;
 	config_init(cfg);
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)

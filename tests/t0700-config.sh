@@ -71,6 +71,23 @@ test_expect_success 'malformed JSON: a trailing comma, in an array and in an obj
 	refused 2 "$PWD/lm.json" "line 4: invalid JSON: .* near .\}." "no trailing commas"
 '
 
+test_expect_success 'a key given twice, a file over 1 MiB, a NUL byte, bytes that are not UTF-8' '
+	good_config lm.json ", \"bucket\": \"c\"" &&
+	refused 2 "$PWD/lm.json" "line 4: invalid JSON: duplicate object key near .\"bucket\"." &&
+	head -c 1100000 /dev/zero | tr "\0" " " >big.json &&
+	refused 2 "$PWD/big.json" "it is over 1 MiB" &&
+	good_config lm.json && printf "\0" >>lm.json &&
+	refused 2 "$PWD/lm.json" "it holds a NUL byte, so it is not JSON" &&
+	good_config lm.json ", \"region\": \"$(printf "\377")\"" &&
+	refused 2 "$PWD/lm.json" "line 4: invalid JSON: unable to decode byte 0xff"
+'
+
+test_expect_success 'a byte order mark before the JSON is ignored' '
+	good_config lm.json && printf "\357\273\277" >bom.json && cat lm.json >>bom.json &&
+	{ AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y timeout 30 lakemount --check bom.json >out 2>err; rc=$?; } &&
+	cat out err && test $rc = 1 && grep -q "cannot connect" out
+'
+
 test_expect_success 'an unknown key at the top level, and nested in a source and a tree entry' '
 	good_config lm.json "" "" ", \"chache\": {}" &&
 	refused 2 "$PWD/lm.json" "line 2: \"chache\" is not a known key \(expected one of: cache, io_timeout, sources, tree, upload_delay\)" &&
