@@ -214,6 +214,33 @@ static int load(struct config *cfg, const char *source, const char *rest, int re
 	return 0;
 }
 
+/* Is path the directory dir or below it?  Both absolute. */
+static int path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return !strncmp(path, dir, n) && (path[n] == '/' || !path[n] || n == 1);
+}
+
+/* The cache directory must not lie under the mount point: the mount would
+ * hide it, and the daemon would stage and log through itself.  Both are
+ * compared as written and resolved (the cache may not exist yet). */
+static int cache_outside(const struct config *cfg, const char *source, const char *mnt)
+{
+	char real[PATH_MAX];
+
+	if (path_within(cfg->cache_dir, mnt) ||
+	    (realpath(cfg->cache_dir, real) && path_within(real, mnt))) {
+		fprintf(stderr, "lakemount: cannot mount '%s': the cache directory '%s' lies "
+			"inside the mount point '%s': expected one outside it (\"cache.dir\", "
+			"or -o cache_dir=)\n", source, cfg->cache_dir, mnt);
+		return -1;
+	}
+	return 0;
+}
+
 /* Is opt one of the comma-separated opts? */
 static int has_opt(const char *opts, const char *opt)
 {
@@ -311,6 +338,8 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if (cache_outside(&cfg, source, mountpoint))
+		goto out;	/* rc is still 2: a configuration error */
 	mo.mountpoint = mountpoint;
 	rc = mount_run(&cfg, &mo);
 out:

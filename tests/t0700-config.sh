@@ -176,6 +176,19 @@ test_expect_success 'an empty file, a directory, a missing file: exit 2, what is
 	refused 2 "$PWD/array.json" "line 1: the top level must be an object"
 '
 
+test_expect_success 'a cache directory inside the mount point: exit 2, nothing mounted' '
+	mkdir -p mnt &&
+	cat >lm.json <<-JSON &&
+	{ "cache": { "dir": "$PWD/mnt/.cache" },
+	  "sources": { "s": { "endpoint": "http://127.0.0.1:9", "bucket": "b" } },
+	  "tree": [ { "path": "bronze", "source": "s" } ] }
+	JSON
+	refused 2 "$PWD/lm.json" "the cache directory .$PWD/mnt/.cache. lies inside the mount point .$PWD/mnt.: expected one outside it" &&
+	test ! -e mnt/.cache &&
+	ln -s mnt link && sed -i "s|$PWD/mnt/.cache|$PWD/link|" lm.json &&
+	refused 2 "$PWD/lm.json" "the cache directory .$PWD/link. lies inside the mount point"
+'
+
 test_expect_success 'ca_file that cannot be read, or is relative: the field named' '
 	good_config lm.json ", \"ca_file\": \"$PWD/no-ca.pem\"" &&
 	refused 2 "$PWD/lm.json" "line 4: \"sources.s.ca_file\" names a file that cannot be read \(No such file or directory\): expected a PEM file" &&
