@@ -45,13 +45,19 @@ int wn_writable(struct lmfs *fs, int tree)
 	return t && !t->readonly ? 0 : -EROFS;
 }
 
-/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
+/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF.
+ * Nor the control characters XML 1.0 cannot carry (all below 0x20 but tab,
+ * newline and carriage return): S3 stores such a key, but its listings
+ * then hold "&#x1;", which no XML parser takes, ours included, and the
+ * whole directory could no longer be listed. */
 static int utf8_valid(const unsigned char *s)
 {
 	unsigned n, i;
 	uint32_t c;
 
 	while (*s) {
+		if (*s < 0x20 && *s != '\t' && *s != '\n' && *s != '\r')
+			return 0;
 		if (*s < 0x80) {
 			s++;
 			continue;

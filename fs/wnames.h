@@ -18,7 +18,8 @@ struct wfile;
 /* Can name lie in a directory whose key is parent_key (dir: as a
  * directory, with its '/')?  0; -ENAMETOOLONG over NAME_MAX bytes or when
  * the key would pass S3's 1,024; -EILSEQ when it is not UTF-8, which S3
- * refuses (RGW: InvalidObjectName).  Lookups ask it too (dir.c). */
+ * refuses (RGW: InvalidObjectName), or holds a control character XML
+ * cannot carry (listings would break).  Lookups ask it too (dir.c). */
 int wn_name_check(const char *parent_key, const char *name, int dir);
 
 /* 0 when tree may be written, else -EROFS. */

@@ -196,6 +196,45 @@ test_expect_success 'ca_file that cannot be read, or is relative: the field name
 	refused 2 "$PWD/lm.json" "line 4: \"sources.s.ca_file\" must be an absolute path"
 '
 
+test_expect_success 'fuzzed configs: never a crash, a config error is always one line naming the file' '
+	n=$(lm_stress 150 3000) && seed=$RANDOM && echo "$n configs, seed $seed" &&
+	LM_ENDPOINT=http://127.0.0.1:9 good_config base.json ", \"region\": \"r\", \"max_connections\": 4" \
+		"[ { \"path\": \"archive/binance\", \"source\": \"s\", \"readonly\": true, \"ttl\": 5 },
+		   { \"path\": \"bronze\", \"source\": \"s\", \"prefix\": \"bronze/\" } ]" \
+		", \"io_timeout\": 5" &&
+	python3 - "$n" "$seed" <<-PY
+	import random, subprocess, sys
+	n, seed = int(sys.argv[1]), int(sys.argv[2])
+	rnd = random.Random(seed)
+	base = open("base.json", "rb").read()
+	alphabet = b"{}[],:\"\\ 0123456789.-eEtrufalsn/xq\n\t\xc3\xa9\xff"
+	counts = {}
+	for i in range(n):
+	    t = bytearray(base)
+	    for _ in range(rnd.randint(1, 4)):
+	        op, at = rnd.randrange(3), rnd.randrange(len(t))
+	        if op == 0:
+	            del t[at]
+	        elif op == 1:
+	            t.insert(at, rnd.choice(alphabet))
+	        else:
+	            j = rnd.randrange(len(t)); t[at:at] = t[j:j + rnd.randint(1, 12)]
+	    open("fuzz.json", "wb").write(t)
+	    env = {"PATH": __import__("os").environ["PATH"], "AWS_ACCESS_KEY_ID": "x",
+	           "AWS_SECRET_ACCESS_KEY": "y", "HOME": "/nonexistent"}
+	    r = subprocess.run(["lakemount", "--check", "fuzz.json"], capture_output=True, env=env, timeout=30)
+	    counts[r.returncode] = counts.get(r.returncode, 0) + 1
+	    err = r.stderr.decode("utf-8", "replace")
+	    bad = r.returncode not in (1, 2) or (r.returncode == 2 and (
+	        err.count("\n") != 1 or "fuzz.json" not in err or r.stdout))
+	    if bad:
+	        open("fuzz-failed-%d.json" % i, "wb").write(t)
+	        print("config", i, "exit", r.returncode, "stderr:", err, "stdout:", r.stdout)
+	        sys.exit(1)
+	print("exit statuses:", counts)
+	PY
+'
+
 # ---------------------------------------------------------------- sources
 rgw_start
 

@@ -23,8 +23,8 @@ rgw_start
 NAMES=("sp ace" $'tab\there' $'new\nline' 'back\slash' 'per%cent' '%2F' 'plus+sign'
 	'q?uery#frag&x=y' '~tilde*star' 'ünïcødé-日本語' '€ euro' 'a;b,c=d@e' '(paren)[br]{ce}'
 	"$(printf 'x%.0s' $(seq 255))" "$(printf 'é%.0s' $(seq 127))x")
-BAD_UTF8=$'bad\xffname' BAD_UTF8_2=$'half\xc3'
-export BAD_UTF8 BAD_UTF8_2
+BAD_UTF8=$'bad\xffname' BAD_UTF8_2=$'half\xc3' CTRL_1=$'ctrl\x01' CTRL_1F=$'esc\x1b[0m'
+export BAD_UTF8 BAD_UTF8_2 CTRL_1 CTRL_1F
 export NAMES_FILE=$TEST_TMP/names
 printf '%s\0' "${NAMES[@]}" >"$NAMES_FILE"
 
@@ -91,6 +91,45 @@ test_expect_success FUSE 'keys put with s3cli show under exactly their name, wit
 	done <"$NAMES_FILE"
 '
 
+test_expect_success FUSE 'random names (any UTF-8 but /): written, listed, in S3 under the same bytes' '
+	n=$(lm_stress 40 1500) && seed=$RANDOM && echo "$n names, seed $seed" &&
+	mkdir "$M/bronze/random" &&
+	python3 - "$M/bronze/random" "$n" "$seed" "$bucket" <<-PY
+	import os, random, subprocess, sys
+	d, n, seed, bucket = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+	rnd = random.Random(seed)
+	pools = [range(0x20, 0x7f), [9, 10, 13, 0x7f], range(0xa0, 0x800), range(0x800, 0xd800),
+	         range(0xe000, 0xfffe), range(0x10000, 0x10ffff)]
+	names = set()
+	while len(names) < n:
+	    name = "".join(chr(rnd.choice(rnd.choice(pools))) for _ in range(rnd.randint(1, 80)))
+	    b = name.replace("/", "_").encode()[:255]
+	    name = b.decode("utf-8", "ignore")
+	    if name and name not in (".", ".."):
+	        names.add(name)
+	for name in names:
+	    fd = os.open(os.path.join(d, name).encode(), os.O_WRONLY | os.O_CREAT, 0o644)
+	    os.write(fd, name.encode())
+	    os.fsync(fd)
+	    os.close(fd)
+	got = set(x.decode() for x in os.listdir(d.encode()))
+	assert got == names, (len(got), len(names), sorted(got ^ names)[:3])
+	keys = subprocess.run(["s3cli", "ls", bucket, "bronze/random/"], capture_output=True,
+	                      check=True).stdout
+	for name in names:
+	    body = subprocess.run(["s3cli", "get", bucket, "bronze/random/" + name],
+	                          capture_output=True, check=True).stdout
+	    assert body == name.encode(), repr(name)
+	print(len(names), "names round-tripped;", len(keys), "bytes of s3cli ls")
+	open("random.names", "wb").write(b"".join(n.encode() + b"\\0" for n in names))
+	PY
+	lm_config_layers "$PWD/other.json" "$bucket" &&
+	test_when_finished "lm_reap $PWD/other.json $PWD/other" &&
+	lm_mount "$PWD/other.json" "$PWD/other" &&
+	NAMES_FILE=$PWD/random.names listing_has "$PWD/other/bronze/random" &&
+	lm_umount "$PWD/other"
+'
+
 test_expect_success FUSE 'the same names renamed into another layer keep their bytes' '
 	mkdir "$M/silver/names" &&
 	while IFS= read -r -d "" n; do
@@ -133,8 +172,8 @@ test_expect_success FUSE 'a key over 1,024 bytes (deep paths of long names): ENA
 	test -f "$d/r"
 '
 
-test_expect_success FUSE 'a name that is not UTF-8: EILSEQ, no request, nothing in S3' '
-	for n in "$BAD_UTF8" "$BAD_UTF8_2"; do
+test_expect_success FUSE 'a name that is not UTF-8, or has a control character XML cannot carry: EILSEQ, nothing in S3' '
+	for n in "$BAD_UTF8" "$BAD_UTF8_2" "$CTRL_1" "$CTRL_1F"; do
 		! touch "$M/bronze/$n" 2>err && errno_is "Invalid or incomplete multibyte or wide character" err &&
 		! mkdir "$M/bronze/$n" 2>err && errno_is "Invalid or incomplete multibyte or wide character" err &&
 		! stat "$M/archive/binance/$n" 2>err && errno_is "Invalid or incomplete multibyte or wide character" err || return 1
