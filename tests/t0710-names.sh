@@ -184,6 +184,15 @@ test_expect_success FUSE 'a name that is not UTF-8, or has a control character X
 	s3cli ls "$bucket" bronze/ >ls.out && ! grep -q -e bad -e half -e good ls.out
 '
 
+test_expect_success FUSE 'a key with a control character (0x01) put by another tool: its directory fails with EIO at once, others list' '
+	echo x >x && s3cli put "$bucket" "data/ctl/x${CTRL_1}y" x && s3cli put "$bucket" data/ctl2/fine x &&
+	start=$(date +%s%3N) &&
+	! timeout 60 ls "$M/archive/binance/ctl" 2>err && errno_is "Input/output error" err &&
+	echo "failed after $(($(date +%s%3N) - start)) ms" &&
+	test "$(ls "$M/archive/binance/ctl2")" = fine &&
+	s3cli rm "$bucket" "data/ctl/x${CTRL_1}y"
+'
+
 test_expect_success FUSE 'a key that is both a file and a prefix (a and a/b): the file wins, in both trees' '
 	echo "the file a" >a && echo "the file a/b" >ab &&
 	s3cli put "$bucket" data/both/a a && s3cli put "$bucket" data/both/a/b ab &&
