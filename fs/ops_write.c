@@ -1,7 +1,9 @@
 /*
  * ops_write: the FUSE glue of the write path.  Kernel requests in, calls on
  * wnames.h and writer.h, one reply out.  Replies that hand an entry to the
- * kernel (create, mkdir) count a lookup, as in ops.c.
+ * kernel (create, mkdir, mknod) count a lookup, as in ops.c.  What is not
+ * supported (links, special files, xattrs) gets EPERM or ENOTSUP, never a
+ * silent success: man lakemount(8), POSIX BEHAVIOUR.
  *
  * Files open for writing use the kernel's page cache write-through (no
  * writeback cache): each write() reaches the staging file before it

@@ -166,6 +166,25 @@ test_expect_success FUSE,TMPFS 'every change in the read-only archive is EROFS, 
 	sed "s/ on .*//" lm.out >a && sed "s/ on .*//" tmpfs.out >b && test_cmp b a
 '
 
+test_expect_success FUSE 'a file unlinked while open keeps its bytes for its fd and never reaches S3' '
+	timeout 60 python3 -c "
+import os, sys
+p = sys.argv[1]
+fd = os.open(p, os.O_CREAT | os.O_RDWR, 0o644)
+os.write(fd, b\"before\")
+os.unlink(p)
+os.write(fd, b\" after\")
+got = os.pread(fd, 100, 0)
+st = os.fstat(fd)
+print(\"read back:\", got, \"st_nlink\", st.st_nlink, \"st_size\", st.st_size)
+os.close(fd)
+sys.exit(0 if got == b\"before after\" and st.st_nlink == 0 and st.st_size == 12 else 1)
+" "$B/gone.txt" &&
+	lm_wait_drained "$M" &&
+	! s3cli head "$bucket" bronze/gone.txt &&
+	! test -e "$B/gone.txt"
+'
+
 test_expect_success FUSE 'the layer directories drain and unmount cleanly' '
 	lm_wait_drained "$M" &&
 	lm_umount "$M"

@@ -45,7 +45,7 @@ import sys
 import time
 
 AT_FDCWD = -100
-RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
+RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT = 1, 2, 4
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
 
 libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
@@ -146,6 +146,7 @@ DIFFERENCES = {
     "mknod.sock": ("EPERM", "FIFOs, sockets and devices cannot be created"),
     "mknod.chr": ("EPERM", "FIFOs, sockets and devices cannot be created"),
     "rename.exchange": ("EINVAL", "RENAME_EXCHANGE is not supported"),
+    "rename.whiteout": ("EINVAL", "RENAME_WHITEOUT is not supported"),
     "xattr.set_user": ("ENOTSUP", "user.* attributes cannot be set (S3 metadata is not an xattr store)"),
     "xattr.remove_user": ("ENOTSUP", "user.* attributes cannot be removed"),
     "fallocate.plain": ("ENOTSUP", "fallocate(2) is not supported (posix_fallocate(3) falls back to writes)"),
@@ -501,6 +502,12 @@ def _(d):
     put(P(d, "a"), b"A")
     put(P(d, "b"), b"B")
     return err(renameat2, P(d, "a"), P(d, "b"), RENAME_EXCHANGE)
+
+
+@case("main", "rename.whiteout", "renameat2(RENAME_WHITEOUT) of a file (as root)", "0")
+def _(d):
+    put(P(d, "a"), b"A")
+    return err(renameat2, P(d, "a"), P(d, "b"), RENAME_WHITEOUT)
 
 
 # mkdir(2), rmdir(2)
