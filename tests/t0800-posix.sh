@@ -84,6 +84,9 @@ test_expect_success FUSE 'fsx across a remount: the file reads back from the cac
 	lm_umount "$M" &&
 	posix_mount "$CFG" "$M" &&
 	size=$(stat -c %s "$TEST_TMP/fsx-remount.ref") &&
+	bs=$(stat -c %o "$B/fsx-remount.bin") &&
+	echo "block size $bs: the file spans $(((size + bs - 1) / bs)) blocks" &&
+	test "$size" -gt "$bs" &&
 	test "$(stat -c %s "$B/fsx-remount.bin")" = "$size" &&
 	get0=$(lm_stat "$M" requests.get) &&
 	direct_cmp "$B/fsx-remount.bin" "$TEST_TMP/fsx-remount.ref" &&
@@ -91,7 +94,7 @@ test_expect_success FUSE 'fsx across a remount: the file reads back from the cac
 	direct_cmp "$B/fsx-remount.bin" "$TEST_TMP/fsx-remount.ref" &&
 	get2=$(lm_stat "$M" requests.get) &&
 	echo "after the remount: $size bytes; GETs for the first read $((get1 - get0)), for the second $((get2 - get1))" &&
-	test "$get1" -gt "$get0" && test "$get2" = "$get1" &&
+	test "$get2" = "$get1" &&
 	lakemount-ctl evict "$M" bronze/fsx-remount.bin &&
 	test "$(getfattr --absolute-names --only-values -n user.lakemount.cached "$B/fsx-remount.bin")" = 0 &&
 	direct_cmp "$B/fsx-remount.bin" "$TEST_TMP/fsx-remount.ref" &&
