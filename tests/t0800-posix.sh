@@ -77,7 +77,7 @@ test_expect_success FUSE "fsx: $NOPS ops on a small file (under 60 KiB), small o
 '
 
 test_expect_success FUSE 'fsx across a remount: the file reads back from the cache, from S3, and takes more ops' '
-	n=$((NOPS / 4)) &&
+	n=$((NOPS / 8)) &&
 	timeout 600 fsx -q -n "$n" -S 8003 -l 3M -o 512K -c 2 -m \
 		"$B/fsx-remount.bin" "$TEST_TMP/fsx-remount.ref" &&
 	lm_wait_drained "$M" &&
