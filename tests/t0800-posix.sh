@@ -124,8 +124,8 @@ T=$TEST_TMP/tmpfs
 
 test_expect_success TMPFS 'posix.py on a tmpfs gives the Linux outcome of every case' '
 	mkdir "$T/main" &&
-	python3 "$POSIX" --fs linux main "$T/main" >out &&
-	cat out && tail -1 out | grep " 0 failed"
+	python3 "$POSIX" --fs linux main "$T/main" >out
+	rc=$? && cat out && test $rc = 0 && tail -1 out | grep " 0 failed"
 '
 
 test_expect_success FUSE,TMPFS 'posix.py on a layer directory: Linux outcomes but for the documented differences' '
@@ -139,7 +139,7 @@ test_expect_success FUSE,TMPFS 'permissions as nobody: the same on the mount (al
 	mkdir "$T/user" "$B/posix-user" &&
 	python3 "$POSIX" user-setup "$T/user" &&
 	python3 "$POSIX" user-setup "$B/posix-user" &&
-	as_nobody "$T/user" --fs linux user . >tmpfs.out &&
+	{ as_nobody "$T/user" --fs linux user . >tmpfs.out || { cat tmpfs.out; false; }; } &&
 	as_nobody "$B/posix-user" --fs lakemount user . >lm.out
 	rc=$? && cat lm.out && test $rc = 0 &&
 	sed "s/ on .*//" lm.out >a && sed "s/ on .*//" tmpfs.out >b && test_cmp b a
@@ -163,7 +163,7 @@ test_expect_success FUSE,TMPFS 'every change in the read-only archive is EROFS, 
 	mkdir -p "$T/ro/dir/sub" && echo x >"$T/ro/dir/file" &&
 	mount -o remount,ro "$T" &&
 	test_when_finished "mount -o remount,rw \"$T\"" &&
-	python3 "$POSIX" --fs linux readonly "$T/ro" >tmpfs.out &&
+	{ python3 "$POSIX" --fs linux readonly "$T/ro" >tmpfs.out || { cat tmpfs.out; false; }; } &&
 	timeout 120 python3 "$POSIX" --fs lakemount readonly "$M/archive/binance" >lm.out
 	rc=$? && cat lm.out && test $rc = 0 &&
 	sed "s/ on .*//" lm.out >a && sed "s/ on .*//" tmpfs.out >b && test_cmp b a
