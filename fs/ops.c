@@ -42,7 +42,31 @@ void ops_stat(struct lmfs *fs, const struct index_entry *e, struct stat *st)
 	    (wf = writer_find(fs, e->ino))) {
 		writer_stat(fs, wf, st);
 		writer_put(fs, wf);
+		/* access times are not kept: atime reads as mtime (lmfs_stat) */
+		st->st_atime = st->st_mtime;
 	}
+}
+
+/* The attributes of ino once its row is gone: a file unlinked while open
+ * (POSIX: its descriptors still work, fstat gives st_nlink 0).  Its wfile
+ * lives on until the last close; 0, or -ENOENT when there is none. */
+static int stat_unlinked(struct lmfs *fs, uint64_t ino, struct stat *st)
+{
+	struct wfile *wf = writer_find(fs, ino);
+
+	if (!wf)
+		return -ENOENT;
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = S_IFREG | 0644;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_blksize = (blksize_t)blocks_block_size(fs->blocks);
+	writer_stat(fs, wf, st);
+	writer_put(fs, wf);
+	st->st_nlink = 0;
+	st->st_atime = st->st_mtime;
+	return 0;
 }
 
 void ops_fill_entry(struct lmfs *fs, const struct index_entry *e, struct fuse_entry_param *p)
@@ -118,7 +142,10 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 	(void)fi;
 	if (index_get(fs->ix, ino, &e)) {
-		fuse_reply_err(req, ENOENT);
+		if (stat_unlinked(fs, ino, &st))
+			fuse_reply_err(req, ENOENT);
+		else
+			fuse_reply_attr(req, &st, 0);
 		return;
 	}
 	ops_stat(fs, &e, &st);
@@ -471,6 +498,9 @@ static const struct fuse_lowlevel_ops ops = {
 	.unlink = ops_unlink,
 	.rmdir = ops_rmdir,
 	.rename = ops_rename,
+	.link = ops_link,
+	.symlink = ops_symlink,
+	.mknod = ops_mknod,
 	.setattr = ops_setattr,
 	.setxattr = ops_setxattr,
 	.removexattr = ops_removexattr,

@@ -42,6 +42,12 @@ void ops_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
 void ops_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
 void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		const char *newname, unsigned int flags);
+/* Not supported (man lakemount(8), POSIX BEHAVIOUR): hard links, symbolic
+ * links, FIFOs, sockets and devices get EPERM (EROFS in a read-only tree);
+ * mknod of a regular file creates it as open(O_CREAT) would. */
+void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname);
+void ops_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
+void ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
 void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		 struct fuse_file_info *fi);
 void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,

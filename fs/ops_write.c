@@ -1,7 +1,9 @@
 /*
  * ops_write: the FUSE glue of the write path.  Kernel requests in, calls on
  * wnames.h and writer.h, one reply out.  Replies that hand an entry to the
- * kernel (create, mkdir) count a lookup, as in ops.c.
+ * kernel (create, mkdir, mknod) count a lookup, as in ops.c.  What is not
+ * supported (links, special files, xattrs) gets EPERM or ENOTSUP, never a
+ * silent success: man lakemount(8), POSIX BEHAVIOUR.
  *
  * Files open for writing use the kernel's page cache write-through (no
  * writeback cache): each write() reaches the staging file before it
@@ -185,6 +187,57 @@ void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t 
 	fuse_reply_err(req, -wn_rename(fs_of(req), parent, name, newparent, newname, flags));
 }
 
+/* err for what lakemount does not support, but EROFS in a read-only tree
+ * (as a read-only mount checks that first) and ENOENT when ino is gone. */
+static int unsupported(struct lmfs *fs, fuse_ino_t ino, int err)
+{
+	struct index_entry e = { 0 };
+	int rc;
+
+	if (index_get(fs->ix, ino, &e))
+		return ENOENT;
+	rc = wn_writable(fs, e.tree) ? EROFS : err;
+	index_entry_release(&e);
+	return rc;
+}
+
+void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void)ino, (void)newname;
+	/* an S3 key has one name: no hard links */
+	fuse_reply_err(req, unsupported(fs_of(req), newparent, EPERM));
+}
+
+void ops_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void)link, (void)name;
+	fuse_reply_err(req, unsupported(fs_of(req), parent, EPERM));
+}
+
+void ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	struct lmfs *fs = fs_of(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct index_entry e = { 0 };
+	struct wfile *wf = NULL;
+	int rc;
+
+	(void)rdev;
+	if (!S_ISREG(mode)) {
+		/* FIFOs, sockets, devices: nothing in S3 could hold them */
+		fuse_reply_err(req, unsupported(fs, parent, EPERM));
+		return;
+	}
+	rc = wn_create(fs, parent, name, mode, ctx->uid, ctx->gid, &e, &wf);
+	if (!rc && writer_close(fs, wf))
+		rc = -EIO;
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		reply_entry(req, &e);
+	index_entry_release(&e);
+}
+
 void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		 struct fuse_file_info *fi)
 {
@@ -227,14 +280,14 @@ void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 		  size_t size, int flags)
 {
-	(void)ino, (void)name, (void)value, (void)size, (void)flags;
-	fuse_reply_err(req, ENOTSUP);
+	(void)name, (void)value, (void)size, (void)flags;
+	fuse_reply_err(req, unsupported(fs_of(req), ino, ENOTSUP));
 }
 
 void ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	(void)ino, (void)name;
-	fuse_reply_err(req, ENOTSUP);
+	(void)name;
+	fuse_reply_err(req, unsupported(fs_of(req), ino, ENOTSUP));
 }
 
 void ops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,

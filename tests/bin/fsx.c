@@ -3,9 +3,9 @@
  * xfstests), written afresh.  It runs random ops on FILE (under test, e.g. on
  * a lakemount mount) and the same ops on REFFILE (a reference on local disk),
  * and checks that FILE always reads back as REFFILE does.  Both are created
- * or truncated at start.
+ * or truncated at start, unless -k.
  *
- *   fsx [-mNqv] [-n N] [-S SEED] [-l LEN] [-o SIZE] [-c P] [-f P] FILE REFFILE
+ *   fsx [-kmNqv] [-n N] [-S SEED] [-l LEN] [-o SIZE] [-c P] [-f P] FILE REFFILE
  *     -n N     ops to run (default 10000)
  *     -S SEED  random seed (default from the clock; the first line of output
  *              names it, and -S with the same options replays the run)
@@ -13,6 +13,10 @@
  *     -o SIZE  maximum length of one read or write (default 64K)
  *     -c P     percent chance of a close+reopen after each op (default 5)
  *     -f P     percent of ops that are fsync (default 1)
+ *     -k       keep: start from FILE and REFFILE as they are (both must
+ *              exist, and FILE must read back as REFFILE: checked first), to
+ *              continue a run after a remount; give another seed than the
+ *              first run's, or its ops write the same bytes again
  *     -m       also read FILE through mmap(PROT_READ, MAP_SHARED)
  *     -N       no truncates (neither ftruncate nor O_TRUNC)
  *     -q       quiet: only the seed line, failures and the summary
@@ -73,7 +77,7 @@ struct fsx {
 	uint64_t size;		/* what both sizes should be */
 	uint64_t maxlen, maxop, nops, opno;
 	uint64_t reopen_pct, fsync_pct;
-	int use_mmap, no_trunc, quiet, verbose;
+	int keep, use_mmap, no_trunc, quiet, verbose;
 	uint64_t seed, rng;
 	struct oprec *log;	/* every op so far, oldest first */
 	size_t nlog, caplog;
@@ -233,7 +237,8 @@ static void fail_data(const struct fsx *st, const char *what, uint64_t x,
 		" (file size 0x%" PRIx64 ")\n", st->opno, what, x, st->size);
 	fprintf(stderr, "fsx:   expected 0x%02x: ", e);
 	if (!r)
-		fprintf(stderr, "a hole, never written\n");
+		fprintf(stderr, st->keep ? "not written in this run (kept from before -k, or a hole)\n"
+					 : "a hole, never written\n");
 	else if (r->kind == OP_TRUNC || r->kind == OP_OTRUNC)
 		fprintf(stderr, "a hole, past EOF since op %" PRIu64 " (%s)\n",
 			r->opno, op_names[r->kind]);
@@ -545,7 +550,7 @@ static int parse_u64(const char *s, int suffix, uint64_t min, uint64_t max, uint
 __attribute__((noreturn))
 static void usage(void)
 {
-	fprintf(stderr, "usage: fsx [-mNqv] [-n N] [-S SEED] [-l LEN] [-o SIZE] [-c P] [-f P] "
+	fprintf(stderr, "usage: fsx [-kmNqv] [-n N] [-S SEED] [-l LEN] [-o SIZE] [-c P] [-f P] "
 		"FILE REFFILE\n");
 	exit(2);
 }
@@ -563,8 +568,9 @@ static void parse_args(struct fsx *st, int argc, char **argv)
 	int c, seeded = 0;
 	size_t i;
 
-	while ((c = getopt(argc, argv, "n:S:l:o:c:f:mNqv")) != -1) {
+	while ((c = getopt(argc, argv, "n:S:l:o:c:f:kmNqv")) != -1) {
 		switch (c) {
+		case 'k': st->keep = 1; continue;
 		case 'm': st->use_mmap = 1; continue;
 		case 'N': st->no_trunc = 1; continue;
 		case 'q': st->quiet = 1; continue;
@@ -605,16 +611,24 @@ static void setup(struct fsx *st)
 	const char *inject = getenv("FSX_INJECT_BUG");
 	long pg = sysconf(_SC_PAGESIZE);
 
-	st->fd = open(st->path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	int flags = st->keep ? O_RDWR : O_RDWR | O_CREAT | O_TRUNC;
+
+	st->fd = open(st->path, flags, 0644);
 	if (st->fd < 0)
-		fail(st, errno, "cannot create '%s'", st->path);
-	st->ref = open(st->refpath, O_RDWR | O_CREAT | O_TRUNC, 0644);
+		fail(st, errno, "cannot %s '%s'", st->keep ? "open" : "create", st->path);
+	st->ref = open(st->refpath, flags, 0644);
 	if (st->ref < 0)
-		fail(st, errno, "cannot create '%s'", st->refpath);
+		fail(st, errno, "cannot %s '%s'", st->keep ? "open" : "create", st->refpath);
 	if (fstat(st->fd, &a) || fstat(st->ref, &b))
 		fail(st, errno, "fstat");
 	if (a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
 		fprintf(stderr, "fsx: '%s' and '%s' are the same file\n", st->path, st->refpath);
+		exit(2);
+	}
+	st->size = (uint64_t)b.st_size;
+	if (st->keep && st->size > st->maxlen) {
+		fprintf(stderr, "fsx: -k: '%s' holds 0x%" PRIx64 " bytes, over -l 0x%" PRIx64 "\n",
+			st->refpath, st->size, st->maxlen);
 		exit(2);
 	}
 	if (pg <= 0)
@@ -642,6 +656,11 @@ int main(int argc, char **argv)
 	       st.maxlen, st.maxop);
 	setup(&st);
 	check_size(&st);
+	if (st.keep) {
+		check_all(&st, "check of the kept file (-k) before the first op");
+		printf("fsx: -k: '%s' starts as its reference, 0x%" PRIx64 " bytes\n", st.path,
+		       st.size);
+	}
 	for (st.opno = 1; st.opno <= st.nops; st.opno++) {
 		do_op(&st);
 		check_size(&st);
