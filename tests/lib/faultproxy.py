@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """faultproxy.py PORT TARGET_PORT -- an HTTP/1.1 relay on 127.0.0.1:PORT to
 127.0.0.1:TARGET_PORT (the real S3 server), which can fail chosen requests
-the way a bad network or a loaded S3 does.  A superset of tcpproxy.py.
+the way a bad network or a loaded S3 does.
 
 It parses every request (head, then a body by Content-Length or chunked) and
 every answer (1xx interim answers, then a body by Content-Length, chunked,
