@@ -82,6 +82,14 @@ static int get_body(struct s3_op *op, const char *data, size_t len)
 
 		g->expect = p->len && p->len < rest ? p->len : rest;
 	}
+	if (g->delivered == g->attempt_start && op->resp_length && op->resp_range_len &&
+	    op->resp_length != op->resp_range_len) {
+		/* The answer contradicts itself: stop reading it now, so that
+		 * curl closes the connection rather than reuse one whose
+		 * stream may hold the rest of this body; the retry resumes. */
+		s3_op_fail(op, S3_ERR_NETWORK, "Content-Length disagrees with Content-Range");
+		return -1;
+	}
 	if (g->delivered == g->attempt_start && op->http.status != 206 &&
 	    p->off + g->delivered > 0) {
 		/* The server ignored our Range: these are the wrong bytes. */

@@ -75,7 +75,9 @@ struct s3_op {
 	void *ctx;			/* for those hooks */
 
 	struct s3_object_info info;	/* from the answer's headers */
-	long range_total;		/* unused unless Content-Range came */
+	/* This attempt's Content-Length and the length its Content-Range
+	 * ("bytes a-b/n": b-a+1) says, 0 when absent (a 2xx only). */
+	uint64_t resp_length, resp_range_len;
 
 	/* Completion: called once, on any thread. */
 	void (*complete)(struct s3_op *op);

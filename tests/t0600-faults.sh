@@ -82,7 +82,7 @@ writer() {
 	mkdir -p "$w" && timeout 30 mkdir "$m" || { echo "mkdir $m" >>errors; return; }
 	while [ "$(date +%s)" -lt "$3" ]; do
 		i=$((i + 1))
-		head -c $(( (RANDOM * 97 + i) % (3 << 19) )) /dev/urandom >"$w/f$i"
+		head -c $(( (RANDOM * 97 + i) % (1 << 20) )) /dev/urandom >"$w/f$i"
 		timeout 30 cp "$w/f$i" "$m/f$i" || echo "cp f$i $?" >>errors
 		if [ $((i % 3)) = 0 ]; then
 			timeout 30 mv "$m/f$i" "$m/r$i" && mv "$w/f$i" "$w/r$i" || echo "mv f$i" >>errors
@@ -253,12 +253,13 @@ test_expect_success FUSE,ROOT 'truncated bodies and wrong Content-Length: retrie
 	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
 	M=$PWD/mnt &&
 	ls "$M/archive/binance" >/dev/null &&
-	shuf -n 24 --random-source="$TEST_TMP/archive.list" "$TEST_TMP/archive.list" >pick &&
+	(shuf -n 24 --random-source="$TEST_TMP/archive.list" "$TEST_TMP/archive.list"; cd "$TEST_TMP/$bucket.src/data" && ls big/*) >pick &&
 	expected_sums pick >sums &&
 	fault mode=faults percent=30 kinds=truncate,badlen,reset-mid seed=601 &&
 	n=0 &&
 	while read -r want path; do
-		sum=$(timeout 60 cat "$M/archive/binance/$path" | sha256sum) &&
+		sum=$(set -o pipefail; timeout 60 cat "$M/archive/binance/$path" | sha256sum) ||
+			{ echo "read failed: $path"; exit 1; }
 		test "${sum%% *}" = "$want" || { echo "wrong bytes: $path"; exit 1; }
 		n=$((n + 1))
 	done <sums &&
@@ -271,7 +272,8 @@ test_expect_success FUSE,ROOT 'truncated bodies and wrong Content-Length: retrie
 	sync && echo 3 >/proc/sys/vm/drop_caches &&
 	gets=$(fault_stat methods.GET) &&
 	while read -r want path; do
-		sum=$(timeout 60 cat "$M/archive/binance/$path" | sha256sum) &&
+		sum=$(set -o pipefail; timeout 60 cat "$M/archive/binance/$path" | sha256sum) ||
+			{ echo "read from the cache failed: $path"; exit 1; }
 		test "${sum%% *}" = "$want" || { echo "wrong bytes from the cache: $path"; exit 1; }
 	done <sums &&
 	echo "re-read from the cache: $(( $(fault_stat methods.GET) - gets )) GETs" &&
