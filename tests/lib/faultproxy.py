@@ -14,8 +14,9 @@ client connection has its own connection to the server, kept alive.
                             server that stopped answering)
   env LM_PROXY_COUNT=FILE   keep "UP DOWN" in FILE: the bytes relayed from
                             the clients to the server and back
-  env LM_PROXY_CTL=FILE     the fault control file, re-read (when its mtime
-                            changed) before every request; see below
+  env LM_PROXY_CTL=FILE     the fault control file, re-read (when it was
+                            replaced or changed) before every request;
+                            see below
   env LM_PROXY_STATS=FILE   JSON counters, rewritten after every request:
                             {"requests": N, "methods": {"GET": N, ...},
                              "faults": {"500": N, "reset": N, ...},
@@ -39,7 +40,10 @@ empty one means "pass everything"):
                  part of the body, then close (FIN)
       badlen     forward it, send the whole body under a Content-Length
                  that disagrees with it (half of it, or 1000 more), then
-                 close: "badlen-short" / "badlen-long" in the stats
+                 close after 50 ms: "badlen-short" / "badlen-long" in the
+                 stats.  A short one leaves the rest of the body on a
+                 connection the client may take for reusable meanwhile.
+                 (default kinds: 500,503,slowdown,reset)
   methods=M,M             fault only these methods (default: all)
   match=TEXT              fault only requests whose target contains TEXT
   seed=S                  the random seed (default 1; re-seeded on change)
@@ -101,11 +105,13 @@ def load_ctl():
         return
     try:
         st = os.stat(CTL)
-        if st.st_mtime_ns == ctl_mtime:
+        # the inode too: a file renamed into place within the same clock
+        # tick as the last one has the same mtime
+        if (st.st_ino, st.st_mtime_ns, st.st_size) == ctl_mtime:
             return
         with open(CTL) as f:
             words = f.read().split()
-        ctl_mtime = st.st_mtime_ns
+        ctl_mtime = (st.st_ino, st.st_mtime_ns, st.st_size)
     except FileNotFoundError:
         words = []
         ctl_mtime = None
