@@ -269,6 +269,10 @@ static int delete_batch(struct s3_client *c, const char *const *keys, size_t n,
 	 * big batch gets more time (Swift s3api needs over 10 s for 1,000
 	 * keys on a busy machine). */
 	op.extra_deadline_ms = (long)n * 30;
+	/* ... and it says nothing while it works: without the same
+	 * allowance for silence, the stall limit (10 s) cut every attempt
+	 * short and the call failed with "timed out" after all of them. */
+	op.extra_stall_ms = op.extra_deadline_ms;
 	s3_error_set(err, S3_ERR_NOMEM, "");
 	if (strbuf_adds(&body, "<Delete><Quiet>true</Quiet>"))
 		goto out;

@@ -298,7 +298,7 @@ static int op_send(struct s3_op *op, long delay_ms)
 	op->http.on_header = op_on_header;
 	op->http.arg = op;
 	op->http.connect_timeout_ms = op->c->connect_timeout_ms;
-	op->http.stall_ms = op->c->stall_ms;
+	op->http.stall_ms = op->c->stall_ms > 0 ? op->c->stall_ms + op->extra_stall_ms : 0;
 	op->http.timeout_ms = left;
 	op->http.tls_verify = op->c->tls_verify;
 	op->http.done = op_http_done;

@@ -61,6 +61,8 @@ struct s3_op {
 	char payload_hash[65];
 	int unsigned_payload;
 	long extra_deadline_ms;		/* large transfers get more time */
+	long extra_stall_ms;		/* and calls the server works on
+					 * before it answers, more silence */
 
 	/* How a 2xx body is taken: on_body, else buffered in resp (capped). */
 	int (*on_body)(struct s3_op *op, const char *data, size_t len);
