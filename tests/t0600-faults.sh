@@ -82,7 +82,7 @@ writer() {
 	mkdir -p "$w" && timeout 30 mkdir "$m" || { echo "mkdir $m" >>errors; return; }
 	while [ "$(date +%s)" -lt "$3" ]; do
 		i=$((i + 1))
-		head -c $(( (RANDOM * 97 + i) % (1 << 20) )) /dev/urandom >"$w/f$i"
+		head -c $(( (RANDOM * 97 + i) % (1 << 19) )) /dev/urandom >"$w/f$i"
 		timeout 30 cp "$w/f$i" "$m/f$i" || echo "cp f$i $?" >>errors
 		if [ $((i % 3)) = 0 ]; then
 			timeout 30 mv "$m/f$i" "$m/r$i" && mv "$w/f$i" "$w/r$i" || echo "mv f$i" >>errors
