@@ -37,7 +37,7 @@ struct s3_client_opts {
 	const struct creds *creds;	/* copied; ignored when anonymous */
 	int list_v1;		/* ListObjects v1 (marker) */
 	unsigned max_connections;	/* per endpoint; default 16 */
-	unsigned max_attempts;		/* default 8 */
+	unsigned max_attempts;		/* default 16 (some 50 s of back-off) */
 	long connect_timeout_ms;	/* default 3000 */
 	long stall_timeout_ms;		/* default 10000 */
 	long deadline_ms;		/* per call, all attempts; default 30000 */

@@ -50,7 +50,7 @@ static void client_limits(struct s3_client *c, const struct s3_client_opts *o)
 	c->anonymous = o->anonymous;
 	c->tls_verify = o->tls_verify;
 	c->list_v1 = o->list_v1;
-	c->max_attempts = o->max_attempts ? o->max_attempts : 8;
+	c->max_attempts = o->max_attempts ? o->max_attempts : 16;
 	c->connect_timeout_ms = o->connect_timeout_ms ? o->connect_timeout_ms : 3000;
 	c->stall_ms = o->stall_timeout_ms ? o->stall_timeout_ms : 10000;
 	c->deadline_ms = o->deadline_ms ? o->deadline_ms : 30000;

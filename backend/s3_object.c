@@ -82,6 +82,14 @@ static int get_body(struct s3_op *op, const char *data, size_t len)
 
 		g->expect = p->len && p->len < rest ? p->len : rest;
 	}
+	if (g->delivered == g->attempt_start && op->resp_length && op->resp_range_len &&
+	    op->resp_length != op->resp_range_len) {
+		/* The answer contradicts itself: stop reading it now, so that
+		 * curl closes the connection rather than reuse one whose
+		 * stream may hold the rest of this body; the retry resumes. */
+		s3_op_fail(op, S3_ERR_NETWORK, "Content-Length disagrees with Content-Range");
+		return -1;
+	}
 	if (g->delivered == g->attempt_start && op->http.status != 206 &&
 	    p->off + g->delivered > 0) {
 		/* The server ignored our Range: these are the wrong bytes. */
@@ -105,6 +113,34 @@ static int get_body(struct s3_op *op, const char *data, size_t len)
 	return 0;
 }
 
+/* A 2xx whose body ended early without curl noticing: a Content-Length
+ * that says less than the Content-Range (a proxy or server that lies, or
+ * a body cut where the length was never sent).  The object's size is in
+ * Content-Range ("bytes a-b/SIZE"): a ranged read must have brought all of
+ * its range, clamped to that size.  A short one is a network error, so it
+ * is retried, and the retry resumes where the bytes stopped. */
+static int get_success(struct s3_op *op)
+{
+	struct get_ctx *g = op->ctx;
+	const struct s3_get_params *p = g->p;
+	uint64_t want;
+	char msg[96];
+
+	if (op->http.status != 206 || op->info.size <= p->off)
+		return 0;	/* no range, or nothing in it to check */
+	want = op->info.size - p->off;
+	if (p->len && p->len < want)
+		want = p->len;
+	if (!g->expect)
+		g->expect = want;
+	if (g->delivered >= want)
+		return 0;
+	snprintf(msg, sizeof(msg), "short body: %" PRIu64 " of %" PRIu64 " bytes",
+		 g->delivered - g->attempt_start, want - g->attempt_start);
+	s3_op_fail(op, S3_ERR_NETWORK, msg);
+	return -1;
+}
+
 int s3_get(struct s3_client *c, const struct s3_get_params *p, size_t *got,
 	   struct s3_object_info *info, struct s3_error *err)
 {
@@ -116,9 +152,23 @@ int s3_get(struct s3_client *c, const struct s3_get_params *p, size_t *got,
 	op.ctx = &g;
 	op.before_attempt = get_before;
 	op.on_body = get_body;
+	op.on_success = get_success;
 	/* A big read gets a second per MiB on top of the deadline. */
 	op.extra_deadline_ms = (long)((p->len ? p->len : p->cap) >> 20) * 1000;
 	rc = s3_op_run(&op, err);
+	if (rc && err->status == S3_ERR_RANGE && !p->len && g.delivered &&
+	    g.attempt_start == g.delivered) {
+		/* A read to the end, resumed after a cut: the server says
+		 * nothing is left past what came (the Content-Length of the
+		 * first answer said more than the object holds).  If-Match
+		 * pinned the version, so those bytes are all of it. */
+		s3_error_clear(err);
+		err->attempts = op.attempt;
+		s3_object_info_release(&op.info);
+		op.info.size = p->off + g.delivered;
+		memcpy(op.info.etag, g.pinned, sizeof(op.info.etag));
+		rc = 0;
+	}
 	if (got)
 		*got = (size_t)g.delivered;
 	if (!rc)
@@ -219,6 +269,10 @@ static int delete_batch(struct s3_client *c, const char *const *keys, size_t n,
 	 * big batch gets more time (Swift s3api needs over 10 s for 1,000
 	 * keys on a busy machine). */
 	op.extra_deadline_ms = (long)n * 30;
+	/* ... and it says nothing while it works: without the same
+	 * allowance for silence, the stall limit (10 s) cut every attempt
+	 * short and the call failed with "timed out" after all of them. */
+	op.extra_stall_ms = op.extra_deadline_ms;
 	s3_error_set(err, S3_ERR_NOMEM, "");
 	if (strbuf_adds(&body, "<Delete><Quiet>true</Quiet>"))
 		goto out;
@@ -269,6 +323,23 @@ int s3_delete_many(struct s3_client *c, const char *const *keys, size_t n,
 
 /* ---- LIST ---- */
 
+/* A page cut short under a Content-Length that said so (a lying proxy)
+ * arrives as a 200: without its closing tag it is retried like a reset,
+ * not refused as malformed. */
+static int list_complete(struct s3_op *op)
+{
+	static const char end[] = "</ListBucketResult>";
+	const char *b = strbuf_str(&op->resp);
+	size_t n = op->resp.len;
+
+	while (n && (b[n - 1] == '\n' || b[n - 1] == '\r' || b[n - 1] == ' ' || b[n - 1] == '\t'))
+		n--;
+	if (n >= sizeof(end) - 1 && !memcmp(b + n - (sizeof(end) - 1), end, sizeof(end) - 1))
+		return 0;
+	s3_op_fail(op, S3_ERR_NETWORK, "listing cut short");
+	return -1;
+}
+
 int s3_list(struct s3_client *c, const struct s3_list_params *p, s3_list_fn fn,
 	    void *arg, struct xml_list_result *res, struct s3_error *err)
 {
@@ -306,6 +377,7 @@ int s3_list(struct s3_client *c, const struct s3_list_params *p, s3_list_fn fn,
 		s3_error_set(err, S3_ERR_NOMEM, "");
 		goto out;
 	}
+	op.on_success = list_complete;
 	if (s3_op_run(&op, err))
 		goto out;
 	/* The page is parsed only once it arrived whole, so that a retried

@@ -282,6 +282,7 @@ static int op_send(struct s3_op *op, long delay_ms)
 	}
 	op->attempt++;
 	s3_object_info_release(&op->info);
+	op->resp_length = op->resp_range_len = 0;
 	strbuf_reset(&op->resp);
 	if (op_url(op, &host, &path) || op_headers(op, strbuf_str(&host), strbuf_str(&path))) {
 		s3_op_fail(op, S3_ERR_NOMEM, "cannot build request");
@@ -297,7 +298,7 @@ static int op_send(struct s3_op *op, long delay_ms)
 	op->http.on_header = op_on_header;
 	op->http.arg = op;
 	op->http.connect_timeout_ms = op->c->connect_timeout_ms;
-	op->http.stall_ms = op->c->stall_ms;
+	op->http.stall_ms = op->c->stall_ms > 0 ? op->c->stall_ms + op->extra_stall_ms : 0;
 	op->http.timeout_ms = left;
 	op->http.tls_verify = op->c->tls_verify;
 	op->http.ca_file = op->c->ca_file;
@@ -386,13 +387,18 @@ static void op_on_header(void *arg, const char *name, const char *value)
 	if (!strcasecmp(name, "etag")) {
 		s3_etag_copy(info->etag, value);
 	} else if (!strcasecmp(name, "content-length")) {
+		op->resp_length = strtoull(value, NULL, 10);
 		if (!info->size)
-			info->size = strtoull(value, NULL, 10);
+			info->size = op->resp_length;
 	} else if (!strcasecmp(name, "content-range")) {
 		/* "bytes 0-9/443": the object's size is after the slash. */
+		unsigned long long a, b;
+
 		slash = strrchr(value, '/');
 		if (slash && slash[1] != '*')
 			info->size = strtoull(slash + 1, NULL, 10);
+		if (sscanf(value, "bytes %llu-%llu", &a, &b) == 2 && b >= a)
+			op->resp_range_len = b - a + 1;
 	} else if (!strcasecmp(name, "last-modified")) {
 		s3_parse_time(value, &info->mtime);
 	} else if (!strcasecmp(name, "content-type")) {
@@ -420,10 +426,15 @@ static enum s3_status status_of_curl(int code, int *noretry)
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_URL_MALFORMAT:
-	case CURLE_UNSUPPORTED_PROTOCOL:
 		/* A certificate or URL does not fix itself on retry. */
 		*noretry = 1;
 		return S3_ERR_CONNECT;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		/* Our URLs are http or https (the config says so), so this is
+		 * "Received HTTP/0.9": garbage where an answer should start,
+		 * e.g. the rest of a body that a wrong Content-Length left on
+		 * a kept-alive connection.  A new connection may do. */
+		return S3_ERR_NETWORK;
 	default:
 		return S3_ERR_NETWORK;
 	}

@@ -62,6 +62,8 @@ struct s3_op {
 	char payload_hash[65];
 	int unsigned_payload;
 	long extra_deadline_ms;		/* large transfers get more time */
+	long extra_stall_ms;		/* and calls the server works on
+					 * before it answers, more silence */
 
 	/* How a 2xx body is taken: on_body, else buffered in resp (capped). */
 	int (*on_body)(struct s3_op *op, const char *data, size_t len);
@@ -76,7 +78,9 @@ struct s3_op {
 	void *ctx;			/* for those hooks */
 
 	struct s3_object_info info;	/* from the answer's headers */
-	long range_total;		/* unused unless Content-Range came */
+	/* This attempt's Content-Length and the length its Content-Range
+	 * ("bytes a-b/n": b-a+1) says, 0 when absent (a 2xx only). */
+	uint64_t resp_length, resp_range_len;
 
 	/* Completion: called once, on any thread. */
 	void (*complete)(struct s3_op *op);

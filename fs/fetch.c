@@ -3,16 +3,64 @@
  * (design note 3 in reader.c), the landing of a GET's bytes in the hot
  * list and the block store, and stale objects after a 412 (note 5).
  * The lock order is the one at the top of reader.c.
+ *
+ * Failures: a fetch that failed (after the backend's retries, up to
+ * io_timeout) is remembered for FETCH_FAILURE_HOLD_MS, and a new demand
+ * for one of its blocks within that time fails at once with the same
+ * error.  The kernel answers a failed readahead by reading the page again
+ * at once; without this, a reader of an endpoint that stopped answering
+ * would wait io_timeout twice before its EIO.  The hold is short, so that
+ * a reader who tries again later does get a new fetch.
  */
 #include "reader_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lmfs.h"
 #include "log.h"
 #include "verify.h"
+
+#define FETCH_FAILURE_HOLD_MS 300
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- failures ---- */
+
+/* Remember that j failed with err (r->lock held). */
+static void failure_note(struct reader *r, const struct job *j, int err)
+{
+	struct failure *f = &r->failures[r->nextfailure++ % READER_FAILURES];
+
+	memcpy(f->obj, j->obj, sizeof(f->obj));
+	f->first = j->first;
+	f->n = j->n;
+	f->err = err;
+	f->at_ms = now_ms();
+}
+
+int fetch_failed_recently(struct reader *r, const char *obj, uint64_t no)
+{
+	uint64_t now = now_ms();
+	unsigned i;
+
+	for (i = 0; i < READER_FAILURES; i++) {
+		const struct failure *f = &r->failures[i];
+
+		if (f->err && now - f->at_ms < FETCH_FAILURE_HOLD_MS && no >= f->first &&
+		    no < f->first + f->n && !strcmp(f->obj, obj))
+			return f->err;
+	}
+	return 0;
+}
 
 /* ---- jobs ---- */
 
@@ -81,6 +129,8 @@ void fetch_job_land(struct reader *r, struct job *j, int err)
 	}
 	if (!j->demand)
 		r->inflight -= j->n * r->bs;
+	if (err && !r->stopping)
+		failure_note(r, j, err);
 	pthread_cond_broadcast(&r->landed);
 }
 

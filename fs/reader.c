@@ -357,6 +357,8 @@ static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, 
 		buf_put_locked(r, buf, r->bs);
 		if (reader_flight_find(r, fh->obj, no))
 			continue;	/* someone asked for it meanwhile */
+		if ((*err = fetch_failed_recently(r, fh->obj, no)))
+			break;		/* see "Failures" in fetch.c */
 		j = fetch_job_new(fh, no, 1, 1);
 		if (!j || !flight_new(r, fh->obj, no)) {
 			fetch_job_free(j);

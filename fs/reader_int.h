@@ -67,6 +67,16 @@ struct fhandle {
 	uint64_t ra_next;		/* first block not yet asked for */
 };
 
+/* A fetch that failed a moment ago (fetch.c, "failures"). */
+struct failure {
+	char obj[BLOCKS_ID_LEN + 1];
+	uint64_t first, n;		/* blocks */
+	uint64_t at_ms;			/* when it failed (monotonic) */
+	int err;
+};
+
+#define READER_FAILURES 16
+
 struct reader {
 	struct lmfs *fs;
 	struct reader_opts o;
@@ -81,6 +91,8 @@ struct reader {
 	uint64_t inflight;		/* readahead bytes queued or running */
 	char (*stale)[BLOCKS_ID_LEN + 1];
 	size_t nstale;
+	struct failure failures[READER_FAILURES];	/* a ring */
+	unsigned nextfailure;
 	int stopping;
 	char **pool;			/* free block buffers, to reuse */
 	size_t npool;
@@ -126,6 +138,10 @@ void fetch_job_free(struct job *j);
 void fetch_job_queue(struct reader *r, struct job *j);
 /* Finish the flights of j's blocks with err (r->lock held). */
 void fetch_job_land(struct reader *r, struct job *j, int err);
+
+/* The error of a fetch of block no of obj that failed within the last
+ * FETCH_FAILURE_HOLD_MS, else 0 (r->lock held). */
+int fetch_failed_recently(struct reader *r, const char *obj, uint64_t no);
 
 /* Whether obj was replaced under its readers (r->lock held). */
 int fetch_is_stale(struct reader *r, const char *obj);

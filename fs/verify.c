@@ -69,13 +69,17 @@ out:
 static int sidecar(struct s3_client *c, const char *key, char want[65])
 {
 	char side[4096], buf[1024];
-	struct s3_get_params g = { side, 0, 0, NULL, buf, sizeof(buf) - 1, NULL, NULL };
+	/* A ranged read, so that a body cut short under a Content-Length
+	 * that says so is caught against the Content-Range (s3_get). */
+	struct s3_get_params g = { side, 0, sizeof(buf) - 1, NULL, buf, sizeof(buf) - 1,
+				   NULL, NULL };
 	struct s3_error err;
 	size_t got = 0, i;
 
 	snprintf(side, sizeof(side), "%s.CHECKSUM", key);
 	if (s3_get(c, &g, &got, NULL, &err))
-		return err.status == S3_ERR_NOT_FOUND ? 1 : -1;
+		/* 416: an empty sidecar, as unusable as none */
+		return err.status == S3_ERR_NOT_FOUND || err.status == S3_ERR_RANGE ? 1 : -1;
 	for (i = 0; i < 64; i++) {
 		char ch = i < got ? buf[i] : '\0';
 

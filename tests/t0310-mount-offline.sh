@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 test_description='the endpoint goes away and comes back while the lakehouse is mounted
 
-A TCP relay (tests/lib/tcpproxy.py) stands between lakemount and Ceph RGW,
+An HTTP relay (tests/lib/faultproxy.py) stands between lakemount and Ceph RGW,
 so the test can take the endpoint away, hang it, and bring it back.'
 . "$(dirname "$0")/lib/test-lib.sh"
 . "$TEST_DIRECTORY/lib/mount-lib.sh"

@@ -116,17 +116,21 @@ r=json.load(sys.stdin)["requests"]
 print(sum(r[k] for k in ("list","head","get","put","post","delete")))'
 }
 
-# A tcpproxy.py in front of S3_ENDPOINT's port, for failure tests, in its
-# own session (so that it outlives the case that started it only as long as
-# the case wants: stop it with lm_proxy_stop, e.g. from test_when_finished).
+# A faultproxy.py (an HTTP relay that can fail chosen requests) in front of
+# S3_ENDPOINT's port, for failure tests, in its own session (so that it
+# outlives the case that started it only as long as the case wants: stop it
+# with lm_proxy_stop, e.g. from test_when_finished).  Its control file is
+# $TEST_TMP/proxy.ctl, its counters $TEST_TMP/proxy.stats (see the header of
+# tests/lib/faultproxy.py).
 #   lm_proxy_start VAR [PORT]  start; VAR gets its endpoint URL
 #   lm_proxy_stop              the endpoint is gone (connections refused)
 #   lm_proxy_hang              toggle: connections hang without an answer
 lm_proxy_start() {
 	local port=${2:-} target=${S3_ENDPOINT##*:}
 	[ -n "$port" ] || port=$(free_port) || return 1
-	rm -f "$TEST_TMP/proxy.out"
-	setsid python3 "$SRC_ROOT/tests/lib/tcpproxy.py" "$port" "$target" \
+	rm -f "$TEST_TMP/proxy.out" "$TEST_TMP/proxy.stats"
+	LM_PROXY_CTL=$TEST_TMP/proxy.ctl LM_PROXY_STATS=$TEST_TMP/proxy.stats \
+	setsid python3 "$SRC_ROOT/tests/lib/faultproxy.py" "$port" "$target" \
 		>"$TEST_TMP/proxy.out" 2>&1 </dev/null &
 	echo $! >"$TEST_TMP/proxy.pid"
 	for _ in $(seq 1 100); do
