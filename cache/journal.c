@@ -85,6 +85,7 @@
  * (notes 2, 4); journal_int.h has what the three files share.
  */
 #include "journal_int.h"
+#include "sqldb.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -140,6 +141,12 @@ const char *const jl_sql[ST__N] = {
 
 /* The last failure of this thread's calls, for journal_errmsg(). */
 static __thread char jl_errbuf[512];
+static __thread int jl_nospace;
+
+int journal_err_nospace(void)
+{
+	return jl_nospace;
+}
 
 const char *journal_errmsg(struct journal *j)
 {
@@ -154,11 +161,13 @@ void jl_failf(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(jl_errbuf, sizeof(jl_errbuf), fmt, ap);
 	va_end(ap);
+	jl_nospace = 0;
 }
 
 void jl_dberr(struct journal *j, const char *what)
 {
 	jl_failf("journal '%s': %s: %s", j->path, what, sqlite3_errmsg(j->db));
+	jl_nospace = sqldb_full(j->db);
 }
 
 static int jl_lock(struct journal *j)

@@ -75,6 +75,9 @@ void journal_close(struct journal *j);
 /* The message of the calling thread's last failed journal call (j may be
  * NULL: messages are per thread, so threads do not overwrite each other's). */
 const char *journal_errmsg(struct journal *j);
+/* Whether this thread's last failed journal call failed for want of disk
+ * space (SQLITE_FULL): the caller answers ENOSPC, not EIO. */
+int journal_err_nospace(void);
 
 /* Add n ops in one transaction: all or none are stored.  ids (may be NULL)
  * gets the new ids, in order.  Returns 0 once the ops are on disk, or -1
