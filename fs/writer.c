@@ -12,7 +12,10 @@
  *     downloads it whole into the staging file first (pinned to its ETag):
  *     S3 has no partial writes.
  *  3. Staged bytes count against cache.max_size: a write that would pass
- *     it fails with ENOSPC, never silently.
+ *     it fails with ENOSPC, never silently.  So does a write that would eat
+ *     into the cache disk's last bytes (BLOCKS_DISK_RESERVE, kept for the
+ *     index and the journal), once cached blocks have been evicted to make
+ *     room: clean data gives way to written data.
  *  4. The sha256 every upload carries (x-amz-meta-sha256) is kept running
  *     while a file is written from its start in order (whash.c), so a
  *     large sequential write is hashed while it is written.
@@ -157,9 +160,19 @@ int wfile_adopt(struct writer *w, uint64_t ino, int tree, const char *key)
 	pthread_mutex_lock(&w->lock);
 	wf = wfile_lookup(w, ino);
 	if (wf) {
-		close(fd);
 		wf->ops++;
 		wf->puts_waiting++;
+		if (wf->copying) {
+			/* a PUT after a cp's COPY: the staged bytes are newer */
+			wf->copying = 0;
+			set_fd(wf, fd);
+			wf->size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+			w->st.staged_bytes += wf->size;
+			wf->version++;
+			wf->queued = wf->version;
+		} else {
+			close(fd);
+		}
 		pthread_mutex_unlock(&w->lock);
 		return 0;
 	}
@@ -178,6 +191,44 @@ int wfile_adopt(struct writer *w, uint64_t ino, int tree, const char *key)
 	}
 	pthread_mutex_unlock(&w->lock);
 	return rc;
+}
+
+int wfile_adopt_copy(struct writer *w, uint64_t ino, int tree, const char *key,
+		     const struct index_entry *src, const char *src_etag, uint64_t size)
+{
+	struct index_entry copy;
+	struct wfile *wf;
+
+	if (index_entry_copy(&copy, src))
+		return -ENOMEM;
+	snprintf(copy.etag, sizeof(copy.etag), "%s", src_etag);
+	copy.size = size;
+	pthread_mutex_lock(&w->lock);
+	wf = wfile_lookup(w, ino);
+	if (!wf) {
+		wf = wfile_new(w, ino, -1, tree, key);
+		if (!wf) {
+			pthread_mutex_unlock(&w->lock);
+			index_entry_release(&copy);
+			return -ENOMEM;
+		}
+		wf->refs--;
+	} else if (wf->fd >= 0) {
+		/* a cp over a file whose PUT waits: the copy is newer; the
+		 * PUT still reads its staging file by name */
+		close(wf->fd);
+		set_fd(wf, -1);
+		w->st.staged_bytes -= wf->size < w->st.staged_bytes ? wf->size : w->st.staged_bytes;
+	}
+	index_entry_release(&wf->src);
+	wf->src = copy;
+	wf->copying = 1;
+	wf->size = size;
+	wf->version++;
+	wf->queued = wf->version;
+	wf->ops++;
+	pthread_mutex_unlock(&w->lock);
+	return 0;
 }
 
 struct wfile *writer_find(struct lmfs *fs, uint64_t ino)
@@ -453,6 +504,10 @@ ssize_t writer_pwrite(struct lmfs *fs, struct wfile *wf, const void *buf, size_t
 		return -ENOSPC;
 	}
 	pthread_mutex_unlock(&w->lock);
+	/* Note 3: the disk's reserve is the index's and the journal's, and
+	 * cached blocks give way to written data. */
+	if (grow && !blocks_make_room(fs->blocks, wf->fd, grow))
+		return -ENOSPC;
 	n = pwrite(wf->fd, buf, size, off);
 	if (n < 0)
 		return -errno;
@@ -651,6 +706,15 @@ int writer_copy_pending(struct lmfs *fs, struct wfile *wf, const struct index_en
 	wf->queued = wf->version;
 	wf->ops++;
 	pthread_mutex_unlock(&w->lock);
+	/* The row gets the copy's size now: a rename or a restart before the
+	 * copy lands finds it there, not the 0 of the file cp created. */
+	if (index_get(fs->ix, wf->ino, &copy) == 0) {
+		struct index_attr a = { src->size, copy.etag, copy.mtime, copy.mode, copy.uid,
+					copy.gid };
+
+		index_set_attr(fs->ix, copy.ino, &a);
+		index_entry_release(&copy);
+	}
 	return 0;
 }
 
