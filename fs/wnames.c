@@ -85,7 +85,7 @@ static int journal_one(struct lmfs *fs, const struct journal_op *op)
 		log_error(LOG_FIELDS(LF_STR("source", op->source), LF_STR("key", op->key),
 				     LF_STR("error", journal_errmsg(writer_journal(fs)))),
 			  "journal: %s", journal_errmsg(writer_journal(fs)));
-		return -EIO;
+		return journal_err_nospace() ? -ENOSPC : -EIO;
 	}
 	writer_kick(fs);
 	return 0;
@@ -108,8 +108,10 @@ int wn_create(struct lmfs *fs, uint64_t parent, const char *name, mode_t mode, u
 		goto out;
 	c = (struct index_child){ name, INDEX_FILE, key, 0, "", a.mtime };
 	rc = -EIO;
-	if (index_put_local(fs->ix, parent, &c, &a, &ino) || index_get(fs->ix, ino, e))
+	if (index_put_local(fs->ix, parent, &c, &a, &ino) || index_get(fs->ix, ino, e)) {
+		rc = index_err_nospace() ? -ENOSPC : -EIO;
 		goto out;
+	}
 	rc = writer_create(fs, e, wf);
 out:
 	free(key);
@@ -196,12 +198,22 @@ out:
 	return rc;
 }
 
+struct counting {
+	struct lmfs *fs;
+	const char *source, *marker;
+	int found;
+};
+
+/* A key of S3 counts unless it is the marker or the journal still owes
+ * it an op: the directory has no row (checked first), so that op is a
+ * DELETE or a rename's copy and delete (rm d/f; rmdir d, at once). */
 static int count_entry(void *arg, const struct s3_list_entry *le)
 {
-	const char *marker = ((const char **)arg)[0];
+	struct counting *c = arg;
 
-	if (strcmp(le->key, marker))
-		((const char **)arg)[1] = "";
+	if (strcmp(le->key, c->marker) &&
+	    journal_pending(writer_journal(c->fs), c->source, le->key, 0) <= 0)
+		c->found = 1;
 	return 0;
 }
 
@@ -209,10 +221,10 @@ static int count_entry(void *arg, const struct s3_list_entry *le)
 static int dir_empty(struct lmfs *fs, const struct index_entry *e)
 {
 	struct index_dirstate st = { 0 };
-	struct s3_list_params lp = { e->key, "/", NULL, NULL, 3 };
+	struct s3_list_params lp = { e->key, "/", NULL, NULL, 100 };
 	struct xml_list_result res = { 0 };
 	struct s3_error err;
-	const char *arg[2] = { e->key, NULL };
+	struct counting arg = { fs, source_name(fs, e->tree), e->key, 0 };
 	int64_t n = index_count_children(fs->ix, e->ino);
 
 	if (n != 0)
@@ -220,14 +232,14 @@ static int dir_empty(struct lmfs *fs, const struct index_entry *e)
 	index_dir_state(fs->ix, e->ino, &st);
 	if (st.complete && time(NULL) - st.listed_at < 2)
 		return 0;
-	if (s3_list(lmfs_client(fs, e->tree), &lp, count_entry, arg, &res, &err)) {
+	if (s3_list(lmfs_client(fs, e->tree), &lp, count_entry, &arg, &res, &err)) {
 		free(res.next_token);
 		return -lmfs_errno(&err);
 	}
 	free(res.next_token);
 	/* A listing of a day-old directory could miss what a PUT of this
 	 * mount has not landed yet: those are index rows, counted above. */
-	return arg[1] ? -ENOTEMPTY : 0;
+	return arg.found || res.truncated ? -ENOTEMPTY : 0;
 }
 
 int wn_rmdir(struct lmfs *fs, uint64_t parent, const char *name)
