@@ -102,8 +102,9 @@ int journal_done(struct journal *j, int64_t id);
 int journal_retry(struct journal *j, int64_t id, const char *error);
 
 /* A rename of a file never uploaded: if the only op touching (source,from)
- * is one unclaimed PUT and no op touches (source,to), that PUT's key
- * becomes `to` and 1 is returned.  Otherwise nothing changes: 0.  -1 on
+ * is one unclaimed PUT that never ran (no failed try, not from an earlier
+ * run) and no op touches (source,to), that PUT's key becomes `to` and 1 is
+ * returned.  Otherwise nothing changes: 0.  -1 on
  * error. */
 int journal_rekey(struct journal *j, const char *source, const char *from, const char *to);
 

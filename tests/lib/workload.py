@@ -137,8 +137,12 @@ def mount_view(root):
             dirs.add(d if rel == "." else os.path.join(rel, d))
         for fn in fns:
             p = fn if rel == "." else os.path.join(rel, fn)
-            with open(os.path.join(root, p), "rb") as f:
-                files[p] = sha(f.read())
+            try:
+                with open(os.path.join(root, p), "rb") as f:
+                    files[p] = sha(f.read())
+            except OSError as e:
+                e.filename = os.path.join(root, p)
+                raise
     return files, dirs
 
 
@@ -396,14 +400,17 @@ class Runner:
         else:
             getattr(self, "op_" + kind)()
 
-    def dead(self):
-        """did the test kill the daemon?  (it makes the flag first)"""
+    def dead(self, when):
+        """did the test kill the daemon before the error seen at `when`?
+        (it makes the flag, then kills: an error older than the flag
+        came from a live daemon, and is a failure)"""
         if not self.dead_flag:
             return False
         for _ in range(50):
-            if os.path.exists(self.dead_flag):
-                return True
-            time.sleep(0.1)
+            try:
+                return os.stat(self.dead_flag).st_mtime <= when + 0.01
+            except FileNotFoundError:
+                time.sleep(0.1)
         return False
 
 
@@ -491,12 +498,13 @@ def run(args):
             fail("\n  ".join(["the mount differs from the model:"] + diffs +
                              explain(args, r.root, m, files)))
     except OSError as e:
-        if e.errno in DEATH and r.dead():
+        if e.errno in DEATH and r.dead(time.time()):
             print("workload: killed before the first op (%s)" % e, flush=True)
             m.stats["killed_idle"] += 1
             m.save()
             return 0
-        raise
+        fail("reading the mount: %s; %s" % (e, diagnose(r.root, os.path.relpath(
+            e.filename, r.root)) if isinstance(e.filename, str) else ""))
     m.save()
     end = time.monotonic() + args.duration
     n = 0
@@ -505,7 +513,7 @@ def run(args):
             r.one()
             n += 1
         except OSError as e:
-            if e.errno in DEATH and r.dead():
+            if e.errno in DEATH and r.dead(time.time()):
                 m.stats["death_errors"][errno.errorcode.get(e.errno, "?")] = \
                     m.stats["death_errors"].get(
                         errno.errorcode.get(e.errno, "?"), 0) + 1
