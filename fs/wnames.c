@@ -8,8 +8,9 @@
  *     that other machines see an empty directory.  rmdir deletes the marker
  *     (a prefix-only directory has none; the DELETE is harmless).
  *  2. rename of a file is COPY + DELETE in one journal transaction, unless
- *     the file was never uploaded and only its PUT waits (rsync's temporary
- *     file): then the PUT just gets the new key, and nothing is sent twice.
+ *     only its PUT waits (rsync's temporary file): then the PUT just gets
+ *     the new key, nothing is sent twice, and a DELETE of the old key
+ *     follows (an older version may be there).
  *  3. rename of a directory first waits for the journal to drain under it,
  *     then lists every object under the old prefix (layers only; never the
  *     archive) and journals a COPY + DELETE per object, all in one
@@ -393,7 +394,15 @@ static int rename_file(struct lmfs *fs, const struct index_entry *e, const char 
 	struct wfile *wf = writer_find(fs, e->ino);
 	int rc = 0, copied = 0;
 
-	if (journal_rekey(j, src, e->key, newkey) != 1) {
+	if (journal_rekey(j, src, e->key, newkey) == 1) {
+		/* The PUT now writes newkey; but the old key may hold an
+		 * object all the same (an earlier upload, or a directory
+		 * rename's copy, overwritten since): it goes (a DELETE of
+		 * nothing is harmless).  t0610's model found the orphans. */
+		ops[0] = (struct journal_op){ .kind = JOURNAL_DELETE, .source = src,
+			.key = e->key };
+		rc = journal_one(fs, &ops[0]);
+	} else {
 		ops[0] = (struct journal_op){ .kind = JOURNAL_COPY, .source = src,
 			.key = (char *)newkey, .src_source = src, .src_key = e->key };
 		ops[1] = (struct journal_op){ .kind = JOURNAL_DELETE, .source = src,

@@ -205,13 +205,20 @@ static int undone_later(const struct rops *r, size_t i)
 	return 0;
 }
 
-static void redo_delete(struct lmfs *fs, const struct rops *r, size_t i)
+static void redo_delete(struct writer *w, const struct rops *r, size_t i)
 {
+	struct lmfs *fs = w->fs;
 	const struct rop *o = &r->v[i];
 	int tree = upload_tree_of(fs, o->source, o->key);
 	struct index_entry e = { 0 };
+	char path[4096];
+	struct stat st;
 
 	if (tree < 0 || undone_later(r, i) || index_find_key(fs->ix, tree, o->key, &e) != 0)
+		goto out;
+	/* a file made again under that name, written and not closed yet */
+	if (e.kind == INDEX_FILE && !wfile_staging_path(w, e.ino, path, sizeof(path)) &&
+	    stat(path, &st) == 0)
 		goto out;
 	if (e.parent && index_remove(fs->ix, e.parent, e.name) == 0)
 		log_info(LOG_FIELDS(LF_STR("key", o->key)),
@@ -293,7 +300,7 @@ void writer_replay_index(struct writer *w)
 			if (r.v[i].rename)
 				redo_rename(w, &r.v[i]);
 			else if (r.v[i].kind == JOURNAL_DELETE)
-				redo_delete(w->fs, &r, i);
+				redo_delete(w, &r, i);
 		}
 	for (i = 0; !r.oom && i < r.n; i++)
 		if (r.v[i].kind == JOURNAL_COPY && r.v[i].src_etag[0])

@@ -240,6 +240,9 @@ class Runner:
         self.m.save()
 
     def done(self, kind, state):
+        # a log of the acknowledged ops, next to the model, for failures
+        with open(self.m.path + ".ops", "a") as f:
+            f.write("%.3f %s\n" % (time.time(), self.m.inflight["what"]))
         self.m.apply(state)
         self.m.inflight = None
         self.m.stats["acked"] += 1
