@@ -23,10 +23,12 @@
  * they did before the restart.
  *
  * writer_replay_staged: a staging file that no PUT names is a file written
- * and not closed when the daemon died.  write(2) had returned, so its
- * bytes are the user's: it gets a PUT (its row still shows it; uploading
- * it is what makes the mount and the bucket agree again).  One whose row
- * is gone is removed.
+ * and not closed when the daemon died.  A new file (no object in S3: its
+ * row has no ETag) gets a PUT: write(2) had returned, its bytes are the
+ * user's, and its row shows it.  A file that has an object in S3 keeps
+ * that object: the staging file may be left over from a version that
+ * landed, and uploading it could put old bytes over newer ones; it is
+ * removed, as is one whose row is gone.
  */
 #include "writer_int.h"
 #include "log.h"
@@ -334,6 +336,17 @@ static void stage_one(struct writer *w, uint64_t ino, const char *path)
 				 "staging: '%s' belongs to no file; removed", path);
 		goto out;
 	}
+	if (e.etag[0]) {
+		/* The row has an object in S3: this file is either left over
+		 * from a version that landed, or an overwrite whose close never
+		 * returned.  Uploading it could put old bytes over newer ones;
+		 * the object S3 has is what was acknowledged. */
+		if (unlink(path) == 0)
+			log_info(LOG_FIELDS(LF_STR("key", e.key)),
+				 "staging: '%s' had changes not closed when lakemount stopped; "
+				 "the object in S3 stays", e.key);
+		goto out;
+	}
 	if (stat(path, &st))
 		goto out;
 	snprintf(staged, sizeof(staged), "%llu", (unsigned long long)ino);
@@ -378,8 +391,15 @@ void writer_replay_staged(struct writer *w)
 		unsigned long long ino = strtoull(de->d_name, &end, 10);
 		struct wfile *wf;
 
-		if (de->d_name[0] < '0' || de->d_name[0] > '9' || *end ||
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' ||
 		    wfile_staging_path(w, ino, path, sizeof(path)))
+			continue;
+		if (!strcmp(end, ".dl")) {	/* a download cut short */
+			snprintf(path + strlen(path), sizeof(path) - strlen(path), ".dl");
+			unlink(path);
+			continue;
+		}
+		if (*end)
 			continue;
 		pthread_mutex_lock(&w->lock);
 		wf = wfile_lookup(w, ino);

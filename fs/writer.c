@@ -149,6 +149,33 @@ static int staging_open(struct writer *w, uint64_t ino, int trunc)
 	return fd < 0 ? -errno : fd;
 }
 
+/* The staging file of ino, filled with src's bytes from S3: downloaded
+ * under a temp name and renamed, so that a staging file is never a
+ * half-done download (the next mount uploads staging files no PUT names:
+ * wreplay.c).  An open fd, or a negative errno. */
+static int staging_fetch(struct lmfs *fs, struct writer *w, uint64_t ino,
+			 const struct index_entry *src)
+{
+	char path[4096], tmp[4200];
+	int fd, rc;
+
+	if (wfile_staging_path(w, ino, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	snprintf(tmp, sizeof(tmp), "%s.dl", path);
+	fd = open(tmp, O_RDWR | O_CREAT | O_CLOEXEC | O_TRUNC, 0600);
+	if (fd < 0)
+		return -errno;
+	rc = writer_download(fs, src, fd);
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc) {
+		close(fd);
+		unlink(tmp);
+		return rc;
+	}
+	return fd;
+}
+
 int wfile_adopt(struct writer *w, uint64_t ino, int tree, const char *key)
 {
 	struct wfile *wf;
@@ -345,7 +372,7 @@ static int open_common(struct lmfs *fs, const struct index_entry *e, int trunc, 
 {
 	struct writer *w = wr(fs);
 	struct wfile *wf;
-	int fd, rc;
+	int fd;
 
 	*out = NULL;
 	pthread_mutex_lock(&w->lock);
@@ -367,20 +394,12 @@ static int open_common(struct lmfs *fs, const struct index_entry *e, int trunc, 
 
 	if (!trunc && !create && e->size && e->etag[0])
 		return open_lazy(fs, e, out);
-	fd = staging_open(w, e->ino, 1);
+	if (!trunc && !create && e->size)
+		fd = staging_fetch(fs, w, e->ino, e);
+	else
+		fd = staging_open(w, e->ino, 1);
 	if (fd < 0)
 		return fd;
-	if (!trunc && !create && e->size) {
-		rc = writer_download(fs, e, fd);
-		if (rc) {
-			char path[4096];
-
-			close(fd);
-			if (!wfile_staging_path(w, e->ino, path, sizeof(path)))
-				unlink(path);
-			return rc;
-		}
-	}
 	pthread_mutex_lock(&w->lock);
 	wf = wfile_lookup(w, e->ino);
 	if (wf) {
@@ -447,8 +466,8 @@ static int materialize(struct lmfs *fs, struct wfile *wf)
 
 	if (rc)
 		return rc == 1 ? 0 : rc;	/* 1: bytes of its own already */
-	fd = staging_open(w, wf->ino, 1);
-	rc = fd < 0 ? fd : writer_download(fs, &src, fd);
+	fd = staging_fetch(fs, w, wf->ino, &src);
+	rc = fd < 0 ? fd : 0;
 	pthread_mutex_lock(&w->lock);
 	if (!rc && wf->copying) {
 		set_fd(wf, fd);
