@@ -126,7 +126,7 @@ test_expect_success FUSE,ROOT 'space freed: writes work again and land; the inde
 	test "$(sqlite3 "$C/journal.db" "pragma quick_check")" = ok
 '
 
-test_expect_success FUSE,ROOT 'the disk full of blocks: a read that cannot cache still returns the right bytes, no block is torn' '
+test_expect_success FUSE,ROOT 'the disk full to its last 300 KiB: reads that cannot cache get the right bytes, no block is torn' '
 	mount_lm &&
 	fill=$(($(df -k --output=avail "$TEST_TMP/disk" | tail -1) - 300)) &&
 	{ head -c $((fill * 1024)) /dev/zero >"$TEST_TMP/disk/filler" 2>/dev/null || :; } &&
@@ -136,6 +136,28 @@ test_expect_success FUSE,ROOT 'the disk full of blocks: a read that cannot cache
 	echo "cache: $(lm_stat "$M" cache.stored_bytes) bytes stored" &&
 	no_torn_blocks &&
 	rm -f "$TEST_TMP/disk/filler"
+'
+
+test_expect_success FUSE,ROOT 'not a byte free: SQLite is full, creates say ENOSPC, the index survives' '
+	mount_lm &&
+	{ head -c 100M /dev/zero >"$TEST_TMP/disk/filler" 2>/dev/null || :; } &&
+	df -k "$TEST_TMP/disk" | tail -1 &&
+	test "$(df -k --output=avail "$TEST_TMP/disk" | tail -1)" -lt 64 &&
+	made=0 &&
+	for i in $(seq 1 50); do
+		timeout 60 touch "$B/full/t$i" 2>touch.err && made=$((made + 1)) || break
+	done &&
+	echo "creates that fitted before SQLite was full: $made" &&
+	cat touch.err &&
+	grep "No space left on device" touch.err &&
+	grep "SQLITE_FULL\|database or disk is full" "$C/lakemount.log" | tail -1 &&
+	read_all &&
+	rm -f "$TEST_TMP/disk/filler" &&
+	timeout 60 touch "$B/full/after-full" &&
+	lm_wait_drained "$M" &&
+	s3cli head "$bucket" bronze/full/after-full &&
+	test "$(sqlite3 "$C/index.db" "pragma quick_check")" = ok &&
+	test "$(sqlite3 "$C/journal.db" "pragma quick_check")" = ok
 '
 
 test_expect_success FUSE,ROOT 'a remount serves only good blocks; a grown tmpfs takes writes again' '
