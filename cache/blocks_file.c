@@ -216,17 +216,22 @@ static int mkdir_0700(int dfd, const char *path)
 	return fchmodat(dfd, path, 0700, 0);
 }
 
-int blocks_disk_room(int fd, uint64_t need)
+uint64_t blocks_disk_short(int fd, uint64_t need)
 {
 	struct statvfs sv;
 	uint64_t avail, total, keep;
 
 	if (fstatvfs(fd, &sv))
-		return 1;	/* cannot tell: the write itself will say */
+		return 0;	/* cannot tell: the write itself will say */
 	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
 	total = (uint64_t)sv.f_blocks * sv.f_frsize;
 	keep = total / 8 < BLOCKS_DISK_RESERVE ? total / 8 : BLOCKS_DISK_RESERVE;
-	return avail >= need && avail - need >= keep;
+	return avail >= need + keep ? 0 : need + keep - avail;
+}
+
+int blocks_disk_room(int fd, uint64_t need)
+{
+	return blocks_disk_short(fd, need) == 0;
 }
 
 int blockfile_write(int root, const char *id, const char *tmp,

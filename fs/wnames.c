@@ -327,7 +327,8 @@ static int list_all(struct lmfs *fs, int tree, const char *prefix, struct keys *
 	return 0;
 }
 
-static int rename_dir(struct lmfs *fs, const struct index_entry *e, const char *newkey)
+static int rename_dir(struct lmfs *fs, const struct index_entry *e, const char *newkey,
+		      uint64_t newparent, const char *newname)
 {
 	struct keys k = { 0 };
 	struct journal_op *ops = NULL;
@@ -369,10 +370,17 @@ static int rename_dir(struct lmfs *fs, const struct index_entry *e, const char *
 				    LF_STR("key", e->key), LF_STR("new_key", newkey),
 				    LF_INT("objects", k.n)),
 			 "rename '%s' -> '%s': %zu objects to copy", e->key, newkey, k.n);
+		/* The rows move before the copies land: the deletes of the
+		 * old keys may land as soon as the copies do, and a kill
+		 * before the move would leave rows on keys no longer in S3
+		 * (t0610 found it); then wait until the copies are there to
+		 * read. */
+		writer_rekey_prefix(fs, e->tree, e->key, newkey);
+		if (index_move(fs->ix, e->ino, newparent, newname, newkey))
+			rc = index_err_nospace() ? -ENOSPC : -EIO;
 		writer_kick(fs);
-		/* The rows point at the new keys at once: wait until the
-		 * copies are there to read (the deletes may follow later). */
-		rc = writer_wait_key(fs, e->tree, newkey, 1);
+		if (!rc)
+			rc = writer_wait_key(fs, e->tree, newkey, 1);
 	}
 out:
 	for (i = 0; i < k.n; i++) {
@@ -386,7 +394,8 @@ out:
 	return rc;
 }
 
-static int rename_file(struct lmfs *fs, const struct index_entry *e, const char *newkey)
+static int rename_file(struct lmfs *fs, const struct index_entry *e, const char *newkey,
+		       uint64_t newparent, const char *newname)
 {
 	struct journal *j = writer_journal(fs);
 	char *src = source_name(fs, e->tree);
@@ -418,6 +427,11 @@ static int rename_file(struct lmfs *fs, const struct index_entry *e, const char 
 	}
 	if (!rc && wf)
 		rc = writer_rekey(fs, wf, e->tree, newkey);
+	/* The row moves before the copy lands: its DELETE may land as soon
+	 * as the copy does, and a kill before the move would leave the row
+	 * on a key no longer in S3 (t0610 found it). */
+	if (!rc && index_move(fs->ix, e->ino, newparent, newname, newkey))
+		rc = index_err_nospace() ? -ENOSPC : -EIO;
 	writer_kick(fs);
 	/* A file read from S3 (no staged bytes) is read under its new key:
 	 * wait for the copy to be there. */
@@ -462,17 +476,10 @@ int wn_rename(struct lmfs *fs, uint64_t parent, const char *name, uint64_t newpa
 	if (rc)
 		goto out;
 	if (e.kind == INDEX_DIR) {
-		char *oldkey = strdup(e.key);
-
-		rc = oldkey ? rename_dir(fs, &e, newkey) : -ENOMEM;
-		if (!rc)
-			writer_rekey_prefix(fs, e.tree, oldkey, newkey);
-		free(oldkey);
+		rc = rename_dir(fs, &e, newkey, newparent, newname);
 	} else {
-		rc = rename_file(fs, &e, newkey);
+		rc = rename_file(fs, &e, newkey, newparent, newname);
 	}
-	if (!rc && index_move(fs->ix, e.ino, newparent, newname, newkey))
-		rc = -EIO;
 out:
 	free(newkey);
 	index_entry_release(&e);
