@@ -18,11 +18,12 @@ DUR=$(lm_stress 20 300)
 NKEYS=$(lm_stress 4000 20000)
 TEST_TIMEOUT=$((DUR + 400))
 CAP=$((64 << 20))
-# RSS bound: measured 71-77 MiB max in 30 s runs and 79 MiB in a 300 s
-# run on 2 cores (the hot list of decoded blocks, the 16 readers' block
-# buffers, SQLite's page caches): flat, no growth with time.  160 MiB, about
-# twice that, leaves room for slower machines and still catches a leak of
-# a block per read (87,000 reads in 300 s would be gigabytes).
+# RSS bound: measured 71-80 MiB max in 20-30 s runs, and 79 MiB (88,000
+# ops) and 99 MiB (266,000 ops) in two 300 s runs on 2 cores (the hot list
+# of decoded blocks, the 16 readers' block buffers, SQLite's page caches).
+# 160 MiB leaves room for slower machines and still catches a leak of a
+# block per read (266,000 reads would be gigabytes); the rise from 79 to
+# 99 MiB with three times the ops is worth watching.
 RSS_MAX_KB=$((160 << 10))
 
 # loadgen.py MODE ID DIR SECONDS [SUMS]: one reader (MODE read: random
