@@ -366,8 +366,29 @@ static int reserve(struct blocks *b, uint64_t size)
 		return -1;
 	while (b->stored + b->reserved + size > b->max)
 		evict_one(b);
+	/* the disk may be smaller than the cap, or shared with staged
+	 * files: older blocks make way if they can, else the block is not
+	 * kept (and none is evicted for nothing) */
+	if (blocks_disk_short(b->dirfd, b->reserved + size) > b->lru_bytes)
+		return -1;
+	while (!blocks_disk_room(b->dirfd, b->reserved + size) && b->lru_bytes)
+		evict_one(b);
+	if (!blocks_disk_room(b->dirfd, b->reserved + size))
+		return -1;
 	b->reserved += size;
 	return 0;
+}
+
+int blocks_make_room(struct blocks *b, int fd, uint64_t need)
+{
+	if (!b)
+		return blocks_disk_room(fd, need);
+	pthread_mutex_lock(&b->lock);
+	if (blocks_disk_short(fd, need) <= b->lru_bytes)
+		while (!blocks_disk_room(fd, need) && b->lru_bytes)
+			evict_one(b);
+	pthread_mutex_unlock(&b->lock);
+	return blocks_disk_room(fd, need);
 }
 
 /* ---- open: rebuild the tables from the files --------------------------- */

@@ -41,6 +41,25 @@ struct blocks_stats {
 
 struct blocks;
 
+/* The cache disk's last bytes are kept for the index and the journal
+ * (SQLite must be able to record a lookup, a close or an unlink when
+ * staged files or blocks have filled the disk): block puts and staged
+ * writes stop at BLOCKS_DISK_RESERVE free, or at 1/8 of a small disk. */
+#define BLOCKS_DISK_RESERVE (16u << 20)
+
+/* 1 when the filesystem of fd has need bytes free besides the reserve
+ * (also when it cannot tell), else 0. */
+int blocks_disk_room(int fd, uint64_t need);
+/* How many bytes the filesystem of fd lacks for need besides the reserve
+ * (0: enough, or it cannot tell). */
+uint64_t blocks_disk_short(int fd, uint64_t need);
+
+/* Evict cached blocks (LRU first, never pinned ones) until fd's filesystem
+ * has need bytes free besides the reserve; nothing is evicted when even
+ * all of them would not make enough room (the disk is full of something
+ * else).  Returns blocks_disk_room(fd, need).  b may be NULL. */
+int blocks_make_room(struct blocks *b, int fd, uint64_t need);
+
 /* Returns 0, or -1 with a message in err. */
 int blocks_open(struct blocks **out, const struct blocks_opts *o, char *err, size_t errlen);
 void blocks_close(struct blocks *b);

@@ -49,6 +49,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -213,6 +214,24 @@ static int mkdir_0700(int dfd, const char *path)
 	if (mkdirat(dfd, path, 0700))
 		return errno == EEXIST ? 0 : -1;
 	return fchmodat(dfd, path, 0700, 0);
+}
+
+uint64_t blocks_disk_short(int fd, uint64_t need)
+{
+	struct statvfs sv;
+	uint64_t avail, total, keep;
+
+	if (fstatvfs(fd, &sv))
+		return 0;	/* cannot tell: the write itself will say */
+	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	total = (uint64_t)sv.f_blocks * sv.f_frsize;
+	keep = total / 8 < BLOCKS_DISK_RESERVE ? total / 8 : BLOCKS_DISK_RESERVE;
+	return avail >= need + keep ? 0 : need + keep - avail;
+}
+
+int blocks_disk_room(int fd, uint64_t need)
+{
+	return blocks_disk_short(fd, need) == 0;
 }
 
 int blockfile_write(int root, const char *id, const char *tmp,

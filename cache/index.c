@@ -78,6 +78,7 @@
  * Etags longer than INDEX_ETAG_MAX - 1 are stored whole but read back cut.
  */
 #include "index_int.h"
+#include "sqldb.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -145,10 +146,16 @@ const char *const ix_sql[ST__N] = {
 
 /* The last failure of this thread's calls, for index_errmsg(). */
 static __thread char ix_errbuf[512];
+static __thread int ix_nospace;
 
 const char *index_errmsg(void)
 {
 	return ix_errbuf;
+}
+
+int index_err_nospace(void)
+{
+	return ix_nospace;
 }
 
 void ix_failf(const char *fmt, ...)
@@ -158,12 +165,14 @@ void ix_failf(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ix_errbuf, sizeof(ix_errbuf), fmt, ap);
 	va_end(ap);
+	ix_nospace = 0;
 }
 
 /* A statement failed: call before resetting it, under the lock. */
 void ix_dberr(struct index *ix, const char *what)
 {
 	ix_failf("index '%s': %s: %s", ix->path, what, sqlite3_errmsg(ix->db));
+	ix_nospace = sqldb_full(ix->db);
 }
 
 int ix_lock(struct index *ix)

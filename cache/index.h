@@ -199,5 +199,8 @@ int index_content_of(struct index *ix, int tree, const char *key, const char *et
 
 /* The message of this thread's last failed index call ("" if none). */
 const char *index_errmsg(void);
+/* Whether this thread's last failed index call failed for want of disk
+ * space (SQLITE_FULL): the caller answers ENOSPC. */
+int index_err_nospace(void);
 
 #endif

@@ -57,7 +57,8 @@
  *     (j->stale).
  *
  *  5. journal_rekey moves a PUT that alone touches `from` to a path no op
- *     touches, and journal_drop_puts keeps a PUT or META that a later COPY
+ *     touches, unless it may have run (tries > 0, or from an earlier run:
+ *     S3 may hold its object under `from` already), and journal_drop_puts keeps a PUT or META that a later COPY
  *     reads: neither changes the order of two conflicting ops.
  *
  *  6. Durability: WAL.  add, rekey and drop_puts commit with synchronous
@@ -85,6 +86,7 @@
  * (notes 2, 4); journal_int.h has what the three files share.
  */
 #include "journal_int.h"
+#include "sqldb.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -121,8 +123,8 @@ const char *const jl_sql[ST__N] = {
 	[ST_DONE] = "DELETE FROM ops WHERE id = ?1 RETURNING source, key, src_source, src_key",
 	[ST_RETRY] = "UPDATE ops SET tries = tries + 1, error = ?2 WHERE id = ?1"
 		" RETURNING created",
-	[ST_TOUCH] = "SELECT id, kind FROM ops WHERE source = ?1 AND key = ?2 UNION"
-		" SELECT id, kind FROM ops WHERE src_source = ?1 AND src_key = ?2 LIMIT 2",
+	[ST_TOUCH] = "SELECT id, kind, tries FROM ops WHERE source = ?1 AND key = ?2 UNION"
+		" SELECT id, kind, tries FROM ops WHERE src_source = ?1 AND src_key = ?2 LIMIT 2",
 	[ST_REKEY] = "UPDATE ops SET key = ?2 WHERE id = ?1",
 	[ST_DROP] = "DELETE FROM ops WHERE source = ?1 AND key = ?2 AND kind IN (1, 4)"
 		" AND NOT claimed(id) AND NOT EXISTS (SELECT 1 FROM ops AS c"
@@ -140,6 +142,12 @@ const char *const jl_sql[ST__N] = {
 
 /* The last failure of this thread's calls, for journal_errmsg(). */
 static __thread char jl_errbuf[512];
+static __thread int jl_nospace;
+
+int journal_err_nospace(void)
+{
+	return jl_nospace;
+}
 
 const char *journal_errmsg(struct journal *j)
 {
@@ -154,11 +162,13 @@ void jl_failf(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(jl_errbuf, sizeof(jl_errbuf), fmt, ap);
 	va_end(ap);
+	jl_nospace = 0;
 }
 
 void jl_dberr(struct journal *j, const char *what)
 {
 	jl_failf("journal '%s': %s: %s", j->path, what, sqlite3_errmsg(j->db));
+	jl_nospace = sqldb_full(j->db);
 }
 
 static int jl_lock(struct journal *j)
@@ -485,9 +495,10 @@ int journal_retry(struct journal *j, int64_t id, const char *error)
 }
 
 /* The ops touching (source,key), at most 2: their number, the first's id
- * and kind; -1 on error. */
+ * and kind, and whether it may have run already (*ran: it failed before,
+ * or it is from an earlier run, whose claims are forgotten); -1 on error. */
 static int jl_touch(struct journal *j, const char *source, const char *key,
-		    int64_t *id, int *kind)
+		    int64_t *id, int *kind, int *ran)
 {
 	sqlite3_stmt *st = j->st[ST_TOUCH];
 	int rc, n = 0;
@@ -498,6 +509,7 @@ static int jl_touch(struct journal *j, const char *source, const char *key,
 		if (!n++) {
 			*id = sqlite3_column_int64(st, 0);
 			*kind = sqlite3_column_int(st, 1);
+			*ran = sqlite3_column_int(st, 2) > 0 || *id <= j->earlier;
 		}
 	}
 	if (rc != SQLITE_DONE)
@@ -510,15 +522,17 @@ static int jl_touch(struct journal *j, const char *source, const char *key,
 static int jl_rekey(struct journal *j, const char *source, const char *from, const char *to)
 {
 	int64_t id = 0, other;
-	int kind = 0, n;
+	int kind = 0, n, ran = 0;
 
 	if (!*from || !*to)
 		return 0;
-	if ((n = jl_touch(j, source, from, &id, &kind)) < 0)
+	if ((n = jl_touch(j, source, from, &id, &kind, &ran)) < 0)
 		return -1;
-	if (n != 1 || kind != JOURNAL_PUT || jl_set_has(&j->claims, id))
+	/* a PUT that may have landed (a kill or a lost answer after S3 took
+	 * it) must not change key: its object would stay under `from` */
+	if (n != 1 || kind != JOURNAL_PUT || jl_set_has(&j->claims, id) || ran)
 		return 0;
-	if ((n = jl_touch(j, source, to, &other, &kind)) != 0)
+	if ((n = jl_touch(j, source, to, &other, &kind, &ran)) != 0)
 		return n < 0 ? -1 : 0;
 	sqlite3_bind_int64(j->st[ST_REKEY], 1, id);
 	jl_bind_str(j->st[ST_REKEY], 2, to);

@@ -75,6 +75,9 @@ void journal_close(struct journal *j);
 /* The message of the calling thread's last failed journal call (j may be
  * NULL: messages are per thread, so threads do not overwrite each other's). */
 const char *journal_errmsg(struct journal *j);
+/* Whether this thread's last failed journal call failed for want of disk
+ * space (SQLITE_FULL): the caller answers ENOSPC, not EIO. */
+int journal_err_nospace(void);
 
 /* Add n ops in one transaction: all or none are stored.  ids (may be NULL)
  * gets the new ids, in order.  Returns 0 once the ops are on disk, or -1
@@ -99,8 +102,9 @@ int journal_done(struct journal *j, int64_t id);
 int journal_retry(struct journal *j, int64_t id, const char *error);
 
 /* A rename of a file never uploaded: if the only op touching (source,from)
- * is one unclaimed PUT and no op touches (source,to), that PUT's key
- * becomes `to` and 1 is returned.  Otherwise nothing changes: 0.  -1 on
+ * is one unclaimed PUT that never ran (no failed try, not from an earlier
+ * run) and no op touches (source,to), that PUT's key becomes `to` and 1 is
+ * returned.  Otherwise nothing changes: 0.  -1 on
  * error. */
 int journal_rekey(struct journal *j, const char *source, const char *from, const char *to);
 

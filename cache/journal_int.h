@@ -43,6 +43,8 @@ struct journal {
 	int stale;			/* ready is to be rebuilt (note 4) */
 	int sync_full;			/* synchronous is FULL now (note 6) */
 	char *path;			/* for messages */
+	int64_t earlier;		/* ops up to this id are from an earlier
+					   run: they may have been done */
 };
 
 /* journal.c: errors (for journal_errmsg) and statements. */

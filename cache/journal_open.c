@@ -111,6 +111,11 @@ int journal_open(const char *path, struct journal **out, char *err, size_t errle
 		jl_open_err(j, err, errlen, NULL);
 		goto fail;
 	}
+	if (sqldb_query_int(j->db, "SELECT COALESCE(MAX(id), 0) FROM ops", &j->earlier) !=
+	    SQLITE_OK) {
+		jl_open_err(j, err, errlen, NULL);
+		goto fail;
+	}
 	*out = j;
 	return 0;
 fail:

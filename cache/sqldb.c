@@ -3,6 +3,7 @@
  */
 #include "sqldb.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,14 @@ int sqldb_query_int(sqlite3 *db, const char *sql, int64_t *v)
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int sqldb_full(sqlite3 *db)
+{
+	int rc = sqlite3_extended_errcode(db), sys = sqlite3_system_errno(db);
+
+	return (rc & 0xff) == SQLITE_FULL ||
+	       ((rc & 0xff) == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT));
 }
 
 int sqldb_open(const char *path, int busy_ms, sqlite3 **db, const char **why)

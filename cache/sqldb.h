@@ -39,6 +39,11 @@ void sqldb_finalize(sqlite3_stmt **st, int n);
 void sqldb_open_err(sqlite3 *db, const char *what, const char *path, const char *why,
 		    char *err, size_t errlen);
 
+/* Did the last failed call on db fail for want of disk space (SQLITE_FULL,
+ * or an I/O error whose system errno is ENOSPC or EDQUOT)?  The index and
+ * the journal tell their callers, who answer ENOSPC rather than EIO. */
+int sqldb_full(sqlite3 *db);
+
 /* An error-checking mutex: a call from inside a callback fails instead of
  * deadlocking. */
 void sqldb_mutex_init(pthread_mutex_t *m);

@@ -159,7 +159,7 @@ static void wsnap_of_op(const struct journal_op *op, struct wsnap *sn)
 /* After an op landed on (tree, key): the row gets the new ETag and, when
  * the file has nothing more pending, goes back to listings. */
 static void row_landed(struct writer *w, int tree, const char *key, const char *etag,
-		       struct wfile *wf)
+		       struct wfile *wf, uint64_t size)
 {
 	struct lmfs *fs = w->fs;
 	struct index_entry e;
@@ -168,7 +168,8 @@ static void row_landed(struct writer *w, int tree, const char *key, const char *
 
 	if (tree < 0 || index_find_key(fs->ix, tree, key, &e))
 		return;
-	a = (struct index_attr){ e.size, etag, e.mtime, e.mode, e.uid, e.gid };
+	/* size: a cp's COPY replayed without its wfile knows its size */
+	a = (struct index_attr){ size ? size : e.size, etag, e.mtime, e.mode, e.uid, e.gid };
 	if (wf) {
 		pthread_mutex_lock(&w->lock);
 		a = (struct index_attr){ wf->size, etag, wf->mtime, wf->mode, wf->uid, wf->gid };
@@ -276,7 +277,7 @@ landed:
 			wf->landed = sn.version;
 		pthread_mutex_unlock(&w->lock);
 	}
-	row_landed(w, tree, op->key, etag, wf);
+	row_landed(w, tree, op->key, etag, wf, 0);
 out:
 	free(same.key);
 	if (map)
@@ -361,7 +362,7 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 	pthread_mutex_unlock(&w->lock);
 	if (stree >= 0 && op->sha256[0])
 		index_content_add(fs->ix, op->sha256, op->size, tree, op->key, etag);
-	row_landed(w, tree, op->key, etag, wf);
+	row_landed(w, tree, op->key, etag, wf, op->kind == JOURNAL_COPY ? op->size : 0);
 out:
 	if (wf) {
 		pthread_mutex_lock(&w->lock);
@@ -571,7 +572,7 @@ int writer_flush(struct lmfs *fs, struct wfile *wf)
 			  "journal: cannot record the upload of '%s': %s", op.key,
 			  journal_errmsg(w->j));
 		free(op.key);
-		return -EIO;
+		return journal_err_nospace() ? -ENOSPC : -EIO;
 	}
 	free(op.key);
 	pthread_mutex_lock(&w->lock);
@@ -585,8 +586,11 @@ int writer_flush(struct lmfs *fs, struct wfile *wf)
 	 * reach until the upload lands. */
 	if (index_get(fs->ix, wf->ino, &e) == 0) {
 		c = (struct index_child){ e.name, INDEX_FILE, e.key, a.size, "", a.mtime };
+		/* the journal has the upload: that is what close promises,
+		 * and the row only shows its size meanwhile */
 		if (index_put_local(fs->ix, e.parent, &c, &a, &v))
-			rc = -EIO;
+			log_warn(LOG_FIELDS(LF_STR("key", e.key), LF_STR("error", index_errmsg())),
+				 "index: %s", index_errmsg());
 		index_entry_release(&e);
 	}
 	return rc;
@@ -721,7 +725,9 @@ int writer_start(struct lmfs *fs, char *err, size_t errlen)
 		log_info(LOG_FIELDS(LF_INT("changes", n)),
 			 "journal: %lld changes from an earlier run to apply", (long long)n);
 		journal_each(w->j, adopt_one, w);
+		writer_replay_index(w);
 	}
+	writer_replay_staged(w);
 	if (whash_start(w) || upload_start(w, UPLOADERS)) {
 		snprintf(err, errlen, "cannot start the uploaders");
 		return -1;

@@ -8,8 +8,9 @@
  *     that other machines see an empty directory.  rmdir deletes the marker
  *     (a prefix-only directory has none; the DELETE is harmless).
  *  2. rename of a file is COPY + DELETE in one journal transaction, unless
- *     the file was never uploaded and only its PUT waits (rsync's temporary
- *     file): then the PUT just gets the new key, and nothing is sent twice.
+ *     only its PUT waits (rsync's temporary file): then the PUT just gets
+ *     the new key, nothing is sent twice, and a DELETE of the old key
+ *     follows (an older version may be there).
  *  3. rename of a directory first waits for the journal to drain under it,
  *     then lists every object under the old prefix (layers only; never the
  *     archive) and journals a COPY + DELETE per object, all in one
@@ -128,7 +129,7 @@ static int journal_one(struct lmfs *fs, const struct journal_op *op)
 		log_error(LOG_FIELDS(LF_STR("source", op->source), LF_STR("key", op->key),
 				     LF_STR("error", journal_errmsg(writer_journal(fs)))),
 			  "journal: %s", journal_errmsg(writer_journal(fs)));
-		return -EIO;
+		return journal_err_nospace() ? -ENOSPC : -EIO;
 	}
 	writer_kick(fs);
 	return 0;
@@ -151,8 +152,10 @@ int wn_create(struct lmfs *fs, uint64_t parent, const char *name, mode_t mode, u
 		goto out;
 	c = (struct index_child){ name, INDEX_FILE, key, 0, "", a.mtime };
 	rc = -EIO;
-	if (index_put_local(fs->ix, parent, &c, &a, &ino) || index_get(fs->ix, ino, e))
+	if (index_put_local(fs->ix, parent, &c, &a, &ino) || index_get(fs->ix, ino, e)) {
+		rc = index_err_nospace() ? -ENOSPC : -EIO;
 		goto out;
+	}
 	rc = writer_create(fs, e, wf);
 out:
 	free(key);
@@ -239,12 +242,22 @@ out:
 	return rc;
 }
 
+struct counting {
+	struct lmfs *fs;
+	const char *source, *marker;
+	int found;
+};
+
+/* A key of S3 counts unless it is the marker or the journal still owes
+ * it an op: the directory has no row (checked first), so that op is a
+ * DELETE or a rename's copy and delete (rm d/f; rmdir d, at once). */
 static int count_entry(void *arg, const struct s3_list_entry *le)
 {
-	const char *marker = ((const char **)arg)[0];
+	struct counting *c = arg;
 
-	if (strcmp(le->key, marker))
-		((const char **)arg)[1] = "";
+	if (strcmp(le->key, c->marker) &&
+	    journal_pending(writer_journal(c->fs), c->source, le->key, 0) <= 0)
+		c->found = 1;
 	return 0;
 }
 
@@ -252,10 +265,10 @@ static int count_entry(void *arg, const struct s3_list_entry *le)
 static int dir_empty(struct lmfs *fs, const struct index_entry *e)
 {
 	struct index_dirstate st = { 0 };
-	struct s3_list_params lp = { e->key, "/", NULL, NULL, 3 };
+	struct s3_list_params lp = { e->key, "/", NULL, NULL, 100 };
 	struct xml_list_result res = { 0 };
 	struct s3_error err;
-	const char *arg[2] = { e->key, NULL };
+	struct counting arg = { fs, source_name(fs, e->tree), e->key, 0 };
 	int64_t n = index_count_children(fs->ix, e->ino);
 
 	if (n != 0)
@@ -263,14 +276,14 @@ static int dir_empty(struct lmfs *fs, const struct index_entry *e)
 	index_dir_state(fs->ix, e->ino, &st);
 	if (st.complete && time(NULL) - st.listed_at < 2)
 		return 0;
-	if (s3_list(lmfs_client(fs, e->tree), &lp, count_entry, arg, &res, &err)) {
+	if (s3_list(lmfs_client(fs, e->tree), &lp, count_entry, &arg, &res, &err)) {
 		free(res.next_token);
 		return -lmfs_errno(&err);
 	}
 	free(res.next_token);
 	/* A listing of a day-old directory could miss what a PUT of this
 	 * mount has not landed yet: those are index rows, counted above. */
-	return arg[1] ? -ENOTEMPTY : 0;
+	return arg.found || res.truncated ? -ENOTEMPTY : 0;
 }
 
 int wn_rmdir(struct lmfs *fs, uint64_t parent, const char *name)
@@ -357,7 +370,8 @@ static int list_all(struct lmfs *fs, int tree, const char *prefix, struct keys *
 	return 0;
 }
 
-static int rename_dir(struct lmfs *fs, const struct index_entry *e, const char *newkey)
+static int rename_dir(struct lmfs *fs, const struct index_entry *e, const char *newkey,
+		      uint64_t newparent, const char *newname)
 {
 	struct keys k = { 0 };
 	struct journal_op *ops = NULL;
@@ -399,10 +413,17 @@ static int rename_dir(struct lmfs *fs, const struct index_entry *e, const char *
 				    LF_STR("key", e->key), LF_STR("new_key", newkey),
 				    LF_INT("objects", k.n)),
 			 "rename '%s' -> '%s': %zu objects to copy", e->key, newkey, k.n);
+		/* The rows move before the copies land: the deletes of the
+		 * old keys may land as soon as the copies do, and a kill
+		 * before the move would leave rows on keys no longer in S3
+		 * (t0610 found it); then wait until the copies are there to
+		 * read. */
+		writer_rekey_prefix(fs, e->tree, e->key, newkey);
+		if (index_move(fs->ix, e->ino, newparent, newname, newkey))
+			rc = index_err_nospace() ? -ENOSPC : -EIO;
 		writer_kick(fs);
-		/* The rows point at the new keys at once: wait until the
-		 * copies are there to read (the deletes may follow later). */
-		rc = writer_wait_key(fs, e->tree, newkey, 1);
+		if (!rc)
+			rc = writer_wait_key(fs, e->tree, newkey, 1);
 	}
 out:
 	for (i = 0; i < k.n; i++) {
@@ -416,7 +437,8 @@ out:
 	return rc;
 }
 
-static int rename_file(struct lmfs *fs, const struct index_entry *e, const char *newkey)
+static int rename_file(struct lmfs *fs, const struct index_entry *e, const char *newkey,
+		       uint64_t newparent, const char *newname)
 {
 	struct journal *j = writer_journal(fs);
 	char *src = source_name(fs, e->tree);
@@ -424,7 +446,15 @@ static int rename_file(struct lmfs *fs, const struct index_entry *e, const char 
 	struct wfile *wf = writer_find(fs, e->ino);
 	int rc = 0, copied = 0;
 
-	if (journal_rekey(j, src, e->key, newkey) != 1) {
+	if (journal_rekey(j, src, e->key, newkey) == 1) {
+		/* The PUT now writes newkey; but the old key may hold an
+		 * object all the same (an earlier upload, or a directory
+		 * rename's copy, overwritten since): it goes (a DELETE of
+		 * nothing is harmless).  t0610's model found the orphans. */
+		ops[0] = (struct journal_op){ .kind = JOURNAL_DELETE, .source = src,
+			.key = e->key };
+		rc = journal_one(fs, &ops[0]);
+	} else {
 		ops[0] = (struct journal_op){ .kind = JOURNAL_COPY, .source = src,
 			.key = (char *)newkey, .src_source = src, .src_key = e->key };
 		ops[1] = (struct journal_op){ .kind = JOURNAL_DELETE, .source = src,
@@ -440,6 +470,11 @@ static int rename_file(struct lmfs *fs, const struct index_entry *e, const char 
 	}
 	if (!rc && wf)
 		rc = writer_rekey(fs, wf, e->tree, newkey);
+	/* The row moves before the copy lands: its DELETE may land as soon
+	 * as the copy does, and a kill before the move would leave the row
+	 * on a key no longer in S3 (t0610 found it). */
+	if (!rc && index_move(fs->ix, e->ino, newparent, newname, newkey))
+		rc = index_err_nospace() ? -ENOSPC : -EIO;
 	writer_kick(fs);
 	/* A file read from S3 (no staged bytes) is read under its new key:
 	 * wait for the copy to be there. */
@@ -484,17 +519,10 @@ int wn_rename(struct lmfs *fs, uint64_t parent, const char *name, uint64_t newpa
 	if (rc)
 		goto out;
 	if (e.kind == INDEX_DIR) {
-		char *oldkey = strdup(e.key);
-
-		rc = oldkey ? rename_dir(fs, &e, newkey) : -ENOMEM;
-		if (!rc)
-			writer_rekey_prefix(fs, e.tree, oldkey, newkey);
-		free(oldkey);
+		rc = rename_dir(fs, &e, newkey, newparent, newname);
 	} else {
-		rc = rename_file(fs, &e, newkey);
+		rc = rename_file(fs, &e, newkey, newparent, newname);
 	}
-	if (!rc && index_move(fs->ix, e.ino, newparent, newname, newkey))
-		rc = -EIO;
 out:
 	free(newkey);
 	index_entry_release(&e);

@@ -12,7 +12,10 @@
  *     downloads it whole into the staging file first (pinned to its ETag):
  *     S3 has no partial writes.
  *  3. Staged bytes count against cache.max_size: a write that would pass
- *     it fails with ENOSPC, never silently.
+ *     it fails with ENOSPC, never silently.  So does a write that would eat
+ *     into the cache disk's last bytes (BLOCKS_DISK_RESERVE, kept for the
+ *     index and the journal), once cached blocks have been evicted to make
+ *     room: clean data gives way to written data.
  *  4. The sha256 every upload carries (x-amz-meta-sha256) is kept running
  *     while a file is written from its start in order (whash.c), so a
  *     large sequential write is hashed while it is written.
@@ -146,6 +149,33 @@ static int staging_open(struct writer *w, uint64_t ino, int trunc)
 	return fd < 0 ? -errno : fd;
 }
 
+/* The staging file of ino, filled with src's bytes from S3: downloaded
+ * under a temp name and renamed, so that a staging file is never a
+ * half-done download (the next mount uploads staging files no PUT names:
+ * wreplay.c).  An open fd, or a negative errno. */
+static int staging_fetch(struct lmfs *fs, struct writer *w, uint64_t ino,
+			 const struct index_entry *src)
+{
+	char path[4096], tmp[4200];
+	int fd, rc;
+
+	if (wfile_staging_path(w, ino, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	snprintf(tmp, sizeof(tmp), "%s.dl", path);
+	fd = open(tmp, O_RDWR | O_CREAT | O_CLOEXEC | O_TRUNC, 0600);
+	if (fd < 0)
+		return -errno;
+	rc = writer_download(fs, src, fd);
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc) {
+		close(fd);
+		unlink(tmp);
+		return rc;
+	}
+	return fd;
+}
+
 int wfile_adopt(struct writer *w, uint64_t ino, int tree, const char *key)
 {
 	struct wfile *wf;
@@ -157,9 +187,19 @@ int wfile_adopt(struct writer *w, uint64_t ino, int tree, const char *key)
 	pthread_mutex_lock(&w->lock);
 	wf = wfile_lookup(w, ino);
 	if (wf) {
-		close(fd);
 		wf->ops++;
 		wf->puts_waiting++;
+		if (wf->copying) {
+			/* a PUT after a cp's COPY: the staged bytes are newer */
+			wf->copying = 0;
+			set_fd(wf, fd);
+			wf->size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+			w->st.staged_bytes += wf->size;
+			wf->version++;
+			wf->queued = wf->version;
+		} else {
+			close(fd);
+		}
 		pthread_mutex_unlock(&w->lock);
 		return 0;
 	}
@@ -178,6 +218,44 @@ int wfile_adopt(struct writer *w, uint64_t ino, int tree, const char *key)
 	}
 	pthread_mutex_unlock(&w->lock);
 	return rc;
+}
+
+int wfile_adopt_copy(struct writer *w, uint64_t ino, int tree, const char *key,
+		     const struct index_entry *src, const char *src_etag, uint64_t size)
+{
+	struct index_entry copy;
+	struct wfile *wf;
+
+	if (index_entry_copy(&copy, src))
+		return -ENOMEM;
+	snprintf(copy.etag, sizeof(copy.etag), "%s", src_etag);
+	copy.size = size;
+	pthread_mutex_lock(&w->lock);
+	wf = wfile_lookup(w, ino);
+	if (!wf) {
+		wf = wfile_new(w, ino, -1, tree, key);
+		if (!wf) {
+			pthread_mutex_unlock(&w->lock);
+			index_entry_release(&copy);
+			return -ENOMEM;
+		}
+		wf->refs--;
+	} else if (wf->fd >= 0) {
+		/* a cp over a file whose PUT waits: the copy is newer; the
+		 * PUT still reads its staging file by name */
+		close(wf->fd);
+		set_fd(wf, -1);
+		w->st.staged_bytes -= wf->size < w->st.staged_bytes ? wf->size : w->st.staged_bytes;
+	}
+	index_entry_release(&wf->src);
+	wf->src = copy;
+	wf->copying = 1;
+	wf->size = size;
+	wf->version++;
+	wf->queued = wf->version;
+	wf->ops++;
+	pthread_mutex_unlock(&w->lock);
+	return 0;
 }
 
 struct wfile *writer_find(struct lmfs *fs, uint64_t ino)
@@ -294,7 +372,7 @@ static int open_common(struct lmfs *fs, const struct index_entry *e, int trunc, 
 {
 	struct writer *w = wr(fs);
 	struct wfile *wf;
-	int fd, rc;
+	int fd;
 
 	*out = NULL;
 	pthread_mutex_lock(&w->lock);
@@ -316,20 +394,12 @@ static int open_common(struct lmfs *fs, const struct index_entry *e, int trunc, 
 
 	if (!trunc && !create && e->size && e->etag[0])
 		return open_lazy(fs, e, out);
-	fd = staging_open(w, e->ino, 1);
+	if (!trunc && !create && e->size)
+		fd = staging_fetch(fs, w, e->ino, e);
+	else
+		fd = staging_open(w, e->ino, 1);
 	if (fd < 0)
 		return fd;
-	if (!trunc && !create && e->size) {
-		rc = writer_download(fs, e, fd);
-		if (rc) {
-			char path[4096];
-
-			close(fd);
-			if (!wfile_staging_path(w, e->ino, path, sizeof(path)))
-				unlink(path);
-			return rc;
-		}
-	}
 	pthread_mutex_lock(&w->lock);
 	wf = wfile_lookup(w, e->ino);
 	if (wf) {
@@ -396,8 +466,8 @@ static int materialize(struct lmfs *fs, struct wfile *wf)
 
 	if (rc)
 		return rc == 1 ? 0 : rc;	/* 1: bytes of its own already */
-	fd = staging_open(w, wf->ino, 1);
-	rc = fd < 0 ? fd : writer_download(fs, &src, fd);
+	fd = staging_fetch(fs, w, wf->ino, &src);
+	rc = fd < 0 ? fd : 0;
 	pthread_mutex_lock(&w->lock);
 	if (!rc && wf->copying) {
 		set_fd(wf, fd);
@@ -453,6 +523,10 @@ ssize_t writer_pwrite(struct lmfs *fs, struct wfile *wf, const void *buf, size_t
 		return -ENOSPC;
 	}
 	pthread_mutex_unlock(&w->lock);
+	/* Note 3: the disk's reserve is the index's and the journal's, and
+	 * cached blocks give way to written data. */
+	if (grow && !blocks_make_room(fs->blocks, wf->fd, grow))
+		return -ENOSPC;
 	n = pwrite(wf->fd, buf, size, off);
 	if (n < 0)
 		return -errno;
@@ -651,6 +725,15 @@ int writer_copy_pending(struct lmfs *fs, struct wfile *wf, const struct index_en
 	wf->queued = wf->version;
 	wf->ops++;
 	pthread_mutex_unlock(&w->lock);
+	/* The row gets the copy's size now: a rename or a restart before the
+	 * copy lands finds it there, not the 0 of the file cp created. */
+	if (index_get(fs->ix, wf->ino, &copy) == 0) {
+		struct index_attr a = { src->size, copy.etag, copy.mtime, copy.mode, copy.uid,
+					copy.gid };
+
+		index_set_attr(fs->ix, copy.ino, &a);
+		index_entry_release(&copy);
+	}
 	return 0;
 }
 

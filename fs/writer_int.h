@@ -95,6 +95,10 @@ void wfile_maybe_retire(struct writer *w, struct wfile *wf);
 int wfile_staging_path(struct writer *w, uint64_t ino, char *buf, size_t len);
 /* A wfile for a PUT a previous run queued, from its staging file. */
 int wfile_adopt(struct writer *w, uint64_t ino, int tree, const char *key);
+/* At start, a cp's COPY still in the journal: until it lands, reads of ino
+ * go to src (pinned to src_etag) and its size is size. */
+int wfile_adopt_copy(struct writer *w, uint64_t ino, int tree, const char *key,
+		     const struct index_entry *src, const char *src_etag, uint64_t size);
 /* whash.c: the running sha256 of files written in order.  The hasher
  * thread reads them back from the page cache behind the writer, on
  * another core; wfile_hash finishes the rest. */
@@ -114,5 +118,12 @@ int upload_start(struct writer *w, unsigned n);
 void upload_stop(struct writer *w);
 /* The config tree holding (source name, key), or -1. */
 int upload_tree_of(struct lmfs *fs, const char *source, const char *key);
+
+/* wreplay.c: at start, give the index the renames and removals an earlier
+ * run journaled but did not get to record in the index. */
+void writer_replay_index(struct writer *w);
+/* At start, a PUT for each staging file no journal op names (written, not
+ * closed); staging files of no file are removed. */
+void writer_replay_staged(struct writer *w);
 
 #endif

@@ -23,6 +23,7 @@
 struct mop {
 	int64_t id;
 	int kind, key, src, claimed, alive;	/* key, src: indexes (src -1: none) */
+	int ran;		/* retried, or from before a reopen: may have run */
 };
 
 static struct mop mops[MSTEPS * 2];
@@ -99,7 +100,7 @@ static int m_rekey(int from, int to)
 			one = &mops[i];
 		nt += m_touches(&mops[i], to);
 	}
-	if (nf != 1 || nt || one->kind != JOURNAL_PUT || one->claimed)
+	if (nf != 1 || nt || one->kind != JOURNAL_PUT || one->claimed || one->ran)
 		return 0;
 	one->key = to;
 	return 1;
@@ -116,7 +117,7 @@ static void m_add(struct journal *j, unsigned r)
 		op.src_key = (char *)mkey[src];
 	}
 	mops[nmops] = (struct mop){ add1(j, op), op.kind, key,
-				    op.kind == JOURNAL_COPY ? src : -1, 0, 1 };
+				    op.kind == JOURNAL_COPY ? src : -1, 0, 1, 0 };
 	nmops++;
 }
 
@@ -158,6 +159,7 @@ static struct journal *t_model(struct journal *j)
 			if ((want = m_claimed(r >> 4))) {
 				bad += journal_retry(j, want->id, "503") != 0;
 				want->claimed = 0;
+				want->ran = 1;
 			}
 			break;
 		case 13:
@@ -179,8 +181,10 @@ static struct journal *t_model(struct journal *j)
 			unit_path(path, sizeof(path), "model.db");
 			j = NULL;
 			UNIT_CHECK_INT(journal_open(path, &j, err, sizeof(err)), 0);
-			for (size_t i = 0; i < nmops; i++)
+			for (size_t i = 0; i < nmops; i++) {
 				mops[i].claimed = 0;
+				mops[i].ran = 1;
+			}
 		}
 		if (bad) {
 			unit_fail(__FILE__, __LINE__, "step %d (%u): differs from the model", step,
