@@ -200,11 +200,16 @@ static void *conn_main(void *arg)
 
 	setsockopt(cn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(cn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (!peer_allowed(cn->fd))
+	/* The request is read before a stranger is refused: a client that is
+	 * still sending when the socket closes gets EPIPE, not the answer. */
+	req = read_request(cn->fd, &answer);
+	if (!peer_allowed(cn->fd)) {
+		json_decref(answer);
 		answer = ctl_fail(EACCES, "permission denied: only root and the user who "
 					  "mounted it may use this control socket");
-	else if ((req = read_request(cn->fd, &answer)))
+	} else if (req) {
 		answer = dispatch(&r, req);
+	}
 	if (!answer)
 		answer = ctl_fail(ENOMEM, "out of memory");
 	if (answer && !r.gone)
