@@ -303,17 +303,36 @@ out:
 	index_entry_release(&e);
 }
 
+/* The reply's fuse_bufvec, with room for a buffer per span.  It lives on
+ * the heap: struct fuse_bufvec ends in buf[1], and only an object that
+ * really ends there may be indexed past it.  Declared inside a bigger
+ * struct (buf[1] followed by more buffers) the compiler may assume i == 0,
+ * and it did: buf[1].size stayed 0, a read across a block boundary was
+ * answered short, and the kernel took that for end of file. */
+static struct fuse_bufvec *spans_bufvec(const struct reader_span *sp, int nsp)
+{
+	struct fuse_bufvec *v;
+	int i;
+
+	v = calloc(1, sizeof(*v) + (size_t)(nsp - 1) * sizeof(struct fuse_buf));
+	if (!v)
+		return NULL;
+	v->count = (size_t)nsp;
+	for (i = 0; i < nsp; i++) {
+		v->buf[i].mem = (void *)sp[i].data;
+		v->buf[i].size = sp[i].len;
+	}
+	return v;
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct lmfs *fs = fs_of(req);
 	struct reader_span sp[READER_MAX_SPANS];
-	struct {
-		struct fuse_bufvec v;
-		struct fuse_buf more[READER_MAX_SPANS - 1];
-	} bv;
+	struct fuse_bufvec *v;
 	ssize_t n;
-	int i, nsp;
+	int nsp;
 
 	(void)ino;
 	if (((struct open_file *)(uintptr_t)fi->fh)->wf &&
@@ -328,16 +347,14 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	/* Straight from the blocks in memory to the kernel: no copy here. */
-	memset(&bv, 0, sizeof(bv));
-	bv.v.count = (size_t)nsp;
-	for (i = 0; i < nsp; i++) {
-		bv.v.buf[i].mem = (void *)sp[i].data;
-		bv.v.buf[i].size = sp[i].len;
-	}
-	if (nsp)
-		fuse_reply_data(req, &bv.v, FUSE_BUF_SPLICE_MOVE);
-	else
+	if (!nsp) {
 		fuse_reply_buf(req, NULL, 0);
+	} else if (!(v = spans_bufvec(sp, nsp))) {
+		fuse_reply_err(req, ENOMEM);
+	} else {
+		fuse_reply_data(req, v, FUSE_BUF_SPLICE_MOVE);
+		free(v);
+	}
 	reader_spans_release(fs->reader, sp, nsp);
 }
 

@@ -311,17 +311,27 @@ static int download_sink(void *arg, const char *data, size_t len)
 	return 0;
 }
 
+/* The object is asked for as the range of its known size, not whole: a
+ * ranged answer is checked against its Content-Range, so a body cut short
+ * (a Content-Length that lies, a connection closed early) is a network
+ * error that the backend retries from where the bytes stopped, where a
+ * plain 200 would end "successfully" short.  The range also buys a big
+ * download its second per MiB of deadline.  The size the server states
+ * must be e->size: without an ETag to pin the version, an object grown
+ * since would otherwise come back cut to the old size. */
 int writer_download(struct lmfs *fs, const struct index_entry *e, int fd)
 {
-	struct s3_get_params g = { e->key, 0, 0, e->etag[0] ? e->etag : NULL, NULL, 0,
+	struct s3_get_params g = { e->key, 0, e->size, e->etag[0] ? e->etag : NULL, NULL, 0,
 				   download_sink, NULL };
+	struct s3_object_info info = { 0 };
 	struct download d = { fd, 0 };
 	struct s3_error err;
+	int rc = 0;
 
 	if (!e->size)
-		return 0;
+		return 0;	/* no range to ask for: bytes=0--1 */
 	g.sink_arg = &d;
-	if (s3_get(lmfs_client(fs, e->tree), &g, NULL, NULL, &err)) {
+	if (s3_get(lmfs_client(fs, e->tree), &g, NULL, &info, &err)) {
 		char m[512];
 
 		s3_error_format(&err, m, sizeof(m));
@@ -330,7 +340,10 @@ int writer_download(struct lmfs *fs, const struct index_entry *e, int fd)
 			 "download of '%s': %s", e->key, m);
 		return -lmfs_errno(&err);
 	}
-	return d.off == e->size ? 0 : -EIO;
+	if (d.off != e->size || info.size != e->size)
+		rc = -EIO;
+	s3_object_info_release(&info);
+	return rc;
 }
 
 /* An object opened for writing is fetched only when first written (or

@@ -22,15 +22,56 @@ s3sum() {
 	sha256sum <"$TEST_TMP/s3sum.tmp" | cut -d" " -f1
 }
 
+# uncache FILE: drop FILE from the page cache, so that its next read is
+# served by lakemount, not by the kernel
+uncache() {
+	dd if="$1" iflag=nocache count=0 status=none
+}
+
+# read_across FILE LOCAL: with readahead off, 128 KiB reads that straddle
+# the first and the last block boundary (1 MiB blocks) get the bytes of
+# LOCAL, all of them
+read_across() {
+	timeout 120 python3 - "$1" "$2" <<-\EOF
+	import os, sys
+	bs, n = 1 << 20, 131072
+	ref = open(sys.argv[2], "rb").read()
+	fd = os.open(sys.argv[1], os.O_RDONLY)
+	os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+	os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
+	for off in sorted({bs - 16384, (len(ref) - 1) // bs * bs - 16384}):
+	    got = os.pread(fd, n, off)
+	    if got != ref[off:off + n]:
+	        print(sys.argv[1], "read of", n, "at", off, "got", len(got), "bytes,",
+	              "want", len(ref[off:off + n]), "(or other bytes)")
+	        sys.exit(1)
+	EOF
+}
+
 # read_all [-r]: read every rd/ file through the mount, each checked
-# against S3; -r: the last first (what the cache holds, before the reads
-# of the others evict it)
+# against S3, in the ways readers read: sha256sum on stdin (32 KiB reads:
+# the kernel readahead then asks for ranges that straddle blocks), 128 KiB
+# reads across block boundaries, and cat (128 KiB reads, which stay inside
+# blocks).  A short answer to a read across two blocks once passed for the
+# end of the file: sha256sum saw 1 MiB of each file while cat was exact.
+# Each way starts with the file out of the page cache.  -r: the last
+# first (what the cache holds, before the reads of the others evict it)
 read_all() {
 	for i in $(if [ "${1:-}" = -r ]; then seq $NREAD -1 1; else seq 1 $NREAD; fi); do
-		timeout 120 cat "$M/archive/binance/rd/f$i" >"$TEST_TMP/read.$i" &&
+		f=$M/archive/binance/rd/f$i &&
+		want=$(cat "$TEST_TMP/rd.sum.$i") &&
+		uncache "$f" &&
+		got=$(timeout 120 sha256sum <"$f" | cut -d" " -f1) &&
+		test "$got" = "$want" || {
+			echo "archive/binance/rd/f$i: sha256sum on stdin got $got, S3 has $want; size $(stat -c %s "$f")"
+			return 1
+		}
+		read_across "$f" "$TRASH_DIRECTORY/rd/rd/f$i" &&
+		uncache "$f" || return 1
+		timeout 120 cat "$f" >"$TEST_TMP/read.$i" &&
 		got=$(sha256sum <"$TEST_TMP/read.$i" | cut -d" " -f1) &&
-		test "$got" = "$(cat "$TEST_TMP/rd.sum.$i")" || {
-			echo "archive/binance/rd/f$i: got $got, S3 has $(cat "$TEST_TMP/rd.sum.$i")"
+		test "$got" = "$want" || {
+			echo "archive/binance/rd/f$i: cat got $got, S3 has $want"
 			cmp "$TEST_TMP/read.$i" "$TRASH_DIRECTORY/rd/rd/f$i"
 			return 1
 		}
