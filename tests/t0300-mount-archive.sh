@@ -99,6 +99,29 @@ test_expect_success FUSE 'a 96 MiB object reads back exactly, cold and warm' '
 	cmp "$TEST_TMP/big" "$M/big.bin"
 '
 
+# Reads of odd sizes at odd offsets cross the 1 MiB cache blocks: the answer
+# to each is the whole range (a short one is taken for end of file).
+test_expect_success FUSE 'reads of any size at any offset, cold, return the whole range' '
+	echo 3 >/proc/sys/vm/drop_caches &&
+	python3 - "$TEST_TMP/big" "$M/big.bin" <<-\PY
+	import os, random, sys
+	ref, f = open(sys.argv[1], "rb"), os.open(sys.argv[2], os.O_RDONLY)
+	os.posix_fadvise(f, 0, 0, os.POSIX_FADV_RANDOM)
+	size, rnd, n = os.fstat(f).st_size, random.Random(300), 0
+	for i in range(400):
+	    length = rnd.choice([1, 4095, 4096, 16384, 100000, 131072, 1 << 20, 3 << 20])
+	    off = rnd.randrange(0, size) if i % 2 else (rnd.randrange(1, size >> 20) << 20) - rnd.randrange(1, 65536)
+	    got = os.pread(f, length, off)
+	    ref.seek(off)
+	    want = ref.read(length)
+	    assert got == want, "pread %d at %d: %d bytes back, %d wanted, equal prefix %s" % (
+	        length, off, len(got), len(want), got == want[:len(got)])
+	    n += len(got)
+	assert os.fstat(f).st_size == size, "the size changed to %d" % os.fstat(f).st_size
+	print("400 preads, %d bytes, all whole" % n)
+	PY
+'
+
 test_expect_success FUSE 'extended attributes: etag, url, cached, checksum' '
 	f=$(ls "$M/spot/monthly/klines/BTCUSDT/1m/"*.zip | head -1) &&
 	key=data/${f#$M/} &&
