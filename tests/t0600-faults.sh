@@ -37,6 +37,19 @@ print("proxy: %d requests (%s), %d faulted (%s), %d hung" % (v["requests"],
       " ".join("%s %d" % kv for kv in sorted(v["faults"].items())), v["hung"]))' "$TEST_TMP/proxy.stats"
 }
 
+# proxied CONFIG-FN [EXTRA...]: a proxy in front of RGW (its URL in ep) and
+# a mount at ./mnt of "$bucket" through it, configured by CONFIG-FN
+# (lm_config or lm_config_layers, given EXTRA); both go when the case ends
+proxied() {
+	local fn=$1
+	shift
+	lm_proxy_start ep &&
+	test_when_finished "lm_proxy_stop" &&
+	LM_ENDPOINT=$ep "$fn" "$PWD/lm.json" "$bucket" "$@" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt"
+}
+
 # expected_sums LIST: "SHA256  PATH" of the archive (and big/) files named
 # in LIST (paths under archive/binance/), from the bytes put in the bucket
 expected_sums() {
@@ -140,11 +153,7 @@ bucket=$(cat "$TEST_TMP/bucket" 2>/dev/null)
 
 test_expect_success FUSE '30% of requests fail (500, 503, SlowDown, resets): reads right, writes land' '
 	mkdir storm && cd storm &&
-	lm_proxy_start ep &&
-	test_when_finished "lm_proxy_stop" &&
-	LM_ENDPOINT=$ep lm_config_layers "$PWD/lm.json" "$bucket" &&
-	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
-	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	proxied lm_config_layers &&
 	M=$PWD/mnt &&
 	ls "$M/bronze" "$M/archive/binance" >/dev/null &&
 	mkdir "$M/bronze/storm" &&
@@ -188,11 +197,7 @@ test_expect_success FUSE '30% of requests fail (500, 503, SlowDown, resets): rea
 # kill -9.  A process that stays in D would show in the last check.
 test_expect_success FUSE 'a hung endpoint: EIO in time, killable readers, writes queue, ls works' '
 	mkdir hang && cd hang &&
-	lm_proxy_start ep &&
-	test_when_finished "lm_proxy_stop" &&
-	LM_ENDPOINT=$ep lm_config_layers "$PWD/lm.json" "$bucket" ", \"io_timeout\": 5" &&
-	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
-	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	proxied lm_config_layers ", \"io_timeout\": 5" &&
 	M=$PWD/mnt && A=$M/archive/binance/spot/daily/klines/BTCUSDT/1m &&
 	ls -l "$A" >listed && ls -l "$M/bronze" >listed.bronze &&
 	ls "$A"/*.zip | head -7 >cold &&
@@ -246,11 +251,7 @@ test_expect_success FUSE 'a hung endpoint: EIO in time, killable readers, writes
 
 test_expect_success FUSE,ROOT 'truncated bodies and wrong Content-Length: retried, right, never cached' '
 	mkdir badbody && cd badbody &&
-	lm_proxy_start ep &&
-	test_when_finished "lm_proxy_stop" &&
-	LM_ENDPOINT=$ep lm_config_layers "$PWD/lm.json" "$bucket" &&
-	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
-	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	proxied lm_config_layers &&
 	M=$PWD/mnt &&
 	ls "$M/archive/binance" >/dev/null &&
 	(shuf -n 24 --random-source="$TEST_TMP/archive.list" "$TEST_TMP/archive.list"; cd "$TEST_TMP/$bucket.src/data" && ls big/*) >pick &&
@@ -284,13 +285,9 @@ test_expect_success FUSE,ROOT 'truncated bodies and wrong Content-Length: retrie
 
 test_expect_success FUSE,ROOT 'an object replaced while cached: later opens see the new one, never a mix' '
 	mkdir replaced && cd replaced &&
-	lm_proxy_start ep &&
-	test_when_finished "lm_proxy_stop" &&
 	head -c $((5 << 20)) /dev/urandom >A && head -c $((5 << 20)) /dev/urandom >B &&
 	s3cli put "$bucket" data/replace/x.bin A &&
-	LM_ENDPOINT=$ep lm_config "$PWD/lm.json" "$bucket" ", \"ttl\": 2" &&
-	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
-	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	proxied lm_config ", \"ttl\": 2" &&
 	f=$PWD/mnt/archive/binance/replace/x.bin &&
 	timeout 30 cmp "$f" A &&
 	gets=$(fault_stat methods.GET) &&
