@@ -59,15 +59,22 @@ void wfile_ref(struct wfile *wf)
 	wf->refs++;
 }
 
+/* The staging file goes with its wfile, unless a newer wfile of the inode
+ * (opened while this one was leaving, w->lock held) has it or a file of
+ * its own under that name: unlinked, its bytes would not survive a kill
+ * and the next mount would upload an empty file for its PUT (t0610). */
 static void wfile_free(struct writer *w, struct wfile *wf)
 {
+	struct stat a, b;
 	char path[4096];
 
 	if (wf->fd >= 0) {
-		close(wf->fd);
 		w->st.staged_bytes -= wf->size < w->st.staged_bytes ? wf->size : w->st.staged_bytes;
-		if (!wfile_staging_path(w, wf->ino, path, sizeof(path)))
+		if (!wfile_lookup(w, wf->ino) && !wfile_staging_path(w, wf->ino, path, sizeof(path)) &&
+		    fstat(wf->fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
 			unlink(path);
+		close(wf->fd);
 	}
 	index_entry_release(&wf->src);
 	EVP_MD_CTX_free(wf->sha);
