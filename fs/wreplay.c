@@ -189,7 +189,10 @@ out:
 	index_entry_release(&dir);
 }
 
-/* Does an op after i write key (or, for a marker, a key under it)? */
+/* Does an op after i write key (or, for a marker, a key under it)?  Or,
+ * for a marker, copy from under it: a directory rename whose marker went
+ * first; its row must stay for redo_rename to move (removed, the old and
+ * the new directory were both gone: t0610). */
 static int undone_later(const struct rops *r, size_t i)
 {
 	const struct rop *d = &r->v[i];
@@ -201,7 +204,8 @@ static int undone_later(const struct rops *r, size_t i)
 
 		if (o->kind == JOURNAL_DELETE || strcmp(o->source, d->source))
 			continue;
-		if (!strcmp(o->key, d->key) || (marker && !strncmp(o->key, d->key, len)))
+		if (!strcmp(o->key, d->key) || (marker && !strncmp(o->key, d->key, len)) ||
+		    (marker && o->rename && !strncmp(o->src_key, d->key, len)))
 			return 1;
 	}
 	return 0;
