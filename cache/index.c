@@ -144,7 +144,8 @@ const char *const ix_sql[ST__N] = {
 	 * old prefix (?3 bytes long), tree ?4 */
 	[ST_MOVE_SUB] = "WITH RECURSIVE sub(i) AS (SELECT ino FROM entries WHERE parent = ?1"
 		" UNION ALL SELECT e.ino FROM entries e JOIN sub ON e.parent = sub.i)"
-		" UPDATE entries SET key = ?2 || substr(key, ?3 + 1), tree = ?4"
+		" UPDATE entries SET key = ?2 || substr(key, ?3 + 1), tree = ?4,"
+		" seen = " SEEN_PINNED_SQL
 		" WHERE ino IN (SELECT i FROM sub)",
 	[ST_FIND_KEY] = "SELECT " ENTRY_COLS " FROM entries WHERE tree = ?1 AND key = ?2"
 		" ORDER BY ino LIMIT 1",

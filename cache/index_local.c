@@ -11,7 +11,9 @@
  *      new generation: listings begun before that cannot rewrite it.
  *  L2. index_move keeps the inode number (open files follow a rename) and
  *      rewrites the keys of everything under a moved directory in the same
- *      transaction.
+ *      transaction.  Those rows are local too (pinned) until their copies
+ *      land: a listing of the new prefix before that (after a remount), or
+ *      one of the old prefix still running, would remove them (t0610).
  *  L3. content: at most one row per (tree, key); a lookup by (sha256,
  *      size) may find several, the caller picks one it can copy from.
  */
