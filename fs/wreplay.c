@@ -303,6 +303,15 @@ static void read_from_source(struct writer *w, const struct rops *r, size_t i)
 		goto out;
 	if (stree >= 0 && index_find_key(fs->ix, stree, o->src_key, &src) == 0) {
 		wfile_adopt_copy(w, e.ino, tree, key, &src, o->src_etag, o->size);
+	} else if (stree >= 0 && index_entry_copy(&src, &e) == 0) {
+		/* the source was unlinked since: its DELETE waits for this
+		 * COPY, so S3 still has it (read under the copy's key, not
+		 * there yet, the copy failed with ENOENT: t0610) */
+		free(src.key);
+		src.key = strdup(o->src_key);
+		src.tree = stree;
+		if (src.key)
+			wfile_adopt_copy(w, e.ino, tree, key, &src, o->src_etag, o->size);
 	} else if (e.size != o->size) {
 		/* the source is gone from the index: the size at least */
 		a = (struct index_attr){ o->size, "", e.mtime, e.mode, e.uid, e.gid };
