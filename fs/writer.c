@@ -401,17 +401,28 @@ static int open_common(struct lmfs *fs, const struct index_entry *e, int trunc, 
 
 	if (!trunc && !create && e->size && e->etag[0])
 		return open_lazy(fs, e, out);
-	if (!trunc && !create && e->size)
+	if (!trunc && !create && e->size) {
 		fd = staging_fetch(fs, w, e->ino, e);
-	else
-		fd = staging_open(w, e->ino, 1);
-	if (fd < 0)
-		return fd;
-	pthread_mutex_lock(&w->lock);
+		if (fd < 0)
+			return fd;
+		pthread_mutex_lock(&w->lock);
+	} else {
+		/* Under w->lock: a wfile of the inode on its way out (no
+		 * longer in the table) sees this one there before it would
+		 * unlink the name (wfile_free), and an open that won the race
+		 * keeps its bytes (O_TRUNC would cut them). */
+		pthread_mutex_lock(&w->lock);
+		fd = wfile_lookup(w, e->ino) ? -EEXIST : staging_open(w, e->ino, 1);
+		if (fd < 0 && fd != -EEXIST) {
+			pthread_mutex_unlock(&w->lock);
+			return fd;
+		}
+	}
 	wf = wfile_lookup(w, e->ino);
 	if (wf) {
 		/* Another open won the race: use its file. */
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		wfile_ref(wf);
 		wf->opens++;
 		pthread_mutex_unlock(&w->lock);
