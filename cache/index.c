@@ -51,7 +51,12 @@
  *     (index_ensure_dir) have seen = SEEN_PINNED: listings never remove
  *     them, pages and puts never rewrite them.  Local rows (the write
  *     path's, index_local.c: files and directories made here and not yet
- *     uploaded) are pinned the same way until index_unpin.
+ *     uploaded) are pinned the same way until index_unpin, which begins a
+ *     generation of its own for the row: a page or lookup of an older
+ *     generation was asked of S3 before the upload landed and may carry
+ *     the object before it (an empty file cp made, the older version), so
+ *     it no longer rewrites the row's size, ETag and mtime (it still
+ *     vouches for the row).  t0610 under load found rows reading empty.
  *
  *  8. complete is set by end and kept by puts and removes: a lookup that
  *     adds or removes a name keeps the listing as true as it was.
@@ -97,8 +102,13 @@ const char *const ix_sql[ST__N] = {
 	[ST_COUNT_ALL] = "SELECT count(*) FROM entries",
 	/* Not an upsert: an INSERT that meets a conflict still uses up an
 	 * AUTOINCREMENT number, and relisting would burn thousands. */
-	[ST_UPDATE] = "UPDATE entries SET tree = ?4, key = ?5, size = ?6, etag = ?7,"
-		" mtime = ?8, seen = max(seen, ?9) WHERE parent = ?1 AND name = ?2"
+	/* what a row says is older than the listing or lookup that vouched
+	 * for it last stays (note 7) */
+	[ST_UPDATE] = "UPDATE entries SET tree = ?4, key = ?5,"
+		" size = CASE WHEN seen > ?9 THEN size ELSE ?6 END,"
+		" etag = CASE WHEN seen > ?9 THEN etag ELSE ?7 END,"
+		" mtime = CASE WHEN seen > ?9 THEN mtime ELSE ?8 END,"
+		" seen = max(seen, ?9) WHERE parent = ?1 AND name = ?2"
 		" AND kind = ?3 AND seen <> " SEEN_PINNED_SQL " RETURNING ino, mode, uid, gid",
 	[ST_INSERT] = "INSERT INTO entries(parent, name, kind, tree, key, size, etag,"
 		" mtime, seen) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
@@ -127,13 +137,15 @@ const char *const ix_sql[ST__N] = {
 	[ST_SET_ATTR] = "UPDATE entries SET size = ?2, etag = ?3, mtime = ?4, mode = ?5,"
 		" uid = ?6, gid = ?7 WHERE ino = ?1",
 	[ST_UNPIN] = "UPDATE entries SET seen = ?2 WHERE ino = ?1 AND seen = " SEEN_PINNED_SQL,
+	[ST_UNPIN_GEN] = "UPDATE dirs SET gen = gen + 1 WHERE ino = ?1",
 	[ST_MOVE] = "UPDATE entries SET parent = ?2, name = ?3, key = ?4, tree = ?5,"
 		" seen = " SEEN_PINNED_SQL " WHERE ino = ?1",
 	/* every row under ?1 (not ?1 itself): key = ?2 || what follows the
 	 * old prefix (?3 bytes long), tree ?4 */
 	[ST_MOVE_SUB] = "WITH RECURSIVE sub(i) AS (SELECT ino FROM entries WHERE parent = ?1"
 		" UNION ALL SELECT e.ino FROM entries e JOIN sub ON e.parent = sub.i)"
-		" UPDATE entries SET key = ?2 || substr(key, ?3 + 1), tree = ?4"
+		" UPDATE entries SET key = ?2 || substr(key, ?3 + 1), tree = ?4,"
+		" seen = " SEEN_PINNED_SQL
 		" WHERE ino IN (SELECT i FROM sub)",
 	[ST_FIND_KEY] = "SELECT " ENTRY_COLS " FROM entries WHERE tree = ?1 AND key = ?2"
 		" ORDER BY ino LIMIT 1",

@@ -174,7 +174,8 @@ int index_set_attr(struct index *ix, uint64_t ino, const struct index_attr *a);
 int index_unpin(struct index *ix, uint64_t ino);
 /* Rename row ino to newname under newparent with key newkey (the rows
  * under a directory get their keys rewritten), replacing a row in the way
- * with its subtree.  The moved row is local until index_unpin.  0 or -1. */
+ * with its subtree.  The moved row and the rows under it are local until
+ * index_unpin (index_local.c note L2).  0 or -1. */
 int index_move(struct index *ix, uint64_t ino, uint64_t newparent, const char *newname,
 	       const char *newkey);
 /* The row of (tree, key): 0 and e filled, 1 absent, -1 error. */

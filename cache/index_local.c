@@ -7,10 +7,13 @@
  *      It is pinned (seen = SEEN_PINNED, note 7), so listings neither
  *      remove it (the object may not be there yet) nor rewrite it (the
  *      local size and time are the truth).  index_unpin hands the row back
- *      to listings once the journal has applied what made it local.
+ *      to listings once the journal has applied what made it local, in a
+ *      new generation: listings begun before that cannot rewrite it.
  *  L2. index_move keeps the inode number (open files follow a rename) and
  *      rewrites the keys of everything under a moved directory in the same
- *      transaction.
+ *      transaction.  Those rows are local too (pinned) until their copies
+ *      land: a listing of the new prefix before that (after a remount), or
+ *      one of the old prefix still running, would remove them (t0610).
  *  L3. content: at most one row per (tree, key); a lookup by (sha256,
  *      size) may find several, the caller picks one it can copy from.
  */
@@ -90,7 +93,11 @@ int index_unpin(struct index *ix, uint64_t ino)
 		return -1;
 	rc = ix_fetch(ix, ino, NULL, &e, NULL);
 	if (rc == 0 && e.parent) {
-		rc = ix_dir(ix, e.parent, &tree, &gen);
+		/* a generation of its own (index.c note 7) */
+		ix_bind_id(ix->st[ST_UNPIN_GEN], 1, e.parent);
+		rc = ix_run(ix, ST_UNPIN_GEN, "unpin");
+		if (!rc)
+			rc = ix_dir(ix, e.parent, &tree, &gen);
 		if (!rc) {
 			ix_bind_id(ix->st[ST_UNPIN], 1, ino);
 			sqlite3_bind_int64(ix->st[ST_UNPIN], 2, (sqlite3_int64)gen);

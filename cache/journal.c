@@ -137,6 +137,8 @@ const char *const jl_sql[ST__N] = {
 	[ST_PENDING_PREFIX] = "SELECT count(*) FROM ops"
 		" WHERE (source = ?1 AND key >= ?2 AND key < ?3)"
 		" OR (src_source = ?1 AND src_key >= ?2 AND src_key < ?3 AND src_key <> '')",
+	[ST_DELETED_LATER] = "SELECT count(*) FROM ops WHERE source = ?1 AND key = ?2"
+		" AND id > ?3 AND kind = 3",	/* JOURNAL_DELETE */
 	[ST_EACH] = "SELECT " OP_COLS " FROM ops ORDER BY id",
 };
 
@@ -584,6 +586,22 @@ out:
 }
 
 /* ---- reads ---- */
+
+int journal_deleted_later(struct journal *j, int64_t id, const char *source, const char *key)
+{
+	sqlite3_stmt *st = j->st[ST_DELETED_LATER];
+	int64_t n = -1;
+
+	if (jl_lock(j))
+		return -1;
+	jl_bind_str(st, 1, source);
+	jl_bind_str(st, 2, key);
+	sqlite3_bind_int64(st, 3, id);
+	if (jl_count(j, ST_DELETED_LATER, &n))
+		n = -1;
+	pthread_mutex_unlock(&j->lock);
+	return n < 0 ? -1 : n > 0;
+}
 
 int64_t journal_count(struct journal *j)
 {

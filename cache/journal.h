@@ -116,6 +116,10 @@ int journal_drop_puts(struct journal *j, const char *source, const char *key);
 /* The number of ops, claimed or not, or -1. */
 int64_t journal_count(struct journal *j);
 
+/* 1 when an op added after op id deletes (source,key): what is at that key
+ * now is another file, not the one op id wrote.  0, or -1 on error. */
+int journal_deleted_later(struct journal *j, int64_t id, const char *source, const char *key);
+
 /* The number of ops, claimed or not, that write (source,key) or copy from
  * it; with prefix, those whose key or src_key starts with key (byte for
  * byte: "a/" matches "a/b", not "a" nor "a0").  -1 on error. */

@@ -20,6 +20,7 @@
  */
 #include "writer_int.h"
 #include "log.h"
+#include "umeta.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,53 +63,6 @@ int upload_tree_of(struct lmfs *fs, const char *source, const char *key)
 		}
 	}
 	return best;
-}
-
-static void meta_set(struct s3_meta *m, char *name, char *buf, size_t len, const char *fmt,
-		     long long v)
-{
-	snprintf(buf, len, fmt, v);
-	m->name = name;
-	m->value = buf;
-}
-
-/* x-amz-meta-{mode,uid,gid,mtime,sha256}, s3fs's names. */
-struct meta_set {
-	struct s3_meta m[5];
-	char mode[16], uid[24], gid[24], mtime[24], sha[65];
-	size_t n;
-};
-
-static void meta_fill(struct meta_set *ms, uint32_t mode, int64_t uid, int64_t gid,
-		      int64_t mtime, const char *sha256, int dir)
-{
-	static char n_mode[] = "mode", n_uid[] = "uid", n_gid[] = "gid", n_mtime[] = "mtime",
-		    n_sha[] = "sha256";
-
-	ms->n = 0;
-	meta_set(&ms->m[ms->n++], n_mode, ms->mode, sizeof(ms->mode), "%lld",
-		 (long long)((dir ? S_IFDIR : S_IFREG) | (mode ? mode & 07777 : dir ? 0755 : 0644)));
-	meta_set(&ms->m[ms->n++], n_uid, ms->uid, sizeof(ms->uid), "%lld",
-		 (long long)(uid >= 0 ? uid : (int64_t)getuid()));
-	meta_set(&ms->m[ms->n++], n_gid, ms->gid, sizeof(ms->gid), "%lld",
-		 (long long)(gid >= 0 ? gid : (int64_t)getgid()));
-	meta_set(&ms->m[ms->n++], n_mtime, ms->mtime, sizeof(ms->mtime), "%lld",
-		 (long long)mtime);
-	if (sha256 && *sha256) {
-		snprintf(ms->sha, sizeof(ms->sha), "%s", sha256);
-		ms->m[ms->n].name = n_sha;
-		ms->m[ms->n++].value = ms->sha;
-	}
-}
-
-static void sha256_hex(const void *data, size_t len, char hex[65])
-{
-	unsigned char md[32];
-	unsigned i;
-
-	EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL);
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
 struct usable {
@@ -156,17 +110,19 @@ static void wsnap_of_op(const struct journal_op *op, struct wsnap *sn)
 	*sn = (struct wsnap){ 0, op->size, -1, op->mode, op->uid, op->gid, op->mtime };
 }
 
-/* After an op landed on (tree, key): the row gets the new ETag and, when
- * the file has nothing more pending, goes back to listings. */
-static void row_landed(struct writer *w, int tree, const char *key, const char *etag,
-		       struct wfile *wf, uint64_t size)
+/* After op landed on (tree, key): the row gets the new ETag and, when the
+ * file has nothing more pending, goes back to listings; unless a later op
+ * deletes key: the row there is another file's (renamed over it: t0610). */
+static void row_landed(struct writer *w, int tree, const struct journal_op *op,
+		       const char *etag, struct wfile *wf, uint64_t size)
 {
 	struct lmfs *fs = w->fs;
 	struct index_entry e;
 	struct index_attr a;
 	int settled = 1;
 
-	if (tree < 0 || index_find_key(fs->ix, tree, key, &e))
+	if (tree < 0 || journal_deleted_later(w->j, op->id, op->source, op->key) ||
+	    index_find_key(fs->ix, tree, op->key, &e))
 		return;
 	/* size: a cp's COPY replayed without its wfile knows its size */
 	a = (struct index_attr){ size ? size : e.size, etag, e.mtime, e.mode, e.uid, e.gid };
@@ -189,7 +145,7 @@ static int do_put(struct writer *w, const struct journal_op *op, int src, int tr
 	struct s3_put_opts po = { NULL, NULL, 0 };
 	struct index_source same = { 0 };
 	struct usable u = { fs, src, tree, op->key };
-	struct meta_set ms;
+	struct umeta ms;
 	struct s3_error err;
 	struct wfile *wf = NULL;
 	struct wsnap sn;
@@ -235,7 +191,7 @@ static int do_put(struct writer *w, const struct journal_op *op, int src, int tr
 	} else {
 		sha256_hex("", 0, sha);
 	}
-	meta_fill(&ms, sn.mode, sn.uid, sn.gid, sn.mtime, sha, dir);
+	umeta_fill(&ms, sn.mode, sn.uid, sn.gid, sn.mtime, sha, dir);
 	po.meta = ms.m;
 	po.nmeta = ms.n;
 	if (sn.size && index_content_find(fs->ix, sha, sn.size, same_endpoint, &u, &same) == 0) {
@@ -277,7 +233,7 @@ landed:
 			wf->landed = sn.version;
 		pthread_mutex_unlock(&w->lock);
 	}
-	row_landed(w, tree, op->key, etag, wf, 0);
+	row_landed(w, tree, op, etag, wf, 0);
 out:
 	free(same.key);
 	if (map)
@@ -303,7 +259,7 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 	struct s3_copy_opts co = { NULL, 1, NULL, NULL, 0, NULL };
 	struct index_entry e = { 0 };
 	struct wfile *wf = NULL;
-	struct meta_set ms;
+	struct umeta ms;
 	struct s3_error err;
 	struct wsnap sn;
 	char etag[S3_ETAG_MAX] = "";
@@ -316,7 +272,8 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 	/* A rename (no ETag pinned) keeps the object's metadata as it is; a
 	 * cp or a chmod (META) sets the new file's. */
 	co.replace_meta = co.if_match || op->kind == JOURNAL_META;
-	if (tree >= 0 && index_find_key(fs->ix, tree, op->key, &e) == 0) {
+	if (tree >= 0 && !journal_deleted_later(w->j, op->id, op->source, op->key) &&
+	    index_find_key(fs->ix, tree, op->key, &e) == 0) {
 		pthread_mutex_lock(&w->lock);
 		wf = wfile_lookup(w, e.ino);
 		if (wf)
@@ -327,7 +284,7 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 		wsnap_take(w, wf, &sn);
 	else
 		wsnap_of_op(op, &sn);
-	meta_fill(&ms, sn.mode, sn.uid, sn.gid, sn.mtime, op->sha256, 0);
+	umeta_fill(&ms, sn.mode, sn.uid, sn.gid, sn.mtime, op->sha256, 0);
 	co.meta = ms.m;
 	co.nmeta = ms.n;
 	rc = s3_copy(fs->clients[src], op->src_key, op->key, &co, etag, &err);
@@ -362,7 +319,7 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 	pthread_mutex_unlock(&w->lock);
 	if (stree >= 0 && op->sha256[0])
 		index_content_add(fs->ix, op->sha256, op->size, tree, op->key, etag);
-	row_landed(w, tree, op->key, etag, wf, op->kind == JOURNAL_COPY ? op->size : 0);
+	row_landed(w, tree, op, etag, wf, op->kind == JOURNAL_COPY ? op->size : 0);
 out:
 	if (wf) {
 		pthread_mutex_lock(&w->lock);

@@ -189,7 +189,10 @@ out:
 	index_entry_release(&dir);
 }
 
-/* Does an op after i write key (or, for a marker, a key under it)? */
+/* Does an op after i write key (or, for a marker, a key under it)?  Or,
+ * for a marker, copy from under it: a directory rename whose marker went
+ * first; its row must stay for redo_rename to move (removed, the old and
+ * the new directory were both gone: t0610). */
 static int undone_later(const struct rops *r, size_t i)
 {
 	const struct rop *d = &r->v[i];
@@ -201,7 +204,8 @@ static int undone_later(const struct rops *r, size_t i)
 
 		if (o->kind == JOURNAL_DELETE || strcmp(o->source, d->source))
 			continue;
-		if (!strcmp(o->key, d->key) || (marker && !strncmp(o->key, d->key, len)))
+		if (!strcmp(o->key, d->key) || (marker && !strncmp(o->key, d->key, len)) ||
+		    (marker && o->rename && !strncmp(o->src_key, d->key, len)))
 			return 1;
 	}
 	return 0;
@@ -229,17 +233,41 @@ out:
 	index_entry_release(&e);
 }
 
+/* The key op i's object ends up under, following later renames of it
+ * (*key), and whether a later op writes that key again (a rename or cp
+ * over it, a PUT, a DELETE): then the row there is that op's file, not op
+ * i's, and must not read op i's source.  t0610 found a rename over a cp's
+ * copy reading as the cp's source after the remount. */
+static int superseded(const struct rops *r, size_t i, const char **key)
+{
+	const struct rop *o = &r->v[i];
+	size_t k;
+
+	*key = o->key;
+	for (k = i + 1; k < r->n; k++) {
+		if (strcmp(r->v[k].source, o->source))
+			continue;
+		if (r->v[k].rename && !strcmp(r->v[k].src_key, *key))
+			*key = r->v[k].key;
+		else if (!strcmp(r->v[k].key, *key))
+			return 1;
+	}
+	return 0;
+}
+
 /* A rename's COPY that has not landed: the row already has the new key,
  * whose object is not there yet, so reads go to the old key (as a cp's
  * copy does) until it lands.  A file with a wfile reads its staged bytes. */
-static void read_from_old(struct writer *w, const struct rop *o)
+static void read_from_old(struct writer *w, const struct rops *r, size_t i)
 {
 	struct lmfs *fs = w->fs;
+	const struct rop *o = &r->v[i];
 	int tree = upload_tree_of(fs, o->source, o->key);
 	struct index_entry e = { 0 }, src = { 0 };
 	struct wfile *wf;
+	const char *key;
 
-	if (tree < 0 || index_find_key(fs->ix, tree, o->key, &e) != 0 ||
+	if (tree < 0 || superseded(r, i, &key) || index_find_key(fs->ix, tree, o->key, &e) != 0 ||
 	    e.kind != INDEX_FILE || !e.etag[0])
 		goto out;
 	pthread_mutex_lock(&w->lock);
@@ -268,17 +296,22 @@ static void read_from_source(struct writer *w, const struct rops *r, size_t i)
 	int stree = upload_tree_of(fs, o->src_source, o->src_key);
 	struct index_entry e = { 0 }, src = { 0 };
 	struct index_attr a;
-	const char *key = o->key;
-	size_t k;
+	const char *key;
 
-	for (k = i + 1; k < r->n; k++)
-		if (r->v[k].rename && !strcmp(r->v[k].source, o->source) &&
-		    !strcmp(r->v[k].src_key, key))
-			key = r->v[k].key;
-	if (tree < 0 || index_find_key(fs->ix, tree, key, &e) != 0 || e.kind != INDEX_FILE)
+	if (tree < 0 || superseded(r, i, &key) || index_find_key(fs->ix, tree, key, &e) != 0 ||
+	    e.kind != INDEX_FILE)
 		goto out;
 	if (stree >= 0 && index_find_key(fs->ix, stree, o->src_key, &src) == 0) {
 		wfile_adopt_copy(w, e.ino, tree, key, &src, o->src_etag, o->size);
+	} else if (stree >= 0 && index_entry_copy(&src, &e) == 0) {
+		/* the source was unlinked since: its DELETE waits for this
+		 * COPY, so S3 still has it (read under the copy's key, not
+		 * there yet, the copy failed with ENOENT: t0610) */
+		free(src.key);
+		src.key = strdup(o->src_key);
+		src.tree = stree;
+		if (src.key)
+			wfile_adopt_copy(w, e.ino, tree, key, &src, o->src_etag, o->size);
 	} else if (e.size != o->size) {
 		/* the source is gone from the index: the size at least */
 		a = (struct index_attr){ o->size, "", e.mtime, e.mode, e.uid, e.gid };
@@ -309,7 +342,7 @@ void writer_replay_index(struct writer *w)
 			read_from_source(w, &r, i);
 	for (i = 0; !r.oom && i < r.n; i++)
 		if (r.v[i].rename)
-			read_from_old(w, &r.v[i]);
+			read_from_old(w, &r, i);
 	for (i = 0; i < r.n; i++) {
 		free(r.v[i].source);
 		free(r.v[i].key);

@@ -59,15 +59,22 @@ void wfile_ref(struct wfile *wf)
 	wf->refs++;
 }
 
+/* The staging file goes with its wfile, unless a newer wfile of the inode
+ * (opened while this one was leaving, w->lock held) has it or a file of
+ * its own under that name: unlinked, its bytes would not survive a kill
+ * and the next mount would upload an empty file for its PUT (t0610). */
 static void wfile_free(struct writer *w, struct wfile *wf)
 {
+	struct stat a, b;
 	char path[4096];
 
 	if (wf->fd >= 0) {
-		close(wf->fd);
 		w->st.staged_bytes -= wf->size < w->st.staged_bytes ? wf->size : w->st.staged_bytes;
-		if (!wfile_staging_path(w, wf->ino, path, sizeof(path)))
+		if (!wfile_lookup(w, wf->ino) && !wfile_staging_path(w, wf->ino, path, sizeof(path)) &&
+		    fstat(wf->fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
 			unlink(path);
+		close(wf->fd);
 	}
 	index_entry_release(&wf->src);
 	EVP_MD_CTX_free(wf->sha);
@@ -407,17 +414,28 @@ static int open_common(struct lmfs *fs, const struct index_entry *e, int trunc, 
 
 	if (!trunc && !create && e->size && e->etag[0])
 		return open_lazy(fs, e, out);
-	if (!trunc && !create && e->size)
+	if (!trunc && !create && e->size) {
 		fd = staging_fetch(fs, w, e->ino, e);
-	else
-		fd = staging_open(w, e->ino, 1);
-	if (fd < 0)
-		return fd;
-	pthread_mutex_lock(&w->lock);
+		if (fd < 0)
+			return fd;
+		pthread_mutex_lock(&w->lock);
+	} else {
+		/* Under w->lock: a wfile of the inode on its way out (no
+		 * longer in the table) sees this one there before it would
+		 * unlink the name (wfile_free), and an open that won the race
+		 * keeps its bytes (O_TRUNC would cut them). */
+		pthread_mutex_lock(&w->lock);
+		fd = wfile_lookup(w, e->ino) ? -EEXIST : staging_open(w, e->ino, 1);
+		if (fd < 0 && fd != -EEXIST) {
+			pthread_mutex_unlock(&w->lock);
+			return fd;
+		}
+	}
 	wf = wfile_lookup(w, e->ino);
 	if (wf) {
 		/* Another open won the race: use its file. */
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		wfile_ref(wf);
 		wf->opens++;
 		pthread_mutex_unlock(&w->lock);

@@ -4,7 +4,8 @@
  *
  * Locks (outer to inner): writer.lock -> cache/ locks (index, journal).
  * wfile.hlock guards only the running hash and is never held while taking
- * writer.lock.  No lock is held during S3 requests or file I/O.
+ * writer.lock.  No lock is held during S3 requests or file I/O (but the
+ * open, close and unlink of staging files: writer.c open_common, wfile_free).
  *
  * Versions (all guarded by writer.lock): every change of a file's content
  * or attributes bumps version.  A PUT queued when version was v covers v

@@ -342,6 +342,32 @@ static void t_races(struct index *ix)
 	UNIT_CHECK_INT(ino_of(ix, d, "y"), y);
 	UNIT_CHECK_STR(state(ix, d), "1/14");
 
+	/* A listing asked of S3 before an upload landed (it saw y empty)
+	 * ends after the row was unpinned: the row keeps what landed. */
+	{
+		struct index_child empty = file("y", "y", 0, "d41d"), landed = file("y", "y", 7, "e7");
+		struct index_attr a = { 7, "e7", 1700000000, 0, -1, -1 };
+		struct index_entry e;
+		uint64_t yl;
+
+		UNIT_CHECK_INT(index_listing_begin(ix, d, &g1), 0);
+		UNIT_CHECK_INT(index_put_local(ix, d, &landed, &a, &yl), 0);
+		UNIT_CHECK_INT(yl, y);
+		UNIT_CHECK_INT(index_unpin(ix, y), 0);
+		UNIT_CHECK_INT(index_listing_page(ix, d, g1, &empty, 1, NULL), 0);
+		UNIT_CHECK_INT(index_listing_end(ix, d, g1, 15), 0);
+		UNIT_CHECK_INT(index_get(ix, y, &e), 0);
+		UNIT_CHECK_INT(e.size, 7);
+		UNIT_CHECK_STR(e.etag, "e7");
+		index_entry_release(&e);
+		/* a listing begun after it is news again */
+		UNIT_CHECK_INT(list_all(ix, d, &empty, 1, 16), 0);
+		UNIT_CHECK_INT(index_get(ix, y, &e), 0);
+		UNIT_CHECK_INT(e.size, 0);
+		index_entry_release(&e);
+		UNIT_CHECK_INT(list_all(ix, d, c, 3, 17), 0);
+	}
+
 	/* A name that changes kind gets a new number, and its subtree goes. */
 	UNIT_CHECK_INT(index_put(ix, d, &kd, &k1), 0);
 	UNIT_CHECK_INT(index_put(ix, k1, &c[0], &sub), 0);
