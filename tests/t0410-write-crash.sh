@@ -10,16 +10,6 @@ writes while the endpoint is down, and a cache full of dirty data.'
 rgw_start
 TEST_TIMEOUT=240
 
-# kill9 CONFIG MNT: the daemon dies at once; the mount point is cleared
-kill9() {
-	local pid
-	pid=$(lm_daemon_pid "$1") || return 1
-	kill -KILL "$pid" &&
-	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done &&
-	fusermount3 -u -z "$2" 2>/dev/null
-	! kill -0 "$pid" 2>/dev/null
-}
-
 # offline NAME IO_TIMEOUT: mount NAME.json (layers of $bucket) at
 # $TEST_TMP/NAME through a proxy to RGW, list bronze/, then cut the proxy:
 # the endpoint is gone.  $ep is the proxy's URL (lm_proxy_start "$ep2"
@@ -50,7 +40,7 @@ test_expect_success FUSE 'kill -9 while 100 files are written; the remount uploa
 	for i in $(seq 1 100); do head -c $((1000 * i)) /dev/urandom >src/f$i; done &&
 	(cd src && sha256sum f*) | sort >want &&
 	for i in $(seq 1 100); do cp src/f$i "$TEST_TMP/a/bronze/k9/f$i" || exit 1; done &&
-	kill9 "$TEST_TMP/a.json" "$TEST_TMP/a" &&
+	lm_kill9 "$TEST_TMP/a.json" "$TEST_TMP/a" &&
 	lm_mount "$TEST_TMP/a.json" "$TEST_TMP/a" &&
 	lm_wait_drained "$TEST_TMP/a" &&
 	for i in $(seq 1 100); do
@@ -76,7 +66,7 @@ test_expect_success FUSE 'a directory rename of 200 files survives a kill -9 hal
 		sleep 0.02
 	done &&
 	echo "copies landed before the kill: $n" &&
-	kill9 "$TEST_TMP/b.json" "$TEST_TMP/b" &&
+	lm_kill9 "$TEST_TMP/b.json" "$TEST_TMP/b" &&
 	lm_mount "$TEST_TMP/b.json" "$TEST_TMP/b" &&
 	lm_wait_drained "$TEST_TMP/b" &&
 	test "$(s3cli ls "$bucket" silver/renamed/ | wc -l)" = 201 &&

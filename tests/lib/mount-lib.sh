@@ -18,6 +18,7 @@
 #                         "requests.get" or "cache.stored_bytes"
 #   lm_requests MNT       all requests so far (list+head+get+...)
 #   lm_wait_drained MNT   wait until the write-back journal is empty
+#   lm_kill9 CONFIG MNT   kill -9 the daemon and clear its dead mount
 
 lm_env_creds() {
 	export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY
@@ -159,6 +160,17 @@ lm_proxy_hang() { kill -USR1 "$(cat "$TEST_TMP/proxy.pid")"; }
 #                         up after io_timeout); one still there is killed
 #                         with SIGKILL, so that it does not outlive the
 #                         script, and the case fails
+# lm_kill9 CONFIG MNT: kill -9 the daemon; return once it is gone and the
+# dead mount is cleared (fusermount3 -u -z)
+lm_kill9() {
+	local pid
+	pid=$(lm_daemon_pid "$1") || return 1
+	kill -KILL "$pid" &&
+	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done &&
+	fusermount3 -u -z "$2" 2>/dev/null
+	! kill -0 "$pid" 2>/dev/null
+}
+
 lm_daemon_pid() {
 	pgrep -f "^lakemount (.* )?$1 " | head -1 | grep .
 }

@@ -4,6 +4,7 @@ with a reference model of what the mount acknowledged (Python stdlib only).
 
   workload.py run --dir MNT/bronze/wl --model M.json --seed N
                   [--duration S] [--dead-flag FILE] [--max-files N]
+                  [--ops KIND,...]
       Load the model (or start an empty one: DIR must exist and be empty),
       settle the op that was in flight when the mount died last time (its
       paths, read through the mount, must match one of the states the op
@@ -12,7 +13,8 @@ with a reference model of what the mount acknowledged (Python stdlib only).
       fsync, close), overwrites (O_TRUNC), appends, renames of files (to a
       new name or over another file), renames of small directories, cp
       (coreutils; inside the mount a server-side copy), deletes, mkdir,
-      rmdir.  Exit 0 when the time is up or when the mount died under an
+      rmdir (--ops keeps only the kinds named: create, overwrite, append,
+      rename, cp, delete, mkdir, rendir, rmdir).  Exit 0 when the time is up or when the mount died under an
       op (DEAD-FLAG exists: the test killed the daemon); exit 1 on any
       other error or any difference from the model.
 
@@ -222,6 +224,7 @@ class Runner:
         self.rnd = random.Random(args.seed)
         self.dead_flag = args.dead_flag
         self.max_files = args.max_files
+        self.kinds = set(args.ops.split(",")) if args.ops else None
 
     def full(self, p):
         return os.path.join(self.root, p)
@@ -396,6 +399,8 @@ class Runner:
                ("delete", 5 if not many else 20),
                ("mkdir", 2 if len(self.m.dirs) < 8 else 0),
                ("rendir", 1), ("rmdir", 1)]
+        if self.kinds:
+            ops = [(k, w) for k, w in ops if k in self.kinds and w]
         kind = self.rnd.choices([k for k, _ in ops],
                                 [w for _, w in ops])[0]
         if kind in ("create", "overwrite", "append"):
@@ -554,6 +559,7 @@ def main():
     a.add_argument("--duration", type=float, default=10)
     a.add_argument("--dead-flag")
     a.add_argument("--max-files", type=int, default=120)
+    a.add_argument("--ops", help="the op kinds to run, comma-separated")
     a.add_argument("--bucket", help="for failure messages: the bucket")
     a.add_argument("--prefix", default="")
     a.add_argument("--s3cli", default="s3cli")
