@@ -22,6 +22,8 @@ PKGS=(
 	curl zip unzip rsync attr iproute2 python3 procps psmisc
 	# t0700: self-signed certificates for a TLS relay in front of RGW
 	openssl
+	# t0620: PRAGMA quick_check of the cache databases after a full disk
+	sqlite3
 	# man pages: t0530 formats each with man --warnings (groff)
 	man-db groff-base
 	# fstab mounts (t0520): mount(8), unshare, findmnt; and systemd-analyze
