@@ -32,7 +32,8 @@ once its last system call returned (close for writes, rename, unlink,
 mkdir, rmdir, cp's exit); before its first call the model is written with
 the op as "inflight": {"what": text, "paths": [...], "states": [STATE...]},
 each STATE a dict path -> sha256 | "<dir>" | null (absent), the first one
-the state before the op.  The file is replaced with rename(2), so a kill
+the state before the op; a write also accepts any prefix of the bytes it
+meant (M.json.meant), from the size before it on.  The file is replaced with rename(2), so a kill
 of anything leaves the old model or the new one.
 """
 import argparse
@@ -297,8 +298,17 @@ class Runner:
             pieces.append(body[off:off + chunk])
             h.update(pieces[-1])
             states.append({p: h.hexdigest()})
+        # A write(2) that had not returned at the kill may have reached the
+        # daemon in part (the kernel sends it in several requests): any
+        # prefix of the bytes meant, from the old size on, is a state it
+        # may leave.  They are kept beside the model for settle().
+        with open(self.m.path + ".meant.tmp", "wb") as f:
+            f.write(base + body)
+        os.replace(self.m.path + ".meant.tmp", self.m.path + ".meant")
         self.begin("%s %s (%d bytes in %d writes)" % (kind, p, len(body),
                                                     len(pieces)), states)
+        self.m.inflight["prefix"] = {"path": p, "from": len(base)}
+        self.m.save()
         fd = os.open(self.full(p), flags, 0o644)
         try:
             for piece in pieces:
@@ -443,6 +453,24 @@ def settle(r, m):
             print("workload: in flight at the kill: %s: %s" % (fl["what"], how),
                   flush=True)
             m.apply(s)
+            m.inflight = None
+            m.save()
+            return
+    pre = fl.get("prefix")
+    if pre:
+        try:
+            with open(os.path.join(r.root, pre["path"]), "rb") as f:
+                now = f.read()
+            with open(m.path + ".meant", "rb") as f:
+                meant = f.read()
+        except OSError:
+            now = meant = None
+        if now is not None and len(now) >= pre["from"] and meant.startswith(now):
+            m.stats["inflight_found"] += 1
+            m.stats["inflight_partial"] += 1
+            print("workload: in flight at the kill: %s: partly done (%d of %d bytes)"
+                  % (fl["what"], len(now), len(meant)), flush=True)
+            m.apply({pre["path"]: sha(now)})
             m.inflight = None
             m.save()
             return
