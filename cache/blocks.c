@@ -55,23 +55,12 @@
 #include <unistd.h>
 
 #include "blocks_file.h"
+#include "htab.h"
 
 #define TOUCH_SECS 60
 #define DEFAULT_BS (1u << 20)
 #define MIN_BS 4096u
 #define MAX_BS (64u << 20)	/* keeps every size in a uint32_t */
-#define TAB_MIN 1024
-
-struct hlink {
-	struct hlink *next;
-	uint64_t hash;
-};
-
-struct htab {
-	struct hlink **slot;
-	size_t n;		/* a power of two */
-	size_t used;
-};
 
 struct bobj {
 	struct hlink h;
@@ -136,69 +125,6 @@ static uint64_t ent_hash(const struct bobj *o, uint64_t no)
 	h ^= h >> 31;
 	h *= 0xbf58476d1ce4e5b9ull;
 	return h ^ (h >> 29);
-}
-
-/* ---- hash tables ------------------------------------------------------ */
-
-static int htab_init(struct htab *t)
-{
-	t->slot = calloc(TAB_MIN, sizeof(*t->slot));
-	t->n = TAB_MIN;
-	t->used = 0;
-	return t->slot ? 0 : -1;
-}
-
-static struct hlink *htab_first(const struct htab *t, uint64_t hash)
-{
-	return t->slot[hash & (t->n - 1)];
-}
-
-/* Growing is best effort: when memory is short the chains get longer. */
-static void htab_insert(struct htab *t, struct hlink *l)
-{
-	struct hlink **slot, **p, *c, *next;
-	size_t i, n = t->n * 2;
-
-	if (t->used >= t->n && (slot = calloc(n, sizeof(*slot)))) {
-		for (i = 0; i < t->n; i++) {
-			for (c = t->slot[i]; c; c = next) {
-				next = c->next;
-				c->next = slot[c->hash & (n - 1)];
-				slot[c->hash & (n - 1)] = c;
-			}
-		}
-		free(t->slot);
-		t->slot = slot;
-		t->n = n;
-	}
-	p = &t->slot[l->hash & (t->n - 1)];
-	l->next = *p;
-	*p = l;
-	t->used++;
-}
-
-static void htab_remove(struct htab *t, struct hlink *l)
-{
-	struct hlink **p = &t->slot[l->hash & (t->n - 1)];
-
-	while (*p != l)
-		p = &(*p)->next;
-	*p = l->next;
-	t->used--;
-}
-
-/* Frees the table and every node in it. */
-static void htab_free_all(struct htab *t)
-{
-	struct hlink *l, *next;
-	size_t i;
-
-	for (i = 0; t->slot && i < t->n; i++)
-		for (l = t->slot[i]; l; l = next) {
-			next = l->next;
-			free(l);
-		}
-	free(t->slot);
 }
 
 /* ---- objects, entries, the LRU list (all under b->lock) ---------------- */
