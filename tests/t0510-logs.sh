@@ -52,13 +52,7 @@ no_secrets() {  # FILE
 }
 
 test_expect_success FUSE 'setup: a bucket with a few days of klines' '
-	test_bucket b && s3cli mb "$b" &&
-	mkdir -p src/data/spot/daily/klines/BTCUSDT/1h &&
-	for d in 01 02 03; do
-		echo "1735689600000,93576.00,94509.42,93489.03,94401.14" \
-			>src/data/spot/daily/klines/BTCUSDT/1h/BTCUSDT-1h-2025-01-$d.csv || return 1
-	done &&
-	s3cli put-tree "$b" src &&
+	lm_klines_bucket b &&
 	echo "$b" >"$TEST_TMP/bucket"
 '
 bucket=$(cat "$TEST_TMP/bucket" 2>/dev/null)

@@ -58,22 +58,25 @@ M=$TEST_TMP/mnt
 B=$M/bronze
 CFG=$TEST_TMP/lm.json
 
-test_expect_success FUSE "fsx: $NOPS ops on a file up to 2.5 MiB across cache blocks, reopen, truncate, mmap" '
+# fsx_run NAME FSX-OPTIONS...: $NOPS fsx ops (with mmap reads) on
+# bronze/NAME against a local reference; then S3 holds the reference
+fsx_run() {
+	local name=$1 start
+	shift
 	start=$(date +%s) &&
-	timeout $((TEST_TIMEOUT - 30)) fsx -q -n "$NOPS" -S 8001 -l 2560K -o 256K -c 5 -m \
-		"$B/fsx-big.bin" "$TEST_TMP/fsx-big.ref" &&
+	timeout $((TEST_TIMEOUT - 30)) fsx -q -n "$NOPS" -m "$@" \
+		"$B/$name" "$TEST_TMP/$name.ref" &&
 	echo "fsx: $NOPS ops in $(($(date +%s) - start)) s" &&
 	lm_wait_drained "$M" &&
-	s3_is "$bucket" bronze/fsx-big.bin "$TEST_TMP/fsx-big.ref"
+	s3_is "$bucket" "bronze/$name" "$TEST_TMP/$name.ref"
+}
+
+test_expect_success FUSE "fsx: $NOPS ops on a file up to 2.5 MiB across cache blocks, reopen, truncate, mmap" '
+	fsx_run fsx-big.bin -S 8001 -l 2560K -o 256K -c 5
 '
 
 test_expect_success FUSE "fsx: $NOPS ops on a small file (under 60 KiB), small ops, more reopens" '
-	start=$(date +%s) &&
-	timeout $((TEST_TIMEOUT - 30)) fsx -q -n "$NOPS" -S 8002 -l 60K -o 4K -c 10 -m \
-		"$B/fsx-small.bin" "$TEST_TMP/fsx-small.ref" &&
-	echo "fsx: $NOPS ops in $(($(date +%s) - start)) s" &&
-	lm_wait_drained "$M" &&
-	s3_is "$bucket" bronze/fsx-small.bin "$TEST_TMP/fsx-small.ref"
+	fsx_run fsx-small.bin -S 8002 -l 60K -o 4K -c 10
 '
 
 test_expect_success FUSE 'fsx across a remount: the file reads back from the cache, from S3, and takes more ops' '

@@ -5,6 +5,7 @@
 #                         make a bucket holding a miniature Binance archive
 #                         under data/ (tools/lakemount-mkarchive); its manifest is
 #                         $TEST_TMP/VAR.manifest ("KEY<TAB>SIZE" lines)
+#   lm_klines_bucket VAR  a bucket with three one-line kline CSVs
 #   lm_config FILE BUCKET [TREE-JSON-EXTRA] [TOP-JSON-EXTRA]
 #                         a config with source "s" on S3_ENDPOINT and BUCKET,
 #                         mounted at archive/binance (prefix data/, read-only,
@@ -34,6 +35,21 @@ lm_archive_bucket() {
 		2>"$TEST_TMP/$var.mkarchive" || { cat "$TEST_TMP/$var.mkarchive"; return 1; }
 	s3cli mb "$lm_bkt" && s3cli put-tree "$lm_bkt" "$dir" || return 1
 	eval "$var=\$lm_bkt"
+}
+
+# lm_klines_bucket VAR: a bucket (name in VAR) holding three days of BTCUSDT
+# 1h klines as one-line CSVs under data/spot/daily/klines/BTCUSDT/1h/
+lm_klines_bucket() {
+	local lm_bkt d dir
+	test_bucket lm_bkt && s3cli mb "$lm_bkt" || return 1
+	dir=$TEST_TMP/$lm_bkt.src/data/spot/daily/klines/BTCUSDT/1h
+	mkdir -p "$dir" || return 1
+	for d in 01 02 03; do
+		echo "1735689600000,93576.00,94509.42,93489.03,94401.14" \
+			>"$dir/BTCUSDT-1h-2025-01-$d.csv" || return 1
+	done
+	s3cli put-tree "$lm_bkt" "$TEST_TMP/$lm_bkt.src" || return 1
+	eval "$1=\$lm_bkt"
 }
 
 lm_config() {  # FILE BUCKET [TREE-EXTRA] [TOP-EXTRA]
