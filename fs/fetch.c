@@ -223,7 +223,8 @@ static void land_block(struct landing *l, uint64_t b)
 	struct flight *f;
 
 	pthread_mutex_lock(&r->lock);
-	l->landed[b] = reader_hot_add(r, l->j->obj, l->j->first + b, l->bufs[b], blen, 1);
+	l->landed[b] = reader_hot_add(r, l->j->obj, l->j->first + b, l->bufs[b], blen,
+				      HOT_HOLD | (l->j->demand ? 0 : HOT_UNREAD));
 	l->bufs[b] = NULL;
 	f = reader_flight_find(r, l->j->obj, l->j->first + b);
 	if (f) {

@@ -16,7 +16,13 @@
  *     that starts at 4 MiB and doubles per read up to window_max; a seek
  *     resets it to none, so random readers (tail -c, unzip -l) fetch only
  *     the blocks they touch.  All readahead in flight is capped at
- *     inflight_max.
+ *     inflight_max, and so are its blocks once landed, until they are read:
+ *     such an "unread" block stays in memory, out of the hot list's LRU
+ *     order and its hot_max, because it is the very block a sequential
+ *     reader asks for next (LRU would evict it first, and the reader would
+ *     read back from disk what just came from S3).  A handle's release
+ *     turns its object's unread blocks into ordinary entries, so a reader
+ *     that stops early does not keep the budget.
  *  5. Every GET carries If-Match with the handle's ETag.  A 412 marks the
  *     object id stale (every handle on it then fails with EIO) and the
  *     index is told the object's new size and ETag.
@@ -32,7 +38,7 @@
  *
  * Locks: r->lock guards hot, flights, queue, inflight, stale and stopping;
  * fh->lock guards a handle's readahead state.  Order: fh->lock, then
- * r->lock.  r->verify_lock serialises checksum checks and is taken with
+ * r->lock, then the buffer pool's own lock.  r->verify_lock serialises checksum checks and is taken with
  * neither held.  No lock is held during a GET or disk I/O.
  */
 #include "reader.h"
@@ -42,45 +48,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bufpool.h"
 #include "lmfs.h"
 #include "verify.h"
 
 #define WINDOW_START ((uint64_t)4 << 20)
 #define SEQ_SLACK 4	/* blocks */
 
-#define POOL_MAX 48
-
-/* Block buffers come and go at the pace of the data: reusing them saves a
- * page fault per 4 KiB that fresh memory costs.  r->lock guards the pool. */
+/* Block buffers come from a bufpool (fs/bufpool.c says why); a small
+ * block shrunk to its size (reader_hot_add) is malloc'd instead, which
+ * bufpool_put tells apart. */
 char *reader_buf_get(struct reader *r)
 {
-	char *b = NULL;
-
-	pthread_mutex_lock(&r->lock);
-	if (r->npool)
-		b = r->pool[--r->npool];
-	pthread_mutex_unlock(&r->lock);
-	return b ? b : malloc(r->bs);
-}
-
-/* Give back a buffer of cap bytes (r->lock held): full-size ones are
- * kept for reuse. */
-static void buf_put_locked(struct reader *r, char *b, size_t cap)
-{
-	if (b && cap == r->bs && r->npool < POOL_MAX)
-		r->pool[r->npool++] = b;
-	else
-		free(b);
+	return bufpool_get(r->pool);
 }
 
 void reader_buf_put(struct reader *r, char *b)
 {
-	pthread_mutex_lock(&r->lock);
-	buf_put_locked(r, b, r->bs);
-	pthread_mutex_unlock(&r->lock);
+	bufpool_put(r->pool, b);
 }
 
 /* ---- the hot list (r->lock held) ---- */
+
+/* Entry h is being read: if it was unread readahead, it moves from the
+ * readahead budget to the hot list's (note 4). */
+static void hot_read(struct reader *r, struct hot *h)
+{
+	if (!h->unread)
+		return;
+	h->unread = 0;
+	r->inflight -= r->bs;
+	r->hot_bytes += h->cap;
+}
+
+/* Take entry *pp out of the list and free it (r->lock held). */
+static void hot_evict(struct reader *r, struct hot **pp)
+{
+	struct hot *h = *pp;
+
+	*pp = h->next;
+	if (h->unread)
+		r->inflight -= r->bs;
+	else
+		r->hot_bytes -= h->cap;
+	reader_buf_put(r, h->data);
+	free(h);
+}
 
 static struct hot *hot_find(struct reader *r, const char *obj, uint64_t no)
 {
@@ -99,34 +112,28 @@ static struct hot *hot_find(struct reader *r, const char *obj, uint64_t no)
 
 void reader_hot_trim(struct reader *r)
 {
-	struct hot **pp = &r->hot, *h, **last = NULL;
+	struct hot **pp, *h, **last;
 
 	while (r->hot_bytes > r->o.hot_max) {
 		/* Find the least recently used entry nobody holds. */
 		last = NULL;
 		for (pp = &r->hot; (h = *pp); pp = &h->next)
-			if (!h->refs)
+			if (!h->refs && !h->unread)
 				last = pp;
 		if (!last)
 			return;
-		h = *last;
-		*last = h->next;
-		r->hot_bytes -= h->cap;
-		buf_put_locked(r, h->data, h->cap);
-		free(h);
+		hot_evict(r, last);
 	}
 }
 
-/* Take ownership of data as block no of obj (unless it is there already,
- * then data is freed).  With hold, the entry is returned referenced (the
- * caller hot_unrefs it); NULL when out of memory. */
 struct hot *reader_hot_add(struct reader *r, const char *obj, uint64_t no, char *data,
-			   size_t len, int hold)
+			   size_t len, int flags)
 {
 	struct hot *h = hot_find(r, obj, no);
+	int hold = flags & HOT_HOLD;
 
 	if (h || !(h = calloc(1, sizeof(*h)))) {
-		buf_put_locked(r, data, r->bs);
+		reader_buf_put(r, data);
 		if (h && hold)
 			h->refs++;
 		return hold ? h : NULL;
@@ -139,9 +146,11 @@ struct hot *reader_hot_add(struct reader *r, const char *obj, uint64_t no, char 
 	/* The last block of a small file: keep only what it holds, so that
 	 * thousands of small files cost their size, not a block each. */
 	if (len < r->bs / 2) {
-		char *small = realloc(data, len ? len : 1);
+		char *small = malloc(len ? len : 1);
 
 		if (small) {
+			memcpy(small, data, len);
+			reader_buf_put(r, data);
 			h->data = small;
 			h->cap = len ? len : 1;
 		}
@@ -149,7 +158,12 @@ struct hot *reader_hot_add(struct reader *r, const char *obj, uint64_t no, char 
 	h->refs = hold ? 1 : 0;
 	h->next = r->hot;
 	r->hot = h;
-	r->hot_bytes += h->cap;
+	if (flags & HOT_UNREAD) {
+		h->unread = 1;
+		r->inflight += r->bs;
+	} else {
+		r->hot_bytes += h->cap;
+	}
 	reader_hot_trim(r);
 	return hold ? h : NULL;
 }
@@ -159,14 +173,10 @@ void reader_hot_drop_object(struct reader *r, const char *obj)
 	struct hot **pp = &r->hot, *h;
 
 	while ((h = *pp)) {
-		if (!strcmp(h->obj, obj) && !h->refs) {
-			*pp = h->next;
-			r->hot_bytes -= h->cap;
-			buf_put_locked(r, h->data, h->cap);
-			free(h);
-		} else {
+		if (!strcmp(h->obj, obj) && !h->refs)
+			hot_evict(r, pp);
+		else
 			pp = &h->next;
-		}
 	}
 }
 
@@ -334,6 +344,7 @@ static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, 
 		}
 		if ((h = hot_find(r, fh->obj, no))) {
 			h->refs++;
+			hot_read(r, h);
 			break;
 		}
 		if ((f = reader_flight_find(r, fh->obj, no))) {
@@ -354,7 +365,7 @@ static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, 
 			reader_hot_add(r, fh->obj, no, buf, (size_t)n, 0);
 			continue;
 		}
-		buf_put_locked(r, buf, r->bs);
+		reader_buf_put(r, buf);
 		if (reader_flight_find(r, fh->obj, no))
 			continue;	/* someone asked for it meanwhile */
 		if ((*err = fetch_failed_recently(r, fh->obj, no)))
@@ -460,9 +471,16 @@ int reader_open(struct reader *r, const struct index_entry *e, struct fhandle **
 
 void reader_release(struct reader *r, struct fhandle *fh)
 {
-	(void)r;
+	struct hot *h;
+
 	if (!fh)
 		return;
+	pthread_mutex_lock(&r->lock);
+	for (h = r->hot; h; h = h->next)
+		if (h->unread && !strcmp(h->obj, fh->obj))
+			hot_read(r, h);
+	reader_hot_trim(r);
+	pthread_mutex_unlock(&r->lock);
 	pthread_mutex_destroy(&fh->lock);
 	free(fh->key);
 	free(fh);
@@ -491,7 +509,9 @@ int reader_new(struct lmfs *fs, const struct reader_opts *o, struct reader **out
 	pthread_cond_init(&r->work, NULL);
 	pthread_cond_init(&r->landed, NULL);
 	r->threads = calloc(r->o.workers, sizeof(*r->threads));
-	r->pool = calloc(POOL_MAX, sizeof(*r->pool));
+	/* As many buffers as the budgets let the reader hold at once: the hot
+	 * list, readahead in flight or unread, a demand block per worker. */
+	r->pool = bufpool_new(r->bs, (r->o.hot_max + r->o.inflight_max) / r->bs + r->o.workers);
 	if (!r->threads || !r->pool)
 		goto fail;
 	for (i = 0; i < r->o.workers; i++) {
@@ -529,12 +549,10 @@ void reader_free(struct reader *r)
 		pthread_join(r->threads[i], NULL);
 	while ((h = r->hot)) {
 		r->hot = h->next;
-		free(h->data);
+		reader_buf_put(r, h->data);
 		free(h);
 	}
-	while (r->npool)
-		free(r->pool[--r->npool]);
-	free(r->pool);
+	bufpool_free(r->pool);
 	while ((f = r->flights)) {
 		r->flights = f->next;
 		free(f);

@@ -15,6 +15,7 @@
 #include "index.h"
 #include "reader.h"
 
+struct bufpool;
 struct s3_client;
 
 struct hot {
@@ -25,6 +26,7 @@ struct hot {
 	size_t len;
 	size_t cap;			/* bytes allocated at data */
 	unsigned refs;
+	int unread;			/* readahead not read yet (reader.c note 4) */
 };
 
 /* A flight is in r->flights only until it lands; waiters that still hold
@@ -85,17 +87,17 @@ struct reader {
 	pthread_cond_t work;		/* jobs queued, or stopping */
 	pthread_cond_t landed;		/* a flight finished */
 	struct hot *hot;
-	uint64_t hot_bytes;
+	uint64_t hot_bytes;		/* of the entries not unread */
 	struct flight *flights;
 	struct job *head, *tail;
-	uint64_t inflight;		/* readahead bytes queued or running */
+	uint64_t inflight;		/* readahead bytes queued, running, or
+					 * landed and unread (note 4) */
 	char (*stale)[BLOCKS_ID_LEN + 1];
 	size_t nstale;
 	struct failure failures[READER_FAILURES];	/* a ring */
 	unsigned nextfailure;
 	int stopping;
-	char **pool;			/* free block buffers, to reuse */
-	size_t npool;
+	struct bufpool *pool;		/* block buffers */
 	pthread_t *threads;
 	unsigned nthreads;
 	pthread_mutex_t verify_lock;
@@ -103,20 +105,24 @@ struct reader {
 
 /* ---- reader.c ---- */
 
-/* A block buffer of r->bs bytes from the pool (or malloc); NULL when out
- * of memory.  Takes r->lock: call with it not held. */
+/* A block buffer of r->bs bytes; NULL when out of memory.  Any locks may
+ * be held (the pool has its own, taken last). */
 char *reader_buf_get(struct reader *r);
-/* Give a buffer from reader_buf_get() back (NULL is fine).  Takes r->lock. */
+/* Give back a buffer from reader_buf_get(), or the malloc'd data of a hot
+ * entry (NULL is fine).  Any locks may be held. */
 void reader_buf_put(struct reader *r, char *b);
 
 /* The hot list; r->lock held for all three. */
 /* Take ownership of data as block no of obj (unless it is there already,
- * then data is freed).  With hold, the entry is returned referenced (the
- * caller drops the reference and calls reader_hot_trim()); NULL when out
- * of memory. */
+ * then data is freed).  With HOT_HOLD, the entry is returned referenced
+ * (the caller drops the reference and calls reader_hot_trim()); NULL when
+ * out of memory.  HOT_UNREAD: readahead, kept until read (note 4). */
+#define HOT_HOLD 1
+#define HOT_UNREAD 2
 struct hot *reader_hot_add(struct reader *r, const char *obj, uint64_t no, char *data,
-			   size_t len, int hold);
-/* Evict unreferenced entries, least recently used first, down to hot_max. */
+			   size_t len, int flags);
+/* Evict unreferenced entries that were read, least recently used first,
+ * down to hot_max. */
 void reader_hot_trim(struct reader *r);
 /* Drop every unreferenced block of obj. */
 void reader_hot_drop_object(struct reader *r, const char *obj);
