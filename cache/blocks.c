@@ -16,7 +16,7 @@
  *     and the block files agree, but for files removed behind our back,
  *     which blocks_get() finds and forgets.
  *  2. The cap: stored + reserved <= max whenever the lock is free, where
- *     stored counts whole files, headers included.  A put
+ *     stored counts whole files, trailers included.  A put
  *     reserves its file's size (evicting first) before it writes its temp
  *     file and turns the reservation into stored bytes when it renames.  A
  *     temp file is never bigger than its reservation, so the bytes on disk
@@ -78,7 +78,7 @@ struct bent {
 	uint64_t no;
 	struct bent *oprev, *onext;	/* obj->ents */
 	struct bent *lprev, *lnext;	/* b->lru, iff cached and unpinned */
-	uint32_t stored;	/* file size, header included; 0: not cached */
+	uint32_t stored;	/* file size, trailer included; 0: not cached */
 	uint32_t raw;
 	uint32_t pins;
 	uint64_t version;	/* b->seq when its file was last replaced */
@@ -97,6 +97,8 @@ struct blocks {
 	uint64_t stored, raw, nblocks, reserved, lru_bytes;
 	uint64_t evicted, hits, misses;
 	uint64_t seq;		/* names temp files, versions entries */
+	int direct;		/* O_DIRECT writes still worth trying; read and
+				 * written with __atomic, outside the lock */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -388,6 +390,7 @@ static struct blocks *blocks_new(uint32_t bs, uint64_t max)
 		return NULL;
 	}
 	b->dirfd = b->metafd = -1;
+	b->direct = 1;
 	b->bs = bs;
 	b->max = max;
 	b->lru.lnext = b->lru.lprev = &b->lru;
@@ -553,7 +556,7 @@ int blocks_put(struct blocks *b, const char *obj, uint64_t no, const void *data,
 	uint64_t gen, seq;
 	struct bobj *o;
 	struct bent *e;
-	int rc = -1;
+	int rc = -1, direct;
 
 	if (!blockfile_id_ok(obj) || len > b->bs)
 		return -1;
@@ -580,7 +583,10 @@ int blocks_put(struct blocks *b, const char *obj, uint64_t no, const void *data,
 	pthread_mutex_unlock(&b->lock);
 
 	blockfile_name(tmp, obj, no, seq);
-	rc = blockfile_write(b->dirfd, obj, tmp, h, payload, plen);
+	direct = __atomic_load_n(&b->direct, __ATOMIC_RELAXED);
+	rc = blockfile_write(b->dirfd, obj, tmp, h, payload, plen, &direct);
+	if (!direct)
+		__atomic_store_n(&b->direct, 0, __ATOMIC_RELAXED);
 
 	pthread_mutex_lock(&b->lock);
 	b->reserved -= size;

@@ -30,19 +30,22 @@ void blockfile_name(char buf[BLOCKFILE_NAME_MAX], const char *id, uint64_t no,
 void blockfile_unlink(int root, const char *id, uint64_t no);
 void blockfile_rmdir(int root, const char *id);
 
-/* Makes the header for a block of len bytes and returns what is to follow
- * it (*plen bytes): LZ4 output in *z when that takes at most 9/10 of len,
- * else data itself.  The caller frees *z (NULL when not used). */
+/* Makes the trailer (hdr) for a block of len bytes and returns what is to
+ * go before it (*plen bytes): LZ4 output in *z when that takes at most 9/10
+ * of len, else data itself.  The caller frees *z (NULL when not used). */
 const void *blockfile_encode(unsigned char hdr[BLOCKFILE_HDR_LEN], const void *data,
 			     size_t len, char **z, uint32_t *plen);
 
-/* Writes a new file tmp (0600) holding hdr and then p, making the object's
- * directories (0700) if they are missing.  Returns 0, or -1 with nothing
- * left behind. */
+/* Writes a new file tmp (0600) holding p and then the trailer hdr, making
+ * the object's directories (0700) if they are missing.  When *direct, a
+ * page-aligned p of whole pages is written with O_DIRECT; if the filesystem
+ * refuses that, *direct becomes 0 and the write goes through the page
+ * cache.  Returns 0, or -1 with nothing left behind. */
 int blockfile_write(int root, const char *id, const char *tmp,
-		    const unsigned char hdr[BLOCKFILE_HDR_LEN], const void *p, size_t n);
+		    const unsigned char hdr[BLOCKFILE_HDR_LEN], const void *p, size_t n,
+		    int *direct);
 
-/* Reads block file `name`, which should be `size` bytes (header included)
+/* Reads block file `name`, which should be `size` bytes (trailer included)
  * holding `raw` bytes of data, into buf (at least raw bytes); when touch,
  * sets its mtime to now.  Returns raw; -1 when it cannot be read now (out of
  * descriptors or memory, an I/O error); -2 when it is missing or damaged. */

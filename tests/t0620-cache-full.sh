@@ -78,7 +78,7 @@ read_all() {
 	done
 }
 
-# no_torn_blocks: every block file is whole: its header says how long it is
+# no_torn_blocks: every block file is whole: its trailer says how long it is
 no_torn_blocks() {
 	python3 - "$C/blocks" <<-\EOF
 	import os, struct, sys
@@ -92,7 +92,7 @@ no_torn_blocks() {
 	        if ".tmp" in fn:
 	            print("a temp block file is left:", p); bad += 1; continue
 	        b = open(p, "rb").read()
-	        if len(b) < 16 or b[:4] != b"LMB1" or struct.unpack("<I", b[12:16])[0] + 16 != len(b):
+	        if len(b) < 16 or b[-16:-12] != b"LMB2" or struct.unpack("<I", b[-4:])[0] + 16 != len(b):
 	            print("torn block file:", p, len(b)); bad += 1
 	print("block files:", n, "bad:", bad)
 	sys.exit(1 if bad else 0)

@@ -106,6 +106,20 @@ static int read_file(const char *path, unsigned char *buf, size_t n)
 	return r;
 }
 
+/* The last HDR bytes of a block file: its trailer. */
+static int read_trailer(const char *path, unsigned char *buf)
+{
+	int fd = open(path, O_RDONLY), r;
+	off_t end;
+
+	if (fd < 0)
+		return -1;
+	end = lseek(fd, 0, SEEK_END);
+	r = end < HDR ? -1 : (int)pread(fd, buf, HDR, end - HDR);
+	close(fd);
+	return r;
+}
+
 static void write_at(const char *path, off_t off, const void *p, size_t n)
 {
 	int fd = open(path, O_WRONLY);
@@ -224,7 +238,7 @@ static void test_ids(void)
 
 static void test_round_trip(void)
 {
-	unsigned char *data = malloc(MiB), *got = malloc(MiB), h[HDR];
+	unsigned char *data = malloc(MiB), *got = malloc(MiB), h[HDR], *aligned;
 	char id[BLOCKS_ID_LEN + 1], path[1024];
 	struct blocks *b;
 	long long sz;
@@ -238,8 +252,8 @@ static void test_round_trip(void)
 	block_path(path, sizeof(path), id, 0);
 	sz = file_size(path);
 	UNIT_CHECK(sz > HDR && sz <= HDR + MiB / 10 * 9);
-	UNIT_CHECK_INT(read_file(path, h, HDR), HDR);
-	UNIT_CHECK(!memcmp(h, "LMB1\1\0\0\0", 8));
+	UNIT_CHECK_INT(read_trailer(path, h), HDR);
+	UNIT_CHECK(!memcmp(h, "LMB2\1\0\0\0", 8));
 	UNIT_CHECK_INT(h[8] | h[9] << 8 | h[10] << 16 | (uint32_t)h[11] << 24, MiB);
 	UNIT_CHECK_INT(h[12] | h[13] << 8 | h[14] << 16 | (uint32_t)h[15] << 24, sz - HDR);
 	memset(got, 0, MiB);
@@ -248,15 +262,20 @@ static void test_round_trip(void)
 	UNIT_CHECK_INT(stats(b).stored_bytes, sz);
 	UNIT_CHECK_INT(stats(b).raw_bytes, MiB);
 
-	unit_case("random block: stored raw, file = data + 16");
-	fill_random(data, MiB, 2);
-	UNIT_CHECK_INT(blocks_put(b, id, 1, data, MiB), 0);
+	unit_case("random block from a page-aligned buffer (O_DIRECT): file = data + 16");
+	aligned = aligned_alloc(4096, MiB);
+	fill_random(aligned, MiB, 2);
+	UNIT_CHECK_INT(blocks_put(b, id, 1, aligned, MiB), 0);
 	block_path(path, sizeof(path), id, 1);
 	UNIT_CHECK_INT(file_size(path), MiB + HDR);
-	UNIT_CHECK_INT(read_file(path, h, HDR), HDR);
-	UNIT_CHECK(!memcmp(h, "LMB1\0\0\0\0", 8));
+	UNIT_CHECK_INT(read_trailer(path, h), HDR);
+	UNIT_CHECK(!memcmp(h, "LMB2\0\0\0\0", 8));
+	UNIT_CHECK_INT(read_file(path, got, 4096), 4096);
+	UNIT_CHECK(!memcmp(got, aligned, 4096));
 	UNIT_CHECK_INT(blocks_get(b, id, 1, got, MiB), MiB);
-	UNIT_CHECK(!memcmp(got, data, MiB));
+	UNIT_CHECK(!memcmp(got, aligned, MiB));
+	memcpy(data, aligned, MiB);
+	free(aligned);
 
 	unit_case("short last block; a buffer too small is refused");
 	UNIT_CHECK_INT(blocks_put(b, id, 2, data, 1000), 0);
@@ -516,7 +535,7 @@ static void test_damage(void)
 
 	unit_case("damage: bad magic, bad length, bad LZ4 stream -> absent, removed");
 	block_path(path, sizeof(path), id, 1);
-	write_at(path, 0, "XMB1", 4);
+	write_at(path, file_size(path) - HDR, "XMB2", 4);
 	UNIT_CHECK_INT(blocks_get(b, id, 1, got, BS), -1);
 	UNIT_CHECK_INT(file_size(path), -1);
 	UNIT_CHECK(!blocks_has(b, id, 1));
@@ -525,7 +544,7 @@ static void test_damage(void)
 	UNIT_CHECK_INT(blocks_get(b, id, 3, got, BS), -1);
 	UNIT_CHECK_INT(file_size(path), -1);
 	block_path(path, sizeof(path), id, 0);
-	write_at(path, HDR, "\xff\xff\xff\xff\xff\xff\xff\xff", 8);
+	write_at(path, 0, "\xff\xff\xff\xff\xff\xff\xff\xff", 8);	/* the LZ4 stream */
 	UNIT_CHECK_INT(blocks_get(b, id, 0, got, BS), -1);
 	UNIT_CHECK_INT(file_size(path), -1);
 	UNIT_CHECK_INT(stats(b).nblocks, 3);
@@ -541,7 +560,7 @@ static void test_damage(void)
 	unit_case("damage: a file damaged while closed is dropped at open");
 	blocks_close(b);
 	block_path(path, sizeof(path), id, 4);
-	write_at(path, 4, "\x07", 1);	/* unknown codec */
+	write_at(path, file_size(path) - HDR + 4, "\x07", 1);	/* unknown codec */
 	b = open_cache(NULL, 64 * SLOT, BS);
 	UNIT_CHECK_INT(stats(b).nblocks, 1);
 	UNIT_CHECK_INT(file_size(path), -1);
