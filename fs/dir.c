@@ -22,7 +22,7 @@
  *     a complete, fresh listing is ENOENT without a request.  Otherwise it
  *     costs two small requests sent at once, so one round trip: HEAD key
  *     and a listing of "name/" with max-keys 1 (a key wins over a prefix
- *     of the same name).
+ *     of the same name); fs/lookup.c has them.
  *  5. Names S3 can hold but POSIX cannot ("", ".", "..", with a '/'
  *     inside, from keys such as "a//b", or over NAME_MAX bytes) are left
  *     out of listings.  A lookup of a name over NAME_MAX, or of one whose
@@ -44,6 +44,7 @@
 
 #include "lmfs.h"
 #include "log.h"
+#include "lookup.h"
 #include "wnames.h"
 
 /* Lock order: dir_handle.lock -> fs->list_lock -> cache/ locks. */
@@ -671,92 +672,6 @@ void dir_release(struct dir_handle *dh)
 }
 
 /* ---- lookups (note 4) ---- */
-
-static int count_one(void *arg, const struct s3_list_entry *e)
-{
-	(void)e;
-	(*(unsigned *)arg)++;
-	return 0;
-}
-
-/* "Is there anything under prefix?", asked on a thread of its own while
- * the HEAD of the key is on the wire: one round trip for both. */
-struct probe {
-	struct s3_client *c;
-	const char *prefix;
-	unsigned n;
-	int failed;
-	struct s3_error err;
-};
-
-static void *probe_main(void *arg)
-{
-	struct probe *pr = arg;
-	struct s3_list_params lp = { pr->prefix, "/", NULL, NULL, 1 };
-	struct xml_list_result res = { 0 };
-	char *token = NULL;
-	int pages = 0;
-
-	/* A page may come back empty yet truncated; only a page that says it
-	 * is the last tells that there is nothing. */
-	do {
-		lp.token = token;
-		pr->failed = s3_list(pr->c, &lp, count_one, &pr->n, &res, &pr->err);
-		free(token);
-		token = res.next_token;
-		res.next_token = NULL;
-	} while (!pr->failed && !pr->n && res.truncated && token && ++pages < 4);
-	free(token);
-	return NULL;
-}
-
-static int lookup_remote(struct lmfs *fs, const struct index_entry *pe, const char *name,
-			 struct index_entry *e)
-{
-	struct s3_client *c = lmfs_client(fs, pe->tree);
-	struct s3_object_info info = { 0 };
-	struct probe pr = { c, NULL, 0, 0, { 0 } };
-	struct index_child child;
-	struct s3_error err;
-	char *key = NULL, *prefix = NULL;
-	pthread_t th;
-	int rc = -ENOMEM, probing = 0, head;
-
-	if (asprintf(&key, "%s%s", pe->key, name) < 0 ||
-	    asprintf(&prefix, "%s%s/", pe->key, name) < 0)
-		goto out;
-	pr.prefix = prefix;
-	probing = pthread_create(&th, NULL, probe_main, &pr) == 0;
-	head = s3_head(c, key, &info, &err);
-	if (probing)
-		pthread_join(th, NULL);
-	else if (head && err.status == S3_ERR_NOT_FOUND)
-		probe_main(&pr);
-	if (head == 0) {
-		child = (struct index_child){ name, INDEX_FILE, key, info.size, info.etag,
-					      (int64_t)info.mtime };
-	} else if (err.status != S3_ERR_NOT_FOUND) {
-		rc = -lmfs_errno(&err);
-		goto out;
-	} else if (pr.failed) {
-		rc = -lmfs_errno(&pr.err);
-		goto out;
-	} else if (!pr.n) {
-		rc = -ENOENT;
-		goto out;
-	} else {
-		child = (struct index_child){ name, INDEX_DIR, prefix, 0, "", 0 };
-	}
-	rc = -EIO;
-	if (index_put(fs->ix, pe->ino, &child, NULL) == 0 &&
-	    index_lookup(fs->ix, pe->ino, name, e) == 0)
-		rc = 0;
-out:
-	s3_object_info_release(&info);
-	free(key);
-	free(prefix);
-	return rc;
-}
 
 int dir_lookup(struct lmfs *fs, uint64_t parent, const char *name, struct index_entry *e)
 {

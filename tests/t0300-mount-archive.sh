@@ -158,6 +158,26 @@ test_expect_success FUSE 'a lookup in a directory never listed costs at most two
 	test $((after - before)) -le 2
 '
 
+test_expect_success FUSE 'a deep folder costs one round trip for its whole path, not one per level' '
+	top=$(cut -f1 "$manifest" | grep "^data/.*/.*/.*/" | LC_ALL=C sort | head -1 | cut -d/ -f2) &&
+	first=$(cut -f1 "$manifest" | grep "^data/$top/" | LC_ALL=C sort | head -1) &&
+	dir=${first%/*} && dir=${dir#data/} &&
+	levels=$(echo "$dir" | tr / "\n" | wc -l) &&
+	echo "first key $first: $levels levels" &&
+	test "$levels" -ge 4 &&
+	lm_config "$TEST_TMP/deep.json" "$bucket" &&
+	lm_mount "$TEST_TMP/deep.json" "$TEST_TMP/deep" &&
+	test_when_finished "lm_umount $TEST_TMP/deep" &&
+	before=$(lm_requests "$TEST_TMP/deep") &&
+	stat "$TEST_TMP/deep/archive/binance/$dir" >/dev/null &&
+	after=$(lm_requests "$TEST_TMP/deep") &&
+	echo "$((after - before)) requests" &&
+	test $((after - before)) -le 2 &&
+	ls "$TEST_TMP/deep/archive/binance/$dir" >got &&
+	grep "^data/$dir/[^/]*\$" "$manifest" | cut -f1 | sed "s|.*/||" | LC_ALL=C sort >want &&
+	test_cmp want got
+'
+
 test_expect_success FUSE 'after a remount, ls -l of a listed folder makes no request' '
 	ls -l "$M/$BIG" >before.txt &&
 	lm_umount "$TEST_TMP/mnt" &&
