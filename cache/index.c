@@ -78,8 +78,10 @@
  *
  * 12. A listing page whose names all fall in a range with no rows (a first
  *     listing, page after page) inserts them as new, one statement each;
- *     otherwise each name takes ix_upsert's steps.  Half the CPU of a
- *     cold `ls -l` of 6,000 keys went to those steps.
+ *     otherwise each name takes ix_upsert's steps (an UPDATE and an
+ *     INSERT, each with RETURNING, for which SQLite builds a temporary
+ *     table): skipping them took the daemon's CPU in a cold `ls -l` of
+ *     6,000 keys from about 165 ms to about 100 ms.
  *
  * index_open.c opens, checks, rebuilds and closes the file and holds the
  * schema (notes 1, 2, 10, 11 and the pragmas of note 4); index_int.h has
