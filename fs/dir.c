@@ -580,7 +580,9 @@ fail:
 /* After a listing from S3: the index's rows it did not bring (files and
  * directories made here, not uploaded yet) go at the end of the handle.
  * The listed names are not in one order (a page has its keys, then its
- * prefixes): they are sorted here to be searched. */
+ * prefixes): they are sorted here to be searched.  A read-only tree has no
+ * such rows, and reading back a listing of 6,000 names would hold up the
+ * end of a cold `ls` by a tenth of the daemon's CPU for it. */
 struct merge {
 	struct dir_handle *dh;
 	const char **names;	/* the listed ones, sorted */
@@ -604,9 +606,12 @@ static int merge_one(void *arg, const struct index_entry *e)
 
 static void merge_local(struct lmfs *fs, struct dir_handle *dh)
 {
-	struct merge m = { dh, malloc((dh->n ? dh->n : 1) * sizeof(char *)), dh->n };
+	struct merge m = { dh, NULL, dh->n };
 	size_t i;
 
+	if (wn_writable(fs, dh->self.tree))
+		return;
+	m.names = malloc((dh->n ? dh->n : 1) * sizeof(char *));
 	if (!m.names)
 		return;	/* the local rows show at the next open */
 	for (i = 0; i < m.listed; i++)
