@@ -540,14 +540,23 @@ int writer_flush(struct lmfs *fs, struct wfile *wf)
 	pthread_cond_broadcast(&w->work);
 	pthread_mutex_unlock(&w->lock);
 	/* The row shows the local size and time and stays out of listings'
-	 * reach until the upload lands. */
+	 * reach until the upload lands.  Under w->lock, and only while
+	 * version v has not landed: an upload that took v (one claimed
+	 * before this close, or this PUT at once, upload_delay being whole
+	 * seconds) may have landed meanwhile and set the row's ETag, and a
+	 * local row written after that hid it for good: once the wfile went,
+	 * opens read the object pinned to ETag "" (EIO, t0635). */
 	if (index_get(fs->ix, wf->ino, &e) == 0) {
+		uint64_t ino;
+
 		c = (struct index_child){ e.name, INDEX_FILE, e.key, a.size, "", a.mtime };
+		pthread_mutex_lock(&w->lock);
 		/* the journal has the upload: that is what close promises,
 		 * and the row only shows its size meanwhile */
-		if (index_put_local(fs->ix, e.parent, &c, &a, &v))
+		if (wf->landed < v && index_put_local(fs->ix, e.parent, &c, &a, &ino))
 			log_warn(LOG_FIELDS(LF_STR("key", e.key), LF_STR("error", index_errmsg())),
 				 "index: %s", index_errmsg());
+		pthread_mutex_unlock(&w->lock);
 		index_entry_release(&e);
 	}
 	return rc;
