@@ -491,7 +491,7 @@ int writer_flush(struct lmfs *fs, struct wfile *wf)
 	struct index_child c;
 	struct index_attr a;
 	char staged[24];
-	uint64_t v;
+	uint64_t v, q0;
 	int rc = 0;
 
 	pthread_mutex_lock(&w->lock);
@@ -518,25 +518,39 @@ int writer_flush(struct lmfs *fs, struct wfile *wf)
 	op.gid = wf->gid >= 0 ? (uint32_t)wf->gid : 0;
 	op.mtime = wf->mtime;
 	a = (struct index_attr){ wf->size, "", wf->mtime, wf->mode, wf->uid, wf->gid };
-	pthread_mutex_unlock(&w->lock);
 	if (!t || !op.key) {
+		pthread_mutex_unlock(&w->lock);
 		free(op.key);
 		return t ? -ENOMEM : -EROFS;
 	}
+	/* Counted before the journal has it: an uploader may claim it at
+	 * once (upload_delay counts whole seconds).  Counted after, an
+	 * uploader that claimed it first took it for moot (queued < version:
+	 * "still being written") and its end for another op's: puts_waiting
+	 * stayed 1 with no PUT behind it, so no later close queued one and
+	 * the file's changes never went up (t0635). */
+	q0 = wf->queued;
+	wf->queued = v;
+	wf->ops++;
+	wf->puts_waiting++;
+	pthread_mutex_unlock(&w->lock);
 	if (journal_add(w->j, &op, 1, NULL)) {
 		log_error(LOG_FIELDS(LF_STR("source", op.source), LF_STR("key", op.key),
 				     LF_STR("error", journal_errmsg(w->j))),
 			  "journal: cannot record the upload of '%s': %s", op.key,
 			  journal_errmsg(w->j));
 		free(op.key);
+		pthread_mutex_lock(&w->lock);
+		wf->ops--;
+		if (wf->puts_waiting)
+			wf->puts_waiting--;
+		if (wf->queued == v)
+			wf->queued = q0;
+		pthread_mutex_unlock(&w->lock);
 		return journal_err_nospace() ? -ENOSPC : -EIO;
 	}
 	free(op.key);
 	pthread_mutex_lock(&w->lock);
-	if (v > wf->queued)
-		wf->queued = v;
-	wf->ops++;
-	wf->puts_waiting++;
 	pthread_cond_broadcast(&w->work);
 	pthread_mutex_unlock(&w->lock);
 	/* The row shows the local size and time and stays out of listings'
