@@ -9,13 +9,18 @@ written, and once the journal drains every file reads as S3 has it, with
 the ETag S3 gives it.
 
 This is t0630s writers made dense: there, one read-back in about 13,000
-came back wrong in 300 s.  The cause was a close that queued its upload
-and then wrote the row as local (no ETag) after an upload that had
-already taken the same bytes had landed and set the ETag: the row kept
-an empty ETag, the file left the write path, and the next open read the
-object pinned to ETag "" (EIO) or the kernels pages of another version
-(short or long reads).  On the build before the fix this script failed
-in 2 of 3 runs of 20 s.'
+came back wrong in 300 s.  It found three bugs (fs/upload.c, fs/ops.c):
+- an uploader could claim a PUT before the close that queued it had
+  counted it, take it for moot and leave puts_waiting at 1 with no PUT
+  behind it: later closes of the file queued nothing and S3 kept an old
+  version (the build before failed 3 of 3 runs of 20 s, 2 of them
+  only in the check after the drain);
+- a close wrote the row as local (no ETag) after the upload of the same
+  bytes had landed and set the ETag;
+- an open or stat read the row, then found the wfile gone (its upload
+  landing meanwhile) and used the row read before: ETag "" (EIO) or the
+  size of the version before (short reads).  With the first bug fixed,
+  these two failed 3 of 3 runs of 20 s, in the first seconds.'
 . "$(dirname "$0")/lib/test-lib.sh"
 . "$TEST_DIRECTORY/lib/mount-lib.sh"
 
