@@ -276,45 +276,34 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct lmfs *fs = fs_of(req);
 	struct index_entry e = { 0 };
 	struct open_file *of = NULL;
-	int rc, keep, direct, tries = 0;
+	int rc = -ENOMEM, keep, direct, tries;
 
 	of = calloc(1, sizeof(*of));
-	if (!of) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-again:
-	if (index_get(fs->ix, ino, &e)) {
-		free(of);
-		fuse_reply_err(req, ENOENT);
-		return;
-	}
-	rc = -EISDIR;
-	if (e.kind != INDEX_FILE)
+	if (!of)
 		goto out;
-	rc = ops_open_written(fs, &e, fi, of);
-	if (rc == 0)
-		fi->fh = (uintptr_t)of;
-	if (rc <= 0) {
-		if (rc == 0 && fuse_reply_open(req, fi))
-			ops_release_file(fs, ino, of);
-		if (rc == 0)
-			of = NULL;
-		goto out;
-	}
-	if (!wn_writable(fs, e.tree)) {
+	for (tries = 0;; tries++) {
+		rc = index_get(fs->ix, ino, &e) ? -ENOENT : e.kind != INDEX_FILE ? -EISDIR : 0;
+		if (rc)
+			goto out;
+		rc = ops_open_written(fs, &e, fi, of);
+		if (rc <= 0 || wn_writable(fs, e.tree))
+			break;
 		/* Note 1: no wfile now, so the row as it is now.  ETag ""
 		 * there is a close's local row: a new wfile came meanwhile. */
 		index_entry_release(&e);
-		if (index_get(fs->ix, ino, &e)) {
-			rc = -ENOENT;
-			goto out;
-		}
-		if (!e.etag[0] && e.size && ++tries < 3) {
-			index_entry_release(&e);
-			goto again;
-		}
+		rc = index_get(fs->ix, ino, &e) ? -ENOENT : 1;
+		if (rc < 0 || e.etag[0] || !e.size || tries == 2)
+			break;
+		index_entry_release(&e);
 	}
+	if (rc == 0) {
+		fi->fh = (uintptr_t)of;
+		if (fuse_reply_open(req, fi))
+			ops_release_file(fs, ino, of);
+		of = NULL;
+	}
+	if (rc <= 0)
+		goto out;
 	rc = reader_open(fs->reader, &e, &of->fh);
 	if (rc)
 		goto out;
