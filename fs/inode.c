@@ -151,7 +151,10 @@ void inodes_open(struct inodes *t, uint64_t ino, const char *etag, int *keep_cac
 	if (n && n->nopen && strcmp(n->etag, etag)) {
 		*direct = 1;
 	} else if (n) {
-		*keep_cache = !n->etag[0] || !strcmp(n->etag, etag);
+		/* Only pages known to be of this ETag are kept: an inode
+		 * never opened here may hold pages a writer left, and ""
+		 * names no version at all. */
+		*keep_cache = n->etag[0] && !strcmp(n->etag, etag);
 		snprintf(n->etag, sizeof(n->etag), "%s", etag);
 		n->nopen++;
 	}

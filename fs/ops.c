@@ -5,6 +5,16 @@
  * inode's lookup count, which `forget` takes away (passthrough_ll.c's
  * rules).  Negative lookups are answered with ino 0 and a timeout, so the
  * kernel caches "not found" as long as the listing that said so is fresh.
+ *
+ * Design notes
+ *  1. A layer file's truth is its wfile while it has one (writer.h), else
+ *     its row.  A wfile goes once its upload has landed and set the row
+ *     (size, ETag): a row read before the wfile was looked for may predate
+ *     that landing (the local row of the close, ETag "", or the version
+ *     before), so a layer file found without a wfile is read from the index
+ *     again.  Opens read the object pinned to that row's ETag: one read too
+ *     early failed with EIO or served the kernel's pages and size of
+ *     another version, right after a close (t0635, t0630).
  */
 
 
@@ -33,17 +43,24 @@ static struct lmfs *fs_of(fuse_req_t req)
 
 void ops_stat(struct lmfs *fs, const struct index_entry *e, struct stat *st)
 {
+	struct index_entry now = { 0 };
 	struct wfile *wf;
 
 	lmfs_stat(fs, e, st);
 	/* Only layer files are ever written: the archive's stats (ls -l of
 	 * thousands) never wait for the writer's lock. */
-	if (e->kind == INDEX_FILE && !wn_writable(fs, e->tree) &&
-	    (wf = writer_find(fs, e->ino))) {
+	if (e->kind != INDEX_FILE || wn_writable(fs, e->tree))
+		return;
+	wf = writer_find(fs, e->ino);
+	if (wf) {
 		writer_stat(fs, wf, st);
 		writer_put(fs, wf);
 		/* access times are not kept: atime reads as mtime (lmfs_stat) */
 		st->st_atime = st->st_mtime;
+	} else if (index_get(fs->ix, e->ino, &now) == 0) {
+		/* Note 1: e may be older than the wfile's going. */
+		lmfs_stat(fs, &now, st);
+		index_entry_release(&now);
 	}
 }
 
@@ -259,29 +276,34 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct lmfs *fs = fs_of(req);
 	struct index_entry e = { 0 };
 	struct open_file *of = NULL;
-	int rc, keep, direct;
+	int rc = -ENOMEM, keep, direct, tries;
 
-	if (index_get(fs->ix, ino, &e)) {
-		fuse_reply_err(req, ENOENT);
-		return;
-	}
-	rc = -EISDIR;
-	if (e.kind != INDEX_FILE)
-		goto out;
-	rc = -ENOMEM;
 	of = calloc(1, sizeof(*of));
 	if (!of)
 		goto out;
-	rc = ops_open_written(fs, &e, fi, of);
-	if (rc == 0)
-		fi->fh = (uintptr_t)of;
-	if (rc <= 0) {
-		if (rc == 0 && fuse_reply_open(req, fi))
-			ops_release_file(fs, ino, of);
-		if (rc == 0)
-			of = NULL;
-		goto out;
+	for (tries = 0;; tries++) {
+		rc = index_get(fs->ix, ino, &e) ? -ENOENT : e.kind != INDEX_FILE ? -EISDIR : 0;
+		if (rc)
+			goto out;
+		rc = ops_open_written(fs, &e, fi, of);
+		if (rc <= 0 || wn_writable(fs, e.tree))
+			break;
+		/* Note 1: no wfile now, so the row as it is now.  ETag ""
+		 * there is a close's local row: a new wfile came meanwhile. */
+		index_entry_release(&e);
+		rc = index_get(fs->ix, ino, &e) ? -ENOENT : 1;
+		if (rc < 0 || e.etag[0] || !e.size || tries == 2)
+			break;
+		index_entry_release(&e);
 	}
+	if (rc == 0) {
+		fi->fh = (uintptr_t)of;
+		if (fuse_reply_open(req, fi))
+			ops_release_file(fs, ino, of);
+		of = NULL;
+	}
+	if (rc <= 0)
+		goto out;
 	rc = reader_open(fs->reader, &e, &of->fh);
 	if (rc)
 		goto out;

@@ -491,7 +491,7 @@ int writer_flush(struct lmfs *fs, struct wfile *wf)
 	struct index_child c;
 	struct index_attr a;
 	char staged[24];
-	uint64_t v;
+	uint64_t v, q0;
 	int rc = 0;
 
 	pthread_mutex_lock(&w->lock);
@@ -518,36 +518,59 @@ int writer_flush(struct lmfs *fs, struct wfile *wf)
 	op.gid = wf->gid >= 0 ? (uint32_t)wf->gid : 0;
 	op.mtime = wf->mtime;
 	a = (struct index_attr){ wf->size, "", wf->mtime, wf->mode, wf->uid, wf->gid };
-	pthread_mutex_unlock(&w->lock);
 	if (!t || !op.key) {
+		pthread_mutex_unlock(&w->lock);
 		free(op.key);
 		return t ? -ENOMEM : -EROFS;
 	}
+	/* Counted before the journal has it: an uploader may claim it at
+	 * once (upload_delay counts whole seconds).  Counted after, an
+	 * uploader that claimed it first took it for moot (queued < version:
+	 * "still being written") and its end for another op's: puts_waiting
+	 * stayed 1 with no PUT behind it, so no later close queued one and
+	 * the file's changes never went up (t0635). */
+	q0 = wf->queued;
+	wf->queued = v;
+	wf->ops++;
+	wf->puts_waiting++;
+	pthread_mutex_unlock(&w->lock);
 	if (journal_add(w->j, &op, 1, NULL)) {
 		log_error(LOG_FIELDS(LF_STR("source", op.source), LF_STR("key", op.key),
 				     LF_STR("error", journal_errmsg(w->j))),
 			  "journal: cannot record the upload of '%s': %s", op.key,
 			  journal_errmsg(w->j));
 		free(op.key);
+		pthread_mutex_lock(&w->lock);
+		wf->ops--;
+		if (wf->puts_waiting)
+			wf->puts_waiting--;
+		if (wf->queued == v)
+			wf->queued = q0;
+		pthread_mutex_unlock(&w->lock);
 		return journal_err_nospace() ? -ENOSPC : -EIO;
 	}
 	free(op.key);
 	pthread_mutex_lock(&w->lock);
-	if (v > wf->queued)
-		wf->queued = v;
-	wf->ops++;
-	wf->puts_waiting++;
 	pthread_cond_broadcast(&w->work);
 	pthread_mutex_unlock(&w->lock);
 	/* The row shows the local size and time and stays out of listings'
-	 * reach until the upload lands. */
+	 * reach until the upload lands.  Under w->lock, and only while
+	 * version v has not landed: an upload that took v (one claimed
+	 * before this close, or this PUT at once, upload_delay being whole
+	 * seconds) may have landed meanwhile and set the row's ETag, and a
+	 * local row written after that hid it for good: once the wfile went,
+	 * opens read the object pinned to ETag "" (EIO, t0635). */
 	if (index_get(fs->ix, wf->ino, &e) == 0) {
+		uint64_t ino;
+
 		c = (struct index_child){ e.name, INDEX_FILE, e.key, a.size, "", a.mtime };
+		pthread_mutex_lock(&w->lock);
 		/* the journal has the upload: that is what close promises,
 		 * and the row only shows its size meanwhile */
-		if (index_put_local(fs->ix, e.parent, &c, &a, &v))
+		if (wf->landed < v && index_put_local(fs->ix, e.parent, &c, &a, &ino))
 			log_warn(LOG_FIELDS(LF_STR("key", e.key), LF_STR("error", index_errmsg())),
 				 "index: %s", index_errmsg());
+		pthread_mutex_unlock(&w->lock);
 		index_entry_release(&e);
 	}
 	return rc;

@@ -26,40 +26,11 @@ CAP=$((64 << 20))
 # 99 MiB with three times the ops is worth watching.
 RSS_MAX_KB=$((160 << 10))
 
-# loadgen.py MODE ID DIR SECONDS [SUMS]: one reader (MODE read: random
-# files of DIR, each compared with SUMS, "name sha256" lines) or writer
-# (MODE write: files in DIR, each read back and compared after close).
-# Prints "ops N bytes B" and exits 1 at the first error.
-cat >"$TEST_TMP/loadgen.py" <<-\EOF
-	import hashlib, os, random, sys, time
-	mode, ident, d, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
-	rnd = random.Random(ident)
-	end = time.monotonic() + secs
-	ops = nbytes = 0
-	if mode == "read":
-	    sums = dict(l.split() for l in open(sys.argv[5]))
-	    names = sorted(sums)
-	    big = [n for n in names if n.startswith("big")]
-	    while time.monotonic() < end:
-	        n = rnd.choice(big) if rnd.random() < 0.1 else rnd.choice(names)
-	        with open(os.path.join(d, n), "rb") as f:
-	            b = f.read()
-	        if hashlib.sha256(b).hexdigest() != sums[n]:
-	            sys.exit("reader %d: %s: wrong bytes (%d read)" % (ident, n, len(b)))
-	        ops += 1; nbytes += len(b)
-	else:
-	    os.makedirs(d, exist_ok=True)
-	    while time.monotonic() < end:
-	        p = os.path.join(d, "w%d" % rnd.randrange(50))
-	        b = rnd.randbytes(rnd.randint(1, 400000))
-	        with open(p, "wb") as f:
-	            f.write(b)
-	        with open(p, "rb") as f:
-	            if f.read() != b:
-	                sys.exit("writer %d: %s: reads back wrong" % (ident, p))
-	        ops += 1; nbytes += len(b)
-	print("%s %d: ops %d bytes %d" % (mode, ident, ops, nbytes))
-EOF
+# tests/lib/loadgen.py: one reader (MODE read: random files of DIR, each
+# compared with SUMS) or writer (MODE write: files in DIR, each read back
+# and compared right after close); "ops N bytes B" and exit 1 at the first
+# error.  t0635 runs its writers densely.
+LOADGEN=$TEST_DIRECTORY/lib/loadgen.py
 
 # sample PID: every second the daemon RSS in KiB (to rss.samples), and
 # as often as the mount answers (the stats go through the busy FUSE queue)
@@ -109,12 +80,12 @@ test_expect_success FUSE "16 readers and 4 writers for $DUR s, cache cap 64 MiB:
 	rm -f "$TEST_TMP/stop.sampling" &&
 	{ sample "$pid" & spid=$!; } &&
 	for i in $(seq 1 16); do
-		timeout $((DUR + 90)) python3 "$TEST_TMP/loadgen.py" read $i \
+		timeout $((DUR + 90)) python3 "$LOADGEN" read $i \
 			"$M/archive/binance/load" $DUR "$TEST_TMP/load.sums" >out.r$i 2>&1 &
 		echo $! >>pids
 	done &&
 	for i in 1 2 3 4; do
-		timeout $((DUR + 90)) python3 "$TEST_TMP/loadgen.py" write $i \
+		timeout $((DUR + 90)) python3 "$LOADGEN" write $i \
 			"$M/bronze/load/w$i" $DUR >out.w$i 2>&1 &
 		echo $! >>pids
 	done &&
