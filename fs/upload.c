@@ -112,7 +112,8 @@ static void wsnap_of_op(const struct journal_op *op, struct wsnap *sn)
 
 /* After op landed on (tree, key): the row gets the new ETag and, when the
  * file has nothing more pending, goes back to listings; unless a later op
- * deletes key: the row there is another file's (renamed over it: t0610). */
+ * deletes key or copies onto it: the row there is another file's (renamed
+ * over it: t0610), or will get the copy's ETag when that lands. */
 static void row_landed(struct writer *w, int tree, const struct journal_op *op,
 		       const char *etag, struct wfile *wf, uint64_t size)
 {
@@ -121,7 +122,7 @@ static void row_landed(struct writer *w, int tree, const struct journal_op *op,
 	struct index_attr a;
 	int settled = 1;
 
-	if (tree < 0 || journal_deleted_later(w->j, op->id, op->source, op->key) ||
+	if (tree < 0 || journal_replaced_later(w->j, op->id, op->source, op->key) ||
 	    index_find_key(fs->ix, tree, op->key, &e))
 		return;
 	/* size: a cp's COPY replayed without its wfile knows its size */
@@ -272,7 +273,7 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 	/* A rename (no ETag pinned) keeps the object's metadata as it is; a
 	 * cp or a chmod (META) sets the new file's. */
 	co.replace_meta = co.if_match || op->kind == JOURNAL_META;
-	if (tree >= 0 && !journal_deleted_later(w->j, op->id, op->source, op->key) &&
+	if (tree >= 0 && !journal_replaced_later(w->j, op->id, op->source, op->key) &&
 	    index_find_key(fs->ix, tree, op->key, &e) == 0) {
 		pthread_mutex_lock(&w->lock);
 		wf = wfile_lookup(w, e.ino);

@@ -183,14 +183,22 @@ static int staging_fetch(struct lmfs *fs, struct writer *w, uint64_t ino,
 	return fd;
 }
 
+/* A PUT whose staging file is gone is moot: a wfile leaves (and its file
+ * with it) only once its upload landed or it was unlinked, and the kill
+ * may come before journal_done.  Made anew, the file was empty and the
+ * next mount put an empty object over the landed one (t0610). */
 int wfile_adopt(struct writer *w, uint64_t ino, int tree, const char *key)
 {
 	struct wfile *wf;
 	struct stat st;
-	int fd = staging_open(w, ino, 0), rc = -ENOMEM;
+	char path[4096];
+	int fd, rc = -ENOMEM;
 
+	if (wfile_staging_path(w, ino, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return fd;
+		return -errno;
 	pthread_mutex_lock(&w->lock);
 	wf = wfile_lookup(w, ino);
 	if (wf) {

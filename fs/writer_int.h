@@ -94,7 +94,9 @@ void wfile_unref(struct writer *w, struct wfile *wf);
 /* Take wf out of the table when nothing needs it any more (w->lock held). */
 void wfile_maybe_retire(struct writer *w, struct wfile *wf);
 int wfile_staging_path(struct writer *w, uint64_t ino, char *buf, size_t len);
-/* A wfile for a PUT a previous run queued, from its staging file. */
+/* A wfile for a PUT a previous run queued, from its staging file; none
+ * when that file is gone (-ENOENT): the PUT landed, or the file was
+ * unlinked, and the PUT is moot. */
 int wfile_adopt(struct writer *w, uint64_t ino, int tree, const char *key);
 /* At start, a cp's COPY still in the journal: until it lands, reads of ino
  * go to src (pinned to src_etag) and its size is size. */

@@ -26,22 +26,23 @@ print(sqlite3.connect(sys.argv[1]).execute("select count(*) from ops").fetchone(
 
 wl() { timeout 300 python3 "$TEST_DIRECTORY/lib/workload.py" "$@"; }
 
-# kill_rounds [OPS]: ROUNDS kills during the workload (only the op kinds
-# OPS, comma-separated, when given), a remount after each; then the journal
-# drains to empty and the bucket equals the model
+# kill_rounds NAME [OPS]: ROUNDS kills during the workload (only the op
+# kinds OPS, comma-separated, when given), a remount after each; then the
+# journal drains to empty and the bucket equals the model.  NAME names the
+# case's own bucket, config, cache, mount point and model.
 kill_rounds() {
-	local ops=${1:+--ops $1}
+	local ops=${2:+--ops $2} k="$TEST_TMP/$1" model=$1.model.json
 	test_bucket bucket &&
 	s3cli mb "$bucket" &&
-	lm_config_layers "$TEST_TMP/k.json" "$bucket" &&
-	lm_mount "$TEST_TMP/k.json" "$TEST_TMP/k" &&
-	test_when_finished "lm_reap \"$TEST_TMP/k.json\" \"$TEST_TMP/k\"" &&
-	mkdir "$TEST_TMP/k/bronze/wl" &&
+	lm_config_layers "$k.json" "$bucket" &&
+	lm_mount "$k.json" "$k" &&
+	test_when_finished "lm_reap \"$k.json\" \"$k\"" &&
+	mkdir "$k/bronze/wl" &&
 	seed=${LM_SEED:-$$} &&
 	echo "seed $seed (LM_SEED=$seed repeats the ops, not the kill times)" &&
 	for r in $(seq 1 $ROUNDS); do
 		rm -f dead &&
-		{ wl run --dir "$TEST_TMP/k/bronze/wl" --model model.json \
+		{ wl run --dir "$k/bronze/wl" --model $model \
 			--seed $((seed * 1000 + r)) --duration 60 --dead-flag dead $ops \
 			--bucket "$bucket" --prefix bronze/wl/ >wl.out 2>&1 &
 		  wpid=$!
@@ -49,23 +50,23 @@ kill_rounds() {
 		delay=$(( (RANDOM % 2500) + 500 )) &&
 		sleep "$(printf "%d.%03d" $((delay / 1000)) $((delay % 1000)))" &&
 		touch dead &&
-		lm_kill9 "$TEST_TMP/k.json" "$TEST_TMP/k" &&
+		lm_kill9 "$k.json" "$k" &&
 		{ wait $wpid || { cat wl.out; exit 1; }; } &&
 		echo "round $r, killed after ${delay} ms: $(grep -v "^workload: in flight" wl.out | tr "\n" " ")" &&
 		{ grep "^workload: in flight" wl.out || :; } &&
-		lm_mount "$TEST_TMP/k.json" "$TEST_TMP/k" || exit 1
+		lm_mount "$k.json" "$k" || exit 1
 	done &&
-	wl run --dir "$TEST_TMP/k/bronze/wl" --model model.json --seed $((seed * 1000)) --duration 3 $ops &&
-	wl stats --model model.json &&
-	lm_wait_drained "$TEST_TMP/k" &&
-	test "$(journal_rows "$TEST_TMP/k.json.cache")" = 0 &&
-	wl check --model model.json --bucket "$bucket" --prefix bronze/wl/ &&
-	lm_umount "$TEST_TMP/k" &&
-	test "$(journal_rows "$TEST_TMP/k.json.cache")" = 0
+	wl run --dir "$k/bronze/wl" --model $model --seed $((seed * 1000)) --duration 3 $ops &&
+	wl stats --model $model &&
+	lm_wait_drained "$k" &&
+	test "$(journal_rows "$k.json.cache")" = 0 &&
+	wl check --model $model --bucket "$bucket" --prefix bronze/wl/ &&
+	lm_umount "$k" &&
+	test "$(journal_rows "$k.json.cache")" = 0
 }
 
 test_expect_success FUSE "$ROUNDS kills while files are written, appended to, overwritten and deleted: the bucket equals the model" '
-	kill_rounds create,overwrite,append,delete,mkdir,rmdir
+	kill_rounds k create,overwrite,append,delete,mkdir,rmdir
 '
 
 # Renames and cp under kill -9 still break the model now and then (issue 6
@@ -75,7 +76,7 @@ test_expect_success FUSE "$ROUNDS kills while files are written, appended to, ov
 # they pass there.
 if [ -n "${LM_STRESS:-}" ]; then
 test_expect_success FUSE "$ROUNDS kills of the whole mix, renames and cp included: the bucket equals the model" '
-	kill_rounds
+	kill_rounds m
 '
 fi
 
