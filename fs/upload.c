@@ -139,6 +139,25 @@ static void row_landed(struct writer *w, int tree, const struct journal_op *op,
 	index_entry_release(&e);
 }
 
+/* A PUT made moot by an earlier upload of the file that took what it
+ * holds: the row gets that object's ETag, which the close that queued this
+ * PUT took off it (writer_flush), else it kept "" and stayed pinned, and
+ * its blocks were cached under "" with another version's.  0 or -1. */
+static int put_took(struct writer *w, const struct journal_op *op, int src, int tree,
+		    struct wfile *wf)
+{
+	struct s3_object_info info = { 0 };
+	struct s3_error err;
+	int rc = -1;
+
+	if (tree >= 0 && !s3_head(w->fs->clients[src], op->key, &info, &err)) {
+		row_landed(w, tree, op, info.etag, wf, 0);
+		rc = 0;
+	}
+	s3_object_info_release(&info);
+	return rc;
+}
+
 static int do_put(struct writer *w, const struct journal_op *op, int src, int tree)
 {
 	struct lmfs *fs = w->fs;
@@ -152,7 +171,7 @@ static int do_put(struct writer *w, const struct journal_op *op, int src, int tr
 	struct wsnap sn;
 	char etag[S3_ETAG_MAX] = "", sha[65] = "";
 	void *map = NULL;
-	int rc = -1, moot = 1, dir = op->key[0] && op->key[strlen(op->key) - 1] == '/';
+	int rc = -1, moot = 1, took = 0, dir = op->key[0] && op->key[strlen(op->key) - 1] == '/';
 
 	wsnap_of_op(op, &sn);
 	sn.size = 0;
@@ -169,12 +188,13 @@ static int do_put(struct writer *w, const struct journal_op *op, int src, int tr
 			/* moot: a copy replaced the content, an earlier PUT
 			 * already took what is there, or the file is still
 			 * being written (its close or fsync queues a PUT) */
-			moot = sn.fd < 0 || wf->landed >= sn.version ||
+			took = sn.fd >= 0 && wf->landed >= sn.version && !wf->unlinked;
+			moot = sn.fd < 0 || took ||
 			       (wf->opens && sn.version > wf->queued && !wf->syncing);
 		}
 		pthread_mutex_unlock(&w->lock);
 		if (moot) {	/* also: unlinked since */
-			rc = 0;
+			rc = took ? put_took(w, op, src, tree, wf) : 0;
 			goto out;
 		}
 		if (sn.size) {

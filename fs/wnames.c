@@ -488,6 +488,8 @@ static int rename_file(struct lmfs *fs, const struct index_entry *e, const char 
 		rc = journal_failed(fs, src, e->key);
 		goto out;
 	}
+	if (copied == 1 && wf)
+		writer_put_moved(fs, wf);
 	copied = !copied;
 	if (in_way && (old = writer_find(fs, in_way->ino))) {
 		writer_unlinked(fs, old, dropped);

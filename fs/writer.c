@@ -683,6 +683,13 @@ int writer_rekey(struct lmfs *fs, struct wfile *wf, int tree, const char *key)
 	return 0;
 }
 
+void writer_put_moved(struct lmfs *fs, struct wfile *wf)
+{
+	pthread_mutex_lock(&wr(fs)->lock);
+	wf->landed = 0;
+	pthread_mutex_unlock(&wr(fs)->lock);
+}
+
 int writer_target(struct lmfs *fs, struct wfile *wf, int *tree, char **key, uint64_t *size)
 {
 	pthread_mutex_lock(&wr(fs)->lock);

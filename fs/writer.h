@@ -83,6 +83,10 @@ int writer_target(struct lmfs *fs, struct wfile *wf, int *tree, char **key, uint
 void writer_rekey_prefix(struct lmfs *fs, int tree, const char *old, const char *new_);
 /* The file's key changed (rename). */
 int writer_rekey(struct lmfs *fs, struct wfile *wf, int tree, const char *key);
+/* Its queued PUT was moved to the new key (journal_rename): what landed
+ * under the old one does not count, the PUT must run (an upload that had
+ * landed made it moot, and the DELETE of the old key lost the file). */
+void writer_put_moved(struct lmfs *fs, struct wfile *wf);
 /* The file was unlinked and `dropped` of its queued PUTs taken out of the
  * journal: its staged bytes go once nobody has it open. */
 void writer_unlinked(struct lmfs *fs, struct wfile *wf, int dropped);
