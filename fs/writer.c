@@ -96,12 +96,22 @@ static void wfile_unlink_from_table(struct writer *w, struct wfile *wf)
 	}
 }
 
+/* A file leaving with all of it in S3 hands its row back to listings,
+ * unless the journal still writes its key (a rename's COPY): the upload
+ * that landed while it was open (fsync) could not (upload.c row_landed),
+ * and nothing after it would, so the row stayed pinned for good. */
 void wfile_maybe_retire(struct writer *w, struct wfile *wf)
 {
+	const struct config_tree *t;
+
 	if (wf->opens || wf->ops || wf->uploading)
 		return;
 	if (!wf->unlinked && wf->landed < wf->version)
 		return;
+	if (wfile_lookup(w, wf->ino) == wf && !wf->unlinked && wf->landed &&
+	    (t = lmfs_tree(w->fs, wf->tree)) &&
+	    journal_pending(w->j, w->fs->cfg->sources[t->source].name, wf->key, 0) == 0)
+		index_unpin(w->fs->ix, wf->ino);
 	wfile_unlink_from_table(w, wf);
 }
 
