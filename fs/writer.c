@@ -2,7 +2,7 @@
  * writer: files written through the mount, in staging files until the
  * journal's uploaders have put them in S3.  The rules (locks, versions,
  * when a wfile goes) are at the top of writer_int.h; the uploaders are in
- * upload.c.
+ * upload.c, the wfile side of renames in wrekey.c.
  *
  * Design notes
  *  1. A staging file is CACHE_DIR/staging/<ino>: one per inode, so a
@@ -679,27 +679,6 @@ void writer_stat(struct lmfs *fs, struct wfile *wf, struct stat *st)
 	pthread_mutex_unlock(&wr(fs)->lock);
 }
 
-int writer_rekey(struct lmfs *fs, struct wfile *wf, int tree, const char *key)
-{
-	char *k = strdup(key);
-
-	if (!k)
-		return -ENOMEM;
-	pthread_mutex_lock(&wr(fs)->lock);
-	free(wf->key);
-	wf->key = k;
-	wf->tree = tree;
-	pthread_mutex_unlock(&wr(fs)->lock);
-	return 0;
-}
-
-void writer_put_moved(struct lmfs *fs, struct wfile *wf)
-{
-	pthread_mutex_lock(&wr(fs)->lock);
-	wf->landed = 0;
-	pthread_mutex_unlock(&wr(fs)->lock);
-}
-
 int writer_target(struct lmfs *fs, struct wfile *wf, int *tree, char **key, uint64_t *size)
 {
 	pthread_mutex_lock(&wr(fs)->lock);
@@ -708,29 +687,6 @@ int writer_target(struct lmfs *fs, struct wfile *wf, int *tree, char **key, uint
 	*size = wf->copying ? wf->src.size : wf->size;
 	pthread_mutex_unlock(&wr(fs)->lock);
 	return *key ? 0 : -ENOMEM;
-}
-
-void writer_rekey_prefix(struct lmfs *fs, int tree, const char *old, const char *new_)
-{
-	struct writer *w = wr(fs);
-	size_t olen = strlen(old), i;
-
-	pthread_mutex_lock(&w->lock);
-	for (i = 0; i < WRITER_BUCKETS; i++) {
-		struct wfile *wf;
-
-		for (wf = w->buckets[i]; wf; wf = wf->next) {
-			char *k;
-
-			if (wf->tree != tree || strncmp(wf->key, old, olen))
-				continue;
-			if (asprintf(&k, "%s%s", new_, wf->key + olen) < 0)
-				continue;
-			free(wf->key);
-			wf->key = k;
-		}
-	}
-	pthread_mutex_unlock(&w->lock);
 }
 
 void writer_unlinked(struct lmfs *fs, struct wfile *wf, int dropped)
