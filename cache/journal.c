@@ -154,6 +154,8 @@ const char *const jl_sql[ST__N] = {
 	/* 1 when the newest op writing (?1,?2) is a DELETE */
 	[ST_DELETING] = "SELECT count(*) FROM (SELECT kind FROM ops WHERE source = ?1"
 		" AND key = ?2 ORDER BY id DESC LIMIT 1) WHERE kind = 3",
+	[ST_WAITING] = "SELECT count(*) FROM ops WHERE source = ?1 AND key = ?2"
+		" AND NOT claimed(id)",
 	[ST_DELETES_UNDER] = "SELECT count(*) FROM ops WHERE source = ?1 AND key >= ?2"
 		" AND key < ?3 AND kind = 3",
 };
@@ -598,6 +600,11 @@ out:
 int journal_pending(struct journal *j, const char *source, const char *key, int prefix)
 {
 	return jl_count_key(j, prefix ? ST_PENDING_PREFIX : ST_PENDING, source, key, prefix);
+}
+
+int journal_waiting(struct journal *j, const char *source, const char *key)
+{
+	return jl_count_key(j, ST_WAITING, source, key, 0);
 }
 
 int journal_deleting(struct journal *j, const char *source, const char *key, int prefix)

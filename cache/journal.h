@@ -149,6 +149,10 @@ int journal_replaced_later(struct journal *j, int64_t id, const char *source, co
  * byte: "a/" matches "a/b", not "a" nor "a0").  -1 on error. */
 int journal_pending(struct journal *j, const char *source, const char *key, int prefix);
 
+/* The number of ops that write (source,key) and no uploader has claimed
+ * (a claimed one is being done), or -1. */
+int journal_waiting(struct journal *j, const char *source, const char *key);
+
 /* Whether (source,key) is on its way out of S3: 1 when the newest op
  * writing it is a DELETE (a listing or a lookup that still finds it must
  * not bring it back), else 0.  With prefix, the number of DELETEs of keys

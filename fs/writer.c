@@ -97,9 +97,11 @@ static void wfile_unlink_from_table(struct writer *w, struct wfile *wf)
 }
 
 /* A file leaving with all of it in S3 hands its row back to listings,
- * unless the journal still writes its key (a rename's COPY): the upload
- * that landed while it was open (fsync) could not (upload.c row_landed),
- * and nothing after it would, so the row stayed pinned for good. */
+ * unless an op not yet claimed still writes its key (a rename's COPY,
+ * whose landing will): the upload that landed while it was open (an
+ * fsync, or a read) could not (upload.c row_landed), and nothing after it
+ * would, so the row stayed pinned for good.  An op claimed (the one
+ * leaving it here, maybe) has landed or calls row_landed itself. */
 void wfile_maybe_retire(struct writer *w, struct wfile *wf)
 {
 	const struct config_tree *t;
@@ -110,7 +112,7 @@ void wfile_maybe_retire(struct writer *w, struct wfile *wf)
 		return;
 	if (wfile_lookup(w, wf->ino) == wf && !wf->unlinked && wf->landed &&
 	    (t = lmfs_tree(w->fs, wf->tree)) &&
-	    journal_pending(w->j, w->fs->cfg->sources[t->source].name, wf->key, 0) == 0)
+	    journal_waiting(w->j, w->fs->cfg->sources[t->source].name, wf->key) == 0)
 		index_unpin(w->fs->ix, wf->ino);
 	wfile_unlink_from_table(w, wf);
 }
