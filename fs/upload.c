@@ -327,6 +327,8 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 			 "copy '%s' -> '%s': %s", op->src_key, op->key, m);
 		/* a rename's source already gone: a replay */
 		rc = err.status == S3_ERR_NOT_FOUND && op->src_etag && !*op->src_etag ? 0 : -1;
+		if (!rc)
+			writer_rename_landed(w, op);
 		goto out;
 	}
 	pthread_mutex_lock(&w->lock);
@@ -341,6 +343,7 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 	if (stree >= 0 && op->sha256[0])
 		index_content_add(fs->ix, op->sha256, op->size, tree, op->key, etag);
 	row_landed(w, tree, op, etag, wf, op->kind == JOURNAL_COPY ? op->size : 0);
+	writer_rename_landed(w, op);	/* after: reads may go to S3 now */
 out:
 	if (wf) {
 		pthread_mutex_lock(&w->lock);

@@ -490,6 +490,8 @@ static int rename_file(struct lmfs *fs, const struct index_entry *e, const char 
 	}
 	if (copied == 1 && wf)
 		writer_put_moved(fs, wf);
+	else if (wf)
+		writer_renamed(fs, wf);
 	copied = !copied;
 	if (in_way && (old = writer_find(fs, in_way->ino))) {
 		writer_unlinked(fs, old, dropped);

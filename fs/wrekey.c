@@ -53,3 +53,28 @@ void writer_rekey_prefix(struct lmfs *fs, int tree, const char *old, const char 
 	}
 	pthread_mutex_unlock(&w->lock);
 }
+
+void writer_renamed(struct lmfs *fs, struct wfile *wf)
+{
+	pthread_mutex_lock(&fs->writer->lock);
+	wf->renames++;
+	pthread_mutex_unlock(&fs->writer->lock);
+}
+
+void writer_rename_landed(struct writer *w, const struct journal_op *op)
+{
+	uint64_t ino = op->staged ? strtoull(op->staged, NULL, 10) : 0;
+	struct wfile *wf;
+
+	if (!ino || (op->src_etag && *op->src_etag))
+		return;
+	pthread_mutex_lock(&w->lock);
+	wf = wfile_lookup(w, ino);
+	if (wf && wf->renames) {
+		wf->renames--;
+		wfile_ref(wf);
+		wfile_unref(w, wf);	/* it goes now if nothing else holds it */
+		pthread_cond_broadcast(&w->changed);
+	}
+	pthread_mutex_unlock(&w->lock);
+}

@@ -432,6 +432,8 @@ static void read_from_old(struct writer *w, const struct rops *r, size_t i)
 		goto out;
 	pthread_mutex_lock(&w->lock);
 	wf = wfile_lookup(w, e.ino);
+	if (wf && o->ino == e.ino)
+		wf->renames++;	/* its staged bytes until the COPY lands */
 	pthread_mutex_unlock(&w->lock);
 	if (wf || index_entry_copy(&src, &e))
 		goto out;

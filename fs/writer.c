@@ -106,7 +106,7 @@ void wfile_maybe_retire(struct writer *w, struct wfile *wf)
 {
 	const struct config_tree *t;
 
-	if (wf->opens || wf->ops || wf->uploading)
+	if (wf->opens || wf->ops || wf->uploading || wf->renames)
 		return;
 	if (!wf->unlinked && wf->landed < wf->version)
 		return;
