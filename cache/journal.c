@@ -58,12 +58,13 @@
  *
  *  5. journal_rekey moves a PUT that alone touches `from` to a path no op
  *     touches, unless it may have run (tries > 0, or from an earlier run:
- *     S3 may hold its object under `from` already), and journal_drop_puts keeps a PUT or META that a later COPY
- *     reads: neither changes the order of two conflicting ops.
+ *     S3 may hold its object under `from` already), and journal_drop_puts
+ *     keeps a PUT or META that a later COPY reads: neither changes the
+ *     order of two conflicting ops.
  *
- *  6. Durability: WAL.  add, rekey and drop_puts commit with synchronous
- *     FULL: the WAL is synced before the call returns, so a journal_add
- *     that returned survives a power cut.  done and retry commit with
+ *  6. Durability: WAL.  add, rekey, drop_puts, unlink and rename commit
+ *     with synchronous FULL: the WAL is synced before the call returns, so
+ *     a journal_add that returned survives a power cut.  done and retry commit with
  *     NORMAL (no sync per op): a power cut may undo them, which only
  *     replays an op (note 2); the next FULL commit or checkpoint syncs them
  *     too, since the WAL is synced whole and in order.
@@ -81,9 +82,19 @@
  *     another program's, damaged, or another version (never rebuilt: the
  *     journal holds writes not yet uploaded).
  *
+ *  9. An unlink and a rename are each one transaction (journal_unlink,
+ *     journal_rename): a crash leaves all of their ops or none.  Dropping
+ *     a file's PUTs and adding its DELETE apart, a kill between them lost
+ *     an overwrite that close had acknowledged (the object in S3 stayed
+ *     old); a rename over a file that deleted the file first, then copied,
+ *     lost the file it replaced though the rename never returned (t0610).
+ *     A rename over a file adds no DELETE of the target: the copy (or the
+ *     PUT rekeyed onto it) replaces the object whole.
+ *
  * journal_open.c opens, checks and closes the file and holds the schema
  * (notes 1, 6, 8); journal_order.c keeps the claims and the ready set
- * (notes 2, 4); journal_int.h has what the three files share.
+ * (notes 2, 4); journal_names.c has the calls of unlink and rename
+ * (notes 5, 9); journal_int.h has what the four files share.
  */
 #include "journal_int.h"
 #include "sqldb.h"
@@ -137,9 +148,16 @@ const char *const jl_sql[ST__N] = {
 	[ST_PENDING_PREFIX] = "SELECT count(*) FROM ops"
 		" WHERE (source = ?1 AND key >= ?2 AND key < ?3)"
 		" OR (src_source = ?1 AND src_key >= ?2 AND src_key < ?3 AND src_key <> '')",
-	[ST_DELETED_LATER] = "SELECT count(*) FROM ops WHERE source = ?1 AND key = ?2"
-		" AND id > ?3 AND kind = 3",	/* JOURNAL_DELETE */
+	[ST_REPLACED_LATER] = "SELECT count(*) FROM ops WHERE source = ?1 AND key = ?2"
+		" AND id > ?3 AND kind IN (2, 3)",	/* JOURNAL_COPY, JOURNAL_DELETE */
 	[ST_EACH] = "SELECT " OP_COLS " FROM ops ORDER BY id",
+	/* 1 when the newest op writing (?1,?2) is a DELETE */
+	[ST_DELETING] = "SELECT count(*) FROM (SELECT kind FROM ops WHERE source = ?1"
+		" AND key = ?2 ORDER BY id DESC LIMIT 1) WHERE kind = 3",
+	[ST_WAITING] = "SELECT count(*) FROM ops WHERE source = ?1 AND key = ?2"
+		" AND NOT claimed(id)",
+	[ST_DELETES_UNDER] = "SELECT count(*) FROM ops WHERE source = ?1 AND key >= ?2"
+		" AND key < ?3 AND kind = 3",
 };
 
 /* The last failure of this thread's calls, for journal_errmsg(). */
@@ -173,7 +191,7 @@ void jl_dberr(struct journal *j, const char *what)
 	jl_nospace = sqldb_full(j->db);
 }
 
-static int jl_lock(struct journal *j)
+int jl_lock(struct journal *j)
 {
 	int rc = pthread_mutex_lock(&j->lock);
 
@@ -190,7 +208,7 @@ void jl_reset(sqlite3_stmt *st)
 }
 
 /* Run a bound statement to its end (ignoring rows) and reset it. */
-static int jl_run(struct journal *j, enum jl_stmt id, const char *what)
+int jl_run(struct journal *j, enum jl_stmt id, const char *what)
 {
 	sqlite3_stmt *st = j->st[id];
 	int rc;
@@ -219,7 +237,7 @@ static int jl_count(struct journal *j, enum jl_stmt id, int64_t *v)
 
 /* Open a write transaction, synchronous FULL or NORMAL for its commit
  * (note 6).  The lock is held. */
-static int jl_begin(struct journal *j, int full)
+int jl_begin(struct journal *j, int full)
 {
 	if (j->sync_full != full) {
 		if (jl_run(j, full ? ST_SYNC_FULL : ST_SYNC_NORMAL, "set synchronous"))
@@ -231,7 +249,7 @@ static int jl_begin(struct journal *j, int full)
 
 /* End what jl_begin began: commit if rc >= 0, else roll back (unless an
  * error already did).  Returns rc, or -1 if the commit failed. */
-static int jl_end(struct journal *j, int rc)
+int jl_end(struct journal *j, int rc)
 {
 	if (rc >= 0 && jl_run(j, ST_COMMIT, "commit"))
 		rc = -1;
@@ -300,7 +318,7 @@ fail:
 }
 
 /* Can op be stored (note 1)? */
-static int jl_op_ok(const struct journal_op *op)
+int jl_op_ok(const struct journal_op *op)
 {
 	int copy = op->kind == JOURNAL_COPY, src = op->src_key && *op->src_key;
 	const char *why = NULL;
@@ -318,7 +336,7 @@ static int jl_op_ok(const struct journal_op *op)
 }
 
 /* Insert op, then see whether it is ready (note 4): 1 with *e, 0, -1. */
-static int jl_insert(struct journal *j, const struct journal_op *op, int64_t now,
+int jl_insert(struct journal *j, const struct journal_op *op, int64_t now,
 		     int64_t *id, struct jl_ent *e)
 {
 	sqlite3_stmt *st = j->st[ST_INSERT];
@@ -496,100 +514,11 @@ int journal_retry(struct journal *j, int64_t id, const char *error)
 	return jl_end_claim(j, id, error ? error : "");
 }
 
-/* The ops touching (source,key), at most 2: their number, the first's id
- * and kind, and whether it may have run already (*ran: it failed before,
- * or it is from an earlier run, whose claims are forgotten); -1 on error. */
-static int jl_touch(struct journal *j, const char *source, const char *key,
-		    int64_t *id, int *kind, int *ran)
-{
-	sqlite3_stmt *st = j->st[ST_TOUCH];
-	int rc, n = 0;
-
-	jl_bind_str(st, 1, source);
-	jl_bind_str(st, 2, key);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!n++) {
-			*id = sqlite3_column_int64(st, 0);
-			*kind = sqlite3_column_int(st, 1);
-			*ran = sqlite3_column_int(st, 2) > 0 || *id <= j->earlier;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		jl_dberr(j, "rekey");
-	jl_reset(st);
-	return rc == SQLITE_DONE ? n : -1;
-}
-
-/* Note 5.  1: rekeyed, 0: refused, -1: error. */
-static int jl_rekey(struct journal *j, const char *source, const char *from, const char *to)
-{
-	int64_t id = 0, other;
-	int kind = 0, n, ran = 0;
-
-	if (!*from || !*to)
-		return 0;
-	if ((n = jl_touch(j, source, from, &id, &kind, &ran)) < 0)
-		return -1;
-	/* a PUT that may have landed (a kill or a lost answer after S3 took
-	 * it) must not change key: its object would stay under `from` */
-	if (n != 1 || kind != JOURNAL_PUT || jl_set_has(&j->claims, id) || ran)
-		return 0;
-	if ((n = jl_touch(j, source, to, &other, &kind, &ran)) != 0)
-		return n < 0 ? -1 : 0;
-	sqlite3_bind_int64(j->st[ST_REKEY], 1, id);
-	jl_bind_str(j->st[ST_REKEY], 2, to);
-	return jl_run(j, ST_REKEY, "rekey") ? -1 : 1;
-}
-
-int journal_rekey(struct journal *j, const char *source, const char *from, const char *to)
-{
-	int rc = -1;
-
-	if (jl_lock(j))
-		return -1;
-	if (!jl_begin(j, 1))
-		rc = jl_end(j, jl_rekey(j, source, from ? from : "", to ? to : ""));
-	pthread_mutex_unlock(&j->lock);
-	return rc;
-}
-
-int journal_drop_puts(struct journal *j, const char *source, const char *key)
-{
-	sqlite3_stmt *st = j->st[ST_DROP];
-	struct jl_ent head;
-	int rc = -1, n = 0, nh = 0;
-
-	if (jl_lock(j))
-		return -1;
-	if (jl_set_reserve(j, &j->ready, 1) || jl_begin(j, 1))
-		goto out;
-	jl_bind_str(st, 1, source);
-	jl_bind_str(st, 2, key);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		jl_set_del(&j->ready, sqlite3_column_int64(st, 0));
-		n++;
-	}
-	if (rc != SQLITE_DONE)
-		jl_dberr(j, "drop puts");
-	jl_reset(st);
-	rc = rc == SQLITE_DONE ? 0 : -1;
-	/* Dropped rows had the one path (source,key): its new head. */
-	if (!rc && n && (nh = jl_head(j, source, key, &head)) < 0)
-		rc = -1;
-	if ((rc = jl_end(j, rc)))
-		j->stale = 1;
-	else if (nh == 1)
-		jl_set_put(&j->ready, head);
-out:
-	pthread_mutex_unlock(&j->lock);
-	return rc ? -1 : n;
-}
-
 /* ---- reads ---- */
 
-int journal_deleted_later(struct journal *j, int64_t id, const char *source, const char *key)
+int journal_replaced_later(struct journal *j, int64_t id, const char *source, const char *key)
 {
-	sqlite3_stmt *st = j->st[ST_DELETED_LATER];
+	sqlite3_stmt *st = j->st[ST_REPLACED_LATER];
 	int64_t n = -1;
 
 	if (jl_lock(j))
@@ -597,7 +526,7 @@ int journal_deleted_later(struct journal *j, int64_t id, const char *source, con
 	jl_bind_str(st, 1, source);
 	jl_bind_str(st, 2, key);
 	sqlite3_bind_int64(st, 3, id);
-	if (jl_count(j, ST_DELETED_LATER, &n))
+	if (jl_count(j, ST_REPLACED_LATER, &n))
 		n = -1;
 	pthread_mutex_unlock(&j->lock);
 	return n < 0 ? -1 : n > 0;
@@ -638,9 +567,11 @@ static char *prefix_end(const char *p, size_t *len)
 	return s;
 }
 
-int journal_pending(struct journal *j, const char *source, const char *key, int prefix)
+/* A count of statement id bound to (source, key), and for a prefix
+ * statement the end of the prefix's range. */
+static int jl_count_key(struct journal *j, enum jl_stmt id, const char *source, const char *key,
+			int prefix)
 {
-	enum jl_stmt id = prefix ? ST_PENDING_PREFIX : ST_PENDING;
 	size_t endlen = 0;
 	char *end = NULL;
 	int64_t n = -1;
@@ -664,6 +595,21 @@ int journal_pending(struct journal *j, const char *source, const char *key, int 
 out:
 	free(end);
 	return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+int journal_pending(struct journal *j, const char *source, const char *key, int prefix)
+{
+	return jl_count_key(j, prefix ? ST_PENDING_PREFIX : ST_PENDING, source, key, prefix);
+}
+
+int journal_waiting(struct journal *j, const char *source, const char *key)
+{
+	return jl_count_key(j, ST_WAITING, source, key, 0);
+}
+
+int journal_deleting(struct journal *j, const char *source, const char *key, int prefix)
+{
+	return jl_count_key(j, prefix ? ST_DELETES_UNDER : ST_DELETING, source, key, prefix);
 }
 
 int journal_each(struct journal *j, int (*fn)(void *arg, const struct journal_op *op),

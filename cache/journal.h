@@ -47,7 +47,13 @@ struct journal_op {
 	char *src_key;		/* COPY: never ""; the other kinds: "" */
 	char *src_etag;		/* COPY only; "" = copy whatever is there */
 	char *staged;		/* PUT: the staged file's name, resolved by the
-				   caller; "" = an empty body (a "dir/" marker) */
+				   caller; "" = an empty body (a "dir/" marker).
+				   COPY of a rename, or the DELETE after a PUT
+				   rekeyed by journal_rename: the inode number
+				   of the file renamed; "INO:LEN" for a
+				   directory, LEN its old prefix's length
+				   (fs/wreplay.c reads them; "" in older
+				   journals) */
 	uint64_t size;		/* PUT: the staged file's size */
 	char sha256[65];	/* PUT: hex digest of the body, or "" */
 	uint32_t mode, uid, gid;
@@ -108,22 +114,50 @@ int journal_retry(struct journal *j, int64_t id, const char *error);
  * error. */
 int journal_rekey(struct journal *j, const char *source, const char *from, const char *to);
 
-/* An unlink of (source,key): delete its unclaimed PUT and META ops, but
- * those a later COPY reads from (the copy needs them).  Returns how many
- * were deleted, or -1.  The caller still adds the DELETE. */
+/* Delete the unclaimed PUT and META ops of (source,key), but those a
+ * later COPY reads from (the copy needs them).  Returns how many were
+ * deleted, or -1. */
 int journal_drop_puts(struct journal *j, const char *source, const char *key);
+
+/* An unlink of (source,key), in one transaction: journal_drop_puts, then
+ * a DELETE of key.  Returns how many ops were dropped, or -1 with nothing
+ * changed. */
+int journal_unlink(struct journal *j, const char *source, const char *key);
+
+/* A rename of the file (source,from) to (source,to), in one transaction,
+ * so that a crash leaves all of it or nothing.  With replace (a file at
+ * `to` is renamed over), that file's ops go as journal_drop_puts drops
+ * them (*dropped gets how many); no DELETE of `to` is added: what follows
+ * writes it whole.  Then either the PUT that alone touches `from` moves to
+ * `to` as journal_rekey moves it, and a DELETE of `from` (staged = ino)
+ * follows (returns 1), or a COPY from -> to (src_etag "", staged = ino, the renamed file's
+ * inode number, for the replay at the next mount) and a DELETE of `from`
+ * are added (returns 0).  -1 on error, nothing changed. */
+int journal_rename(struct journal *j, const char *source, const char *from, const char *to,
+		   int replace, const char *ino, int *dropped);
 
 /* The number of ops, claimed or not, or -1. */
 int64_t journal_count(struct journal *j);
 
-/* 1 when an op added after op id deletes (source,key): what is at that key
- * now is another file, not the one op id wrote.  0, or -1 on error. */
-int journal_deleted_later(struct journal *j, int64_t id, const char *source, const char *key);
+/* 1 when an op added after op id deletes (source,key) or copies onto it
+ * (a rename or a cp over it): what is at that key now is another file, or
+ * a later content of it, not what op id wrote.  0, or -1 on error. */
+int journal_replaced_later(struct journal *j, int64_t id, const char *source, const char *key);
 
 /* The number of ops, claimed or not, that write (source,key) or copy from
  * it; with prefix, those whose key or src_key starts with key (byte for
  * byte: "a/" matches "a/b", not "a" nor "a0").  -1 on error. */
 int journal_pending(struct journal *j, const char *source, const char *key, int prefix);
+
+/* The number of ops that write (source,key) and no uploader has claimed
+ * (a claimed one is being done), or -1. */
+int journal_waiting(struct journal *j, const char *source, const char *key);
+
+/* Whether (source,key) is on its way out of S3: 1 when the newest op
+ * writing it is a DELETE (a listing or a lookup that still finds it must
+ * not bring it back), else 0.  With prefix, the number of DELETEs of keys
+ * under key (as journal_pending matches them).  -1 on error. */
+int journal_deleting(struct journal *j, const char *source, const char *key, int prefix);
 
 /* Call fn for every op in id order, claimed or not; fn returns 0 to go on,
  * anything else to stop.  The op's strings live until fn returns.  fn must

@@ -1,6 +1,7 @@
 /*
- * journal_int.h: what journal.c (the calls) and journal_open.c (open,
- * check, schema, close) share.  Private to those two files; callers use
+ * journal_int.h: what journal.c (the calls), journal_open.c (open,
+ * check, schema, close), journal_order.c (the order) and journal_names.c
+ * (unlink and rename) share.  Private to those files; callers use
  * journal.h.  The design notes are at the top of journal.c.
  */
 #ifndef LM_JOURNAL_INT_H
@@ -17,7 +18,8 @@
 enum jl_stmt {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SYNC_FULL, ST_SYNC_NORMAL,
 	ST_INSERT, ST_READY_ID, ST_READY_ALL, ST_HEAD, ST_GET, ST_DONE, ST_RETRY,
-	ST_TOUCH, ST_REKEY, ST_DROP, ST_COUNT, ST_PENDING, ST_PENDING_PREFIX, ST_DELETED_LATER, ST_EACH,
+	ST_TOUCH, ST_REKEY, ST_DROP, ST_COUNT, ST_PENDING, ST_PENDING_PREFIX, ST_REPLACED_LATER, ST_EACH,
+	ST_DELETING, ST_DELETES_UNDER, ST_WAITING,
 	ST__N
 };
 
@@ -52,6 +54,19 @@ void jl_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void jl_dberr(struct journal *j, const char *what);	/* before the reset */
 void jl_reset(sqlite3_stmt *st);			/* and clear bindings */
 void jl_bind_str(sqlite3_stmt *st, int i, const char *s);	/* NULL: "" */
+
+/* journal.c, for journal_names.c: lock j (0, or -1 with a message); run
+ * a bound statement to its end and reset it; open a write transaction
+ * (synchronous FULL or NORMAL, note 6); end it (commit if rc >= 0, else
+ * roll back; returns rc or -1); can op be stored (note 1)?  Insert op
+ * (created now) and see whether it is ready: 1 with *e, 0, -1. */
+int jl_lock(struct journal *j);
+int jl_run(struct journal *j, enum jl_stmt id, const char *what);
+int jl_begin(struct journal *j, int full);
+int jl_end(struct journal *j, int rc);
+int jl_op_ok(const struct journal_op *op);
+int jl_insert(struct journal *j, const struct journal_op *op, int64_t now, int64_t *id,
+	      struct jl_ent *e);
 
 /* journal_order.c.  Sets: is id in s?  Room for extra more (0, or -1 out
  * of memory)?  Add e (room reserved; nothing if its id is there); delete

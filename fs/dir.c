@@ -34,6 +34,8 @@
  *     page may end with the file and the next begin with the prefix
  *     (S3 sorts both together): the last file name of a page is carried
  *     to the next one.
+ *  7. Keys (and prefixes) S3 has only until a DELETE in the journal lands
+ *     are left out of listings and lookups (wgone.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -184,8 +186,9 @@ static int by_name(const void *a, const void *b, void *arg)
 
 /* Note 6: drop each directory that has the name of a file of this page or
  * of carry (the previous page's last file name), then set carry to this
- * page's.  Returns 0, or -1 out of memory. */
-static int page_dedup(struct page *p, char carry[NAME_MAX + 1])
+ * page's; note 7: drop what the journal deletes.  0, or -1 out of memory. */
+static int page_dedup(struct lmfs *fs, const struct index_entry *dir, struct page *p,
+		      char carry[NAME_MAX + 1])
 {
 	size_t i, j, k, *ord = malloc((p->n + 1) * (sizeof(*ord) + 1));
 	char *drop = (char *)(ord + p->n + 1), last[NAME_MAX + 1] = "";
@@ -206,6 +209,7 @@ static int page_dedup(struct page *p, char carry[NAME_MAX + 1])
 			snprintf(last, sizeof(last), "%s", p->c[ord[i]].name);
 	}
 	memcpy(carry, last, sizeof(last));
+	wn_hide_gone(fs, dir->tree, dir->key, p->c, p->n, drop);
 	for (i = k = 0; i < p->n; i++) {
 		if (drop[i]) {
 			free(p->strs[3 * i]);
@@ -245,7 +249,7 @@ static int fetch_page(struct lmfs *fs, const struct index_entry *dir, char **tok
 		rc = p->failed ? -ENOMEM : -lmfs_errno(&err);
 		goto out;
 	}
-	if (page_dedup(p, carry)) {
+	if (page_dedup(fs, dir, p, carry)) {
 		rc = -ENOMEM;
 		goto out;
 	}

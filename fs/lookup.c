@@ -125,6 +125,10 @@ int lookup_remote(struct lmfs *fs, const struct index_entry *pe, const char *nam
 		pthread_join(th, NULL);
 	else if (head && err.status == S3_ERR_NOT_FOUND)
 		probe_main(&pr);
+	if (head == 0 && wn_gone(fs, pe->tree, key, 0))	/* dir.c note 7 */
+		head = -1, err.status = S3_ERR_NOT_FOUND;
+	if (head && !pr.failed && pr.n && wn_gone(fs, pe->tree, prefix, 1))
+		pr.n = 0;
 	if (head == 0) {
 		child = (struct index_child){ name, INDEX_FILE, key, info.size, info.etag,
 					      (int64_t)info.mtime };

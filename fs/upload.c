@@ -112,7 +112,8 @@ static void wsnap_of_op(const struct journal_op *op, struct wsnap *sn)
 
 /* After op landed on (tree, key): the row gets the new ETag and, when the
  * file has nothing more pending, goes back to listings; unless a later op
- * deletes key: the row there is another file's (renamed over it: t0610). */
+ * deletes key or copies onto it: the row there is another file's (renamed
+ * over it: t0610), or will get the copy's ETag when that lands. */
 static void row_landed(struct writer *w, int tree, const struct journal_op *op,
 		       const char *etag, struct wfile *wf, uint64_t size)
 {
@@ -121,7 +122,7 @@ static void row_landed(struct writer *w, int tree, const struct journal_op *op,
 	struct index_attr a;
 	int settled = 1;
 
-	if (tree < 0 || journal_deleted_later(w->j, op->id, op->source, op->key) ||
+	if (tree < 0 || journal_replaced_later(w->j, op->id, op->source, op->key) ||
 	    index_find_key(fs->ix, tree, op->key, &e))
 		return;
 	/* size: a cp's COPY replayed without its wfile knows its size */
@@ -138,6 +139,25 @@ static void row_landed(struct writer *w, int tree, const struct journal_op *op,
 	index_entry_release(&e);
 }
 
+/* A PUT made moot by an earlier upload of the file that took what it
+ * holds: the row gets that object's ETag, which the close that queued this
+ * PUT took off it (writer_flush), else it kept "" and stayed pinned, and
+ * its blocks were cached under "" with another version's.  0 or -1. */
+static int put_took(struct writer *w, const struct journal_op *op, int src, int tree,
+		    struct wfile *wf)
+{
+	struct s3_object_info info = { 0 };
+	struct s3_error err;
+	int rc = -1;
+
+	if (tree >= 0 && !s3_head(w->fs->clients[src], op->key, &info, &err)) {
+		row_landed(w, tree, op, info.etag, wf, 0);
+		rc = 0;
+	}
+	s3_object_info_release(&info);
+	return rc;
+}
+
 static int do_put(struct writer *w, const struct journal_op *op, int src, int tree)
 {
 	struct lmfs *fs = w->fs;
@@ -151,7 +171,7 @@ static int do_put(struct writer *w, const struct journal_op *op, int src, int tr
 	struct wsnap sn;
 	char etag[S3_ETAG_MAX] = "", sha[65] = "";
 	void *map = NULL;
-	int rc = -1, moot = 1, dir = op->key[0] && op->key[strlen(op->key) - 1] == '/';
+	int rc = -1, moot = 1, took = 0, dir = op->key[0] && op->key[strlen(op->key) - 1] == '/';
 
 	wsnap_of_op(op, &sn);
 	sn.size = 0;
@@ -168,12 +188,13 @@ static int do_put(struct writer *w, const struct journal_op *op, int src, int tr
 			/* moot: a copy replaced the content, an earlier PUT
 			 * already took what is there, or the file is still
 			 * being written (its close or fsync queues a PUT) */
-			moot = sn.fd < 0 || wf->landed >= sn.version ||
+			took = sn.fd >= 0 && wf->landed >= sn.version && !wf->unlinked;
+			moot = sn.fd < 0 || took ||
 			       (wf->opens && sn.version > wf->queued && !wf->syncing);
 		}
 		pthread_mutex_unlock(&w->lock);
 		if (moot) {	/* also: unlinked since */
-			rc = 0;
+			rc = took ? put_took(w, op, src, tree, wf) : 0;
 			goto out;
 		}
 		if (sn.size) {
@@ -272,7 +293,7 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 	/* A rename (no ETag pinned) keeps the object's metadata as it is; a
 	 * cp or a chmod (META) sets the new file's. */
 	co.replace_meta = co.if_match || op->kind == JOURNAL_META;
-	if (tree >= 0 && !journal_deleted_later(w->j, op->id, op->source, op->key) &&
+	if (tree >= 0 && !journal_replaced_later(w->j, op->id, op->source, op->key) &&
 	    index_find_key(fs->ix, tree, op->key, &e) == 0) {
 		pthread_mutex_lock(&w->lock);
 		wf = wfile_lookup(w, e.ino);
@@ -306,6 +327,8 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 			 "copy '%s' -> '%s': %s", op->src_key, op->key, m);
 		/* a rename's source already gone: a replay */
 		rc = err.status == S3_ERR_NOT_FOUND && op->src_etag && !*op->src_etag ? 0 : -1;
+		if (!rc)
+			writer_rename_landed(w, op);
 		goto out;
 	}
 	pthread_mutex_lock(&w->lock);
@@ -320,6 +343,7 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 	if (stree >= 0 && op->sha256[0])
 		index_content_add(fs->ix, op->sha256, op->size, tree, op->key, etag);
 	row_landed(w, tree, op, etag, wf, op->kind == JOURNAL_COPY ? op->size : 0);
+	writer_rename_landed(w, op);	/* after: reads may go to S3 now */
 out:
 	if (wf) {
 		pthread_mutex_lock(&w->lock);

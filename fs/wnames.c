@@ -10,15 +10,23 @@
  *  2. rename of a file is COPY + DELETE in one journal transaction, unless
  *     only its PUT waits (rsync's temporary file): then the PUT just gets
  *     the new key, nothing is sent twice, and a DELETE of the old key
- *     follows (an older version may be there).
+ *     follows (an older version may be there).  A file in the way loses
+ *     its queued PUTs in that same transaction (journal_rename) and gets
+ *     no DELETE: the copy replaces it whole, and a kill leaves either the
+ *     old target or the renamed file there, never neither.  unlink drops
+ *     the PUTs and adds the DELETE in one transaction too.
  *  3. rename of a directory first waits for the journal to drain under it,
  *     then lists every object under the old prefix (layers only; never the
  *     archive) and journals a COPY + DELETE per object, all in one
- *     transaction: a crash halfway resumes on the next mount.
+ *     transaction with the DELETE of an empty directory's marker in the
+ *     way: a crash halfway resumes on the next mount.
  *  4. copy_file_range of a whole clean object into an empty file on the
  *     same endpoint is a server-side COPY; until it lands, reads of the copy
  *     see the source.  Anything else is copied here, through the block
  *     cache, never through the kernel's page cache.
+ *  5. The journal commits first, the index (another database) after: a
+ *     rename's COPYs name the inode they move, so that the next mount
+ *     moves the row a kill left behind (wreplay.c).
  */
 #include "wnames.h"
 
@@ -123,14 +131,19 @@ static int child_key(struct lmfs *fs, uint64_t parent, const char *name, int dir
 	return 0;
 }
 
+/* A journal call on key failed: log it, and the errno for the caller. */
+static int journal_failed(struct lmfs *fs, const char *source, const char *key)
+{
+	log_error(LOG_FIELDS(LF_STR("source", source), LF_STR("key", key),
+			     LF_STR("error", journal_errmsg(writer_journal(fs)))),
+		  "journal: %s", journal_errmsg(writer_journal(fs)));
+	return journal_err_nospace() ? -ENOSPC : -EIO;
+}
+
 static int journal_one(struct lmfs *fs, const struct journal_op *op)
 {
-	if (journal_add(writer_journal(fs), op, 1, NULL)) {
-		log_error(LOG_FIELDS(LF_STR("source", op->source), LF_STR("key", op->key),
-				     LF_STR("error", journal_errmsg(writer_journal(fs)))),
-			  "journal: %s", journal_errmsg(writer_journal(fs)));
-		return journal_err_nospace() ? -ENOSPC : -EIO;
-	}
+	if (journal_add(writer_journal(fs), op, 1, NULL))
+		return journal_failed(fs, op->source, op->key);
 	writer_kick(fs);
 	return 0;
 }
@@ -215,7 +228,6 @@ static int find_child(struct lmfs *fs, uint64_t parent, const char *name, struct
 int wn_unlink(struct lmfs *fs, uint64_t parent, const char *name)
 {
 	struct index_entry e = { 0 };
-	struct journal_op op = { 0 };
 	struct wfile *wf;
 	int rc = find_child(fs, parent, name, &e), dropped;
 
@@ -224,13 +236,15 @@ int wn_unlink(struct lmfs *fs, uint64_t parent, const char *name)
 	rc = -EISDIR;
 	if (e.kind == INDEX_DIR)
 		goto out;
-	dropped = journal_drop_puts(writer_journal(fs), source_name(fs, e.tree), e.key);
-	op.kind = JOURNAL_DELETE;
-	op.source = source_name(fs, e.tree);
-	op.key = e.key;
-	rc = journal_one(fs, &op);
-	if (rc)
+	/* the PUTs dropped and the DELETE in one transaction (journal.c
+	 * note 9) */
+	dropped = journal_unlink(writer_journal(fs), source_name(fs, e.tree), e.key);
+	if (dropped < 0) {
+		rc = journal_failed(fs, source_name(fs, e.tree), e.key);
 		goto out;
+	}
+	rc = 0;
+	writer_kick(fs);
 	wf = writer_find(fs, e.ino);
 	if (wf) {
 		writer_unlinked(fs, wf, dropped > 0 ? dropped : 0);
@@ -286,6 +300,16 @@ static int dir_empty(struct lmfs *fs, const struct index_entry *e)
 	return arg.found || res.truncated ? -ENOTEMPTY : 0;
 }
 
+/* Can directory e go (rmdir, or a rename over it)?  0 or a negative errno. */
+static int rmdir_ok(struct lmfs *fs, const struct index_entry *e)
+{
+	if (e->kind != INDEX_DIR)
+		return -ENOTDIR;
+	if (!e->key[0] || index_count_children(fs->ix, 0) < 0)
+		return -EBUSY;
+	return dir_empty(fs, e);
+}
+
 int wn_rmdir(struct lmfs *fs, uint64_t parent, const char *name)
 {
 	struct index_entry e = { 0 };
@@ -294,13 +318,7 @@ int wn_rmdir(struct lmfs *fs, uint64_t parent, const char *name)
 
 	if (rc)
 		goto out;
-	rc = -ENOTDIR;
-	if (e.kind != INDEX_DIR)
-		goto out;
-	rc = -EBUSY;
-	if (!e.key[0] || index_count_children(fs->ix, 0) < 0)
-		goto out;
-	rc = dir_empty(fs, &e);
+	rc = rmdir_ok(fs, &e);
 	if (rc)
 		goto out;
 	op.kind = JOURNAL_DELETE;
@@ -370,13 +388,17 @@ static int list_all(struct lmfs *fs, int tree, const char *prefix, struct keys *
 	return 0;
 }
 
+/* in_way: the key of an empty directory renamed over, or NULL: its
+ * marker's DELETE goes in the same transaction as the copies (done apart,
+ * a kill between them lost the directory in the way though the rename
+ * never returned). */
 static int rename_dir(struct lmfs *fs, const struct index_entry *e, const char *newkey,
-		      uint64_t newparent, const char *newname)
+		      uint64_t newparent, const char *newname, const char *in_way)
 {
 	struct keys k = { 0 };
 	struct journal_op *ops = NULL;
-	char **dst = NULL;
-	size_t i, plen = strlen(e->key);
+	char **dst = NULL, ino[48];
+	size_t i, n = 0, plen = strlen(e->key);
 	int rc = writer_wait_key(fs, e->tree, e->key, 1);
 
 	if (rc)
@@ -385,23 +407,30 @@ static int rename_dir(struct lmfs *fs, const struct index_entry *e, const char *
 	if (rc)
 		goto out;
 	rc = -ENOMEM;
-	ops = calloc(2 * k.n + 1, sizeof(*ops));
+	ops = calloc(2 * k.n + 2, sizeof(*ops));
 	dst = calloc(k.n + 1, sizeof(*dst));
 	if (!ops || !dst)
 		goto out;
+	/* the directory's inode number and the length of its old prefix:
+	 * the replay moves its row (wreplay.c) */
+	snprintf(ino, sizeof(ino), "%llu:%zu", (unsigned long long)e->ino, plen);
+	if (in_way)
+		ops[n++] = (struct journal_op){ .kind = JOURNAL_DELETE,
+			.source = source_name(fs, e->tree), .key = (char *)in_way };
 	for (i = 0; i < k.n; i++) {
 		if (asprintf(&dst[i], "%s%s", newkey, k.v[i] + plen) < 0) {
 			dst[i] = NULL;
 			goto out;
 		}
-		ops[2 * i] = (struct journal_op){ .kind = JOURNAL_COPY,
+		ops[n++] = (struct journal_op){ .kind = JOURNAL_COPY,
 			.source = source_name(fs, e->tree), .key = dst[i],
-			.src_source = source_name(fs, e->tree), .src_key = k.v[i] };
-		ops[2 * i + 1] = (struct journal_op){ .kind = JOURNAL_DELETE,
+			.src_source = source_name(fs, e->tree), .src_key = k.v[i],
+			.staged = ino };
+		ops[n++] = (struct journal_op){ .kind = JOURNAL_DELETE,
 			.source = source_name(fs, e->tree), .key = k.v[i] };
 	}
 	rc = 0;
-	if (k.n && journal_add(writer_journal(fs), ops, 2 * k.n, NULL)) {
+	if (n && journal_add(writer_journal(fs), ops, n, NULL)) {
 		log_error(LOG_FIELDS(LF_STR("source", lmfs_source_name(fs, e->tree)),
 				     LF_STR("key", e->key), LF_STR("new_key", newkey),
 				     LF_STR("error", journal_errmsg(writer_journal(fs)))),
@@ -437,38 +466,38 @@ out:
 	return rc;
 }
 
+/* in_way: the row of a file renamed over, or NULL.  Its ops are dropped
+ * and the rename's added in one transaction (journal_rename): the file in
+ * the way is replaced whole by the copy, or is still there after a kill. */
 static int rename_file(struct lmfs *fs, const struct index_entry *e, const char *newkey,
-		       uint64_t newparent, const char *newname)
+		       uint64_t newparent, const char *newname, const struct index_entry *in_way)
 {
 	struct journal *j = writer_journal(fs);
-	char *src = source_name(fs, e->tree);
-	struct journal_op ops[2] = { { 0 } };
-	struct wfile *wf = writer_find(fs, e->ino);
-	int rc = 0, copied = 0;
+	char *src = source_name(fs, e->tree), ino[24];
+	struct wfile *wf = writer_find(fs, e->ino), *old;
+	int rc = 0, copied, dropped;
 
-	if (journal_rekey(j, src, e->key, newkey) == 1) {
-		/* The PUT now writes newkey; but the old key may hold an
-		 * object all the same (an earlier upload, or a directory
-		 * rename's copy, overwritten since): it goes (a DELETE of
-		 * nothing is harmless).  t0610's model found the orphans. */
-		ops[0] = (struct journal_op){ .kind = JOURNAL_DELETE, .source = src,
-			.key = e->key };
-		rc = journal_one(fs, &ops[0]);
-	} else {
-		ops[0] = (struct journal_op){ .kind = JOURNAL_COPY, .source = src,
-			.key = (char *)newkey, .src_source = src, .src_key = e->key };
-		ops[1] = (struct journal_op){ .kind = JOURNAL_DELETE, .source = src,
-			.key = e->key };
-		if (journal_add(j, ops, 2, NULL)) {
-			log_error(LOG_FIELDS(LF_STR("source", src), LF_STR("key", e->key),
-					     LF_STR("new_key", newkey),
-					     LF_STR("error", journal_errmsg(j))),
-				  "journal: %s", journal_errmsg(j));
-			rc = -EIO;
-		}
-		copied = !rc;
+	/* Rekeyed (the PUT now writes newkey), the old key still gets a
+	 * DELETE: it may hold an object all the same (an earlier upload, or
+	 * a directory rename's copy, overwritten since).  t0610's model
+	 * found the orphans.  Copied, the COPY names the file's inode
+	 * number: the replay moves its row (wreplay.c). */
+	snprintf(ino, sizeof(ino), "%llu", (unsigned long long)e->ino);
+	copied = journal_rename(j, src, e->key, newkey, in_way != NULL, ino, &dropped);
+	if (copied < 0) {
+		rc = journal_failed(fs, src, e->key);
+		goto out;
 	}
-	if (!rc && wf)
+	if (copied == 1 && wf)
+		writer_put_moved(fs, wf);
+	else if (wf)
+		writer_renamed(fs, wf);
+	copied = !copied;
+	if (in_way && (old = writer_find(fs, in_way->ino))) {
+		writer_unlinked(fs, old, dropped);
+		writer_put(fs, old);
+	}
+	if (wf)
 		rc = writer_rekey(fs, wf, e->tree, newkey);
 	/* The row moves before the copy lands: its DELETE may land as soon
 	 * as the copy does, and a kill before the move would leave the row
@@ -480,6 +509,7 @@ static int rename_file(struct lmfs *fs, const struct index_entry *e, const char 
 	 * wait for the copy to be there. */
 	if (!rc && copied && !wf)
 		rc = writer_wait_key(fs, e->tree, newkey, 0);
+out:
 	writer_put(fs, wf);
 	return rc;
 }
@@ -513,16 +543,14 @@ int wn_rename(struct lmfs *fs, uint64_t parent, const char *name, uint64_t newpa
 	else if (exists && e.kind != INDEX_DIR && in_way.kind == INDEX_DIR)
 		rc = -EISDIR;
 	else if (exists && in_way.kind == INDEX_DIR)
-		rc = wn_rmdir(fs, newparent, newname);
-	else if (exists)
-		rc = wn_unlink(fs, newparent, newname);
+		rc = rmdir_ok(fs, &in_way);
 	if (rc)
 		goto out;
-	if (e.kind == INDEX_DIR) {
-		rc = rename_dir(fs, &e, newkey, newparent, newname);
-	} else {
-		rc = rename_file(fs, &e, newkey, newparent, newname);
-	}
+	/* what is in the way goes with the rename, in its transaction */
+	if (e.kind == INDEX_DIR)
+		rc = rename_dir(fs, &e, newkey, newparent, newname, exists ? in_way.key : NULL);
+	else
+		rc = rename_file(fs, &e, newkey, newparent, newname, exists ? &in_way : NULL);
 out:
 	free(newkey);
 	index_entry_release(&e);

@@ -52,6 +52,15 @@ struct wn_attr {
 int wn_setattr(struct lmfs *fs, uint64_t ino, struct wfile *wf, const struct wn_attr *a,
 	       struct index_entry *e);
 
+/* wgone.c: is key (prefix: the directory key, with all under it) in S3
+ * only until a DELETE the journal holds lands?  Then listings and lookups
+ * leave it out.  1 or 0. */
+int wn_gone(struct lmfs *fs, int tree, const char *key, int prefix);
+/* For the n children of a listing page of dir_key: drop[i] = 1 for those
+ * wn_gone leaves out (others are left as they are).  Returns how many. */
+size_t wn_hide_gone(struct lmfs *fs, int tree, const char *dir_key,
+		    const struct index_child *c, size_t n, char *drop);
+
 /* copy_file_range from ino_in into the open file out.  Returns the bytes
  * copied or a negative errno. */
 ssize_t wn_copy(struct lmfs *fs, uint64_t ino_in, off_t off_in, struct wfile *out,

@@ -11,10 +11,17 @@
  *
  * What: the ops are walked in id order, and each one's effect on names is
  * applied to the index where it is missing:
- *  - a rename's COPY (src_etag "", same source): the row of src_key moves
- *    to key, unless key already has a row.  When key's parent directory
- *    has no row, the directory of src_key is moved instead (a directory
- *    rename: one move carries every row under it, index note L2).
+ *  - a rename names the inode it moves (journal.h, staged: the COPY, or
+ *    the DELETE after a PUT rekeyed to the new name): the last move of
+ *    each inode is redone if its row is still under the old key (a
+ *    directory's row moves with every row under it, index note L2), and
+ *    replaces a row in the way (a rename over a file).  Only the last:
+ *    a kill cuts short one rename of a file, and an earlier one redone
+ *    would put the row back on a name taken since.
+ *  - in older journals (no inode number), a rename's COPY (src_etag "",
+ *    same source): the row of src_key moves to key, unless key already
+ *    has a row.  When key's parent directory has no row, the directory of
+ *    src_key is moved instead.
  *  - a DELETE that no later op undoes (a PUT or COPY onto the key, or, for
  *    a "dir/" marker, onto a key under it): the row of key goes.
  * Both are no-ops when the index already had the change, so running this
@@ -46,6 +53,11 @@ struct rop {
 	char *source, *key, *src_source, *src_key, *src_etag;
 	uint64_t size;
 	int rename;
+	/* staged (journal.h): a PUT's file; a rename's file or directory,
+	 * dirlen its old prefix's length (0: a file) */
+	uint64_t ino;
+	size_t dirlen;
+	int apply;		/* the move of ino that the index may lack */
 };
 
 struct rops {
@@ -80,6 +92,16 @@ static int collect(void *arg, const struct journal_op *op)
 	o->size = op->size;
 	o->rename = op->kind == JOURNAL_COPY && (!op->src_etag || !*op->src_etag) &&
 		    op->src_source && !strcmp(op->src_source, op->source);
+	o->ino = 0;
+	o->dirlen = 0;
+	o->apply = 0;
+	if (op->staged && *op->staged >= '1' && *op->staged <= '9') {
+		char *end;
+
+		o->ino = strtoull(op->staged, &end, 10);
+		if (*end == ':')
+			o->dirlen = (size_t)strtoull(end + 1, NULL, 10);
+	}
 	if (!o->source || !o->key || !o->src_source || !o->src_key || !o->src_etag) {
 		free(o->src_etag);
 		free(o->source);
@@ -129,6 +151,144 @@ static const char *base_of(const char *key, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)(key + n - s), s);
 	return buf;
 }
+
+/* ---- moves named by inode number (journals since journal_rename) ---- */
+
+/* Is op o a rename that names its inode: a COPY, or the DELETE after a
+ * PUT rekeyed to the new name? */
+static int names_ino(const struct rop *o)
+{
+	return o->ino && ((o->rename && o->kind == JOURNAL_COPY) || o->kind == JOURNAL_DELETE);
+}
+
+/* The keys op i moves its row from and to (malloc'd): a file's COPY
+ * src_key -> key; a directory's COPY the prefixes, its old one dirlen
+ * bytes of src_key; the DELETE after a rekeyed PUT key -> that PUT's key
+ * (the newest PUT of the inode before it).  0, or -1 (none, or out of
+ * memory). */
+static int moves(const struct rops *r, size_t i, char **from, char **to)
+{
+	const struct rop *o = &r->v[i];
+	size_t slen = strlen(o->src_key), klen = strlen(o->key), k;
+
+	*from = *to = NULL;
+	if (o->kind == JOURNAL_DELETE) {
+		for (k = i; k-- > 0;)
+			if (r->v[k].kind == JOURNAL_PUT && r->v[k].ino == o->ino &&
+			    !strcmp(r->v[k].source, o->source))
+				break;
+		if (k == (size_t)-1)
+			return -1;
+		*from = strdup(o->key);
+		*to = strdup(r->v[k].key);
+	} else if (!o->dirlen) {
+		*from = strdup(o->src_key);
+		*to = strdup(o->key);
+	} else {
+		/* src_key = old + suffix, key = new + suffix */
+		if (o->dirlen > slen || klen < slen - o->dirlen ||
+		    strcmp(o->key + klen - (slen - o->dirlen), o->src_key + o->dirlen))
+			return -1;
+		*from = strndup(o->src_key, o->dirlen);
+		*to = strndup(o->key, klen - (slen - o->dirlen));
+	}
+	if (*from && *to)
+		return 0;
+	free(*from);
+	free(*to);
+	*from = *to = NULL;
+	return -1;
+}
+
+static int by_ino(const void *a, const void *b, void *arg)
+{
+	const struct rop *v = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	if (v[x].ino != v[y].ino)
+		return v[x].ino < v[y].ino ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* Mark, for each inode, the first op of its last move (a directory's is
+ * many COPYs): the index may lack that move only, as a kill can cut short
+ * one rename of a file, the one under way, and an earlier move redone
+ * again would put the row on a name taken since.  The first: the DELETEs
+ * of the directory's first objects come before its last COPY, and would
+ * remove rows still under the old prefix. */
+static void mark_moves(struct rops *r)
+{
+	size_t *ord = malloc((r->n ? r->n : 1) * sizeof(*ord)), n = 0, i, g, k;
+	char *lf, *lt, *f, *t;
+
+	if (!ord)
+		return;
+	for (i = 0; i < r->n; i++)
+		if (names_ino(&r->v[i]))
+			ord[n++] = i;
+	qsort_r(ord, n, sizeof(*ord), by_ino, r->v);
+	for (g = 0; g < n; g = i) {
+		for (i = g; i < n && r->v[ord[i]].ino == r->v[ord[g]].ino; i++)
+			;
+		/* ord[g .. i) is one inode's, in id order: its last move */
+		if (moves(r, ord[i - 1], &lf, &lt))
+			continue;
+		for (k = i - 1; k > g; k--) {
+			int same;
+
+			if (moves(r, ord[k - 1], &f, &t))
+				break;
+			same = !strcmp(f, lf) && !strcmp(t, lt);
+			free(f);
+			free(t);
+			if (!same)
+				break;
+		}
+		r->v[ord[k]].apply = 1;
+		free(lf);
+		free(lt);
+	}
+	free(ord);
+}
+
+/* Op i is the first of its inode's last move: if the row is still under
+ * the old key, it moves (index_move replaces a row in the way: a rename
+ * over a file). */
+static void redo_move(struct writer *w, const struct rops *r, size_t i)
+{
+	struct lmfs *fs = w->fs;
+	const struct rop *o = &r->v[i];
+	struct index_entry e = { 0 }, pe = { 0 };
+	struct wfile *wf;
+	char *from, *to, name[1024];
+	int tree = upload_tree_of(fs, o->source, o->key);
+
+	if (moves(r, i, &from, &to))
+		return;
+	if (tree < 0 || index_get(fs->ix, o->ino, &e) || e.tree != tree || strcmp(e.key, from) ||
+	    parent_row(fs, tree, to, &pe) ||
+	    index_move(fs->ix, e.ino, pe.ino, base_of(to, name, sizeof(name)), to))
+		goto out;
+	if (e.kind == INDEX_DIR) {
+		writer_rekey_prefix(fs, tree, from, to);
+	} else {
+		/* a wfile adopted for a PUT: later PUTs go to the new key */
+		pthread_mutex_lock(&w->lock);
+		wf = wfile_lookup(w, e.ino);
+		pthread_mutex_unlock(&w->lock);
+		if (wf)
+			writer_rekey(fs, wf, tree, to);
+	}
+	log_info(LOG_FIELDS(LF_STR("key", from), LF_STR("new_key", to)),
+		 "journal: the rename of '%s' to '%s' was cut short; done", from, to);
+out:
+	free(from);
+	free(to);
+	index_entry_release(&e);
+	index_entry_release(&pe);
+}
+
+/* ---- moves of older journals (no inode number): guessed from the keys ---- */
 
 static void redo_rename(struct writer *w, const struct rop *o)
 {
@@ -272,6 +432,8 @@ static void read_from_old(struct writer *w, const struct rops *r, size_t i)
 		goto out;
 	pthread_mutex_lock(&w->lock);
 	wf = wfile_lookup(w, e.ino);
+	if (wf && o->ino == e.ino)
+		wf->renames++;	/* its staged bytes until the COPY lands */
 	pthread_mutex_unlock(&w->lock);
 	if (wf || index_entry_copy(&src, &e))
 		goto out;
@@ -327,16 +489,21 @@ void writer_replay_index(struct writer *w)
 	struct rops r = { 0 };
 	size_t i;
 
-	if (journal_each(w->j, collect, &r) || r.oom)
+	if (journal_each(w->j, collect, &r) || r.oom) {
 		log_warn(LOG_FIELDS(LF_STR("error", journal_errmsg(w->j))),
 			 "journal: cannot read it back to check the index");
-	else
-		for (i = 0; i < r.n; i++) {
-			if (r.v[i].rename)
-				redo_rename(w, &r.v[i]);
-			else if (r.v[i].kind == JOURNAL_DELETE)
-				redo_delete(w, &r, i);
-		}
+		r.oom = 1;
+	} else {
+		mark_moves(&r);
+	}
+	for (i = 0; !r.oom && i < r.n; i++) {
+		if (r.v[i].apply)
+			redo_move(w, &r, i);
+		else if (r.v[i].rename && !r.v[i].ino)
+			redo_rename(w, &r.v[i]);
+		if (r.v[i].kind == JOURNAL_DELETE)
+			redo_delete(w, &r, i);
+	}
 	for (i = 0; !r.oom && i < r.n; i++)
 		if (r.v[i].kind == JOURNAL_COPY && r.v[i].src_etag[0])
 			read_from_source(w, &r, i);

@@ -2,7 +2,7 @@
  * writer: files written through the mount, in staging files until the
  * journal's uploaders have put them in S3.  The rules (locks, versions,
  * when a wfile goes) are at the top of writer_int.h; the uploaders are in
- * upload.c.
+ * upload.c, the wfile side of renames in wrekey.c.
  *
  * Design notes
  *  1. A staging file is CACHE_DIR/staging/<ino>: one per inode, so a
@@ -96,12 +96,24 @@ static void wfile_unlink_from_table(struct writer *w, struct wfile *wf)
 	}
 }
 
+/* A file leaving with all of it in S3 hands its row back to listings,
+ * unless an op not yet claimed still writes its key (a rename's COPY,
+ * whose landing will): the upload that landed while it was open (an
+ * fsync, or a read) could not (upload.c row_landed), and nothing after it
+ * would, so the row stayed pinned for good.  An op claimed (the one
+ * leaving it here, maybe) has landed or calls row_landed itself. */
 void wfile_maybe_retire(struct writer *w, struct wfile *wf)
 {
-	if (wf->opens || wf->ops || wf->uploading)
+	const struct config_tree *t;
+
+	if (wf->opens || wf->ops || wf->uploading || wf->renames)
 		return;
 	if (!wf->unlinked && wf->landed < wf->version)
 		return;
+	if (wfile_lookup(w, wf->ino) == wf && !wf->unlinked && wf->landed &&
+	    (t = lmfs_tree(w->fs, wf->tree)) &&
+	    journal_waiting(w->j, w->fs->cfg->sources[t->source].name, wf->key) == 0)
+		index_unpin(w->fs->ix, wf->ino);
 	wfile_unlink_from_table(w, wf);
 }
 
@@ -183,14 +195,22 @@ static int staging_fetch(struct lmfs *fs, struct writer *w, uint64_t ino,
 	return fd;
 }
 
+/* A PUT whose staging file is gone is moot: a wfile leaves (and its file
+ * with it) only once its upload landed or it was unlinked, and the kill
+ * may come before journal_done.  Made anew, the file was empty and the
+ * next mount put an empty object over the landed one (t0610). */
 int wfile_adopt(struct writer *w, uint64_t ino, int tree, const char *key)
 {
 	struct wfile *wf;
 	struct stat st;
-	int fd = staging_open(w, ino, 0), rc = -ENOMEM;
+	char path[4096];
+	int fd, rc = -ENOMEM;
 
+	if (wfile_staging_path(w, ino, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return fd;
+		return -errno;
 	pthread_mutex_lock(&w->lock);
 	wf = wfile_lookup(w, ino);
 	if (wf) {
@@ -661,20 +681,6 @@ void writer_stat(struct lmfs *fs, struct wfile *wf, struct stat *st)
 	pthread_mutex_unlock(&wr(fs)->lock);
 }
 
-int writer_rekey(struct lmfs *fs, struct wfile *wf, int tree, const char *key)
-{
-	char *k = strdup(key);
-
-	if (!k)
-		return -ENOMEM;
-	pthread_mutex_lock(&wr(fs)->lock);
-	free(wf->key);
-	wf->key = k;
-	wf->tree = tree;
-	pthread_mutex_unlock(&wr(fs)->lock);
-	return 0;
-}
-
 int writer_target(struct lmfs *fs, struct wfile *wf, int *tree, char **key, uint64_t *size)
 {
 	pthread_mutex_lock(&wr(fs)->lock);
@@ -683,29 +689,6 @@ int writer_target(struct lmfs *fs, struct wfile *wf, int *tree, char **key, uint
 	*size = wf->copying ? wf->src.size : wf->size;
 	pthread_mutex_unlock(&wr(fs)->lock);
 	return *key ? 0 : -ENOMEM;
-}
-
-void writer_rekey_prefix(struct lmfs *fs, int tree, const char *old, const char *new_)
-{
-	struct writer *w = wr(fs);
-	size_t olen = strlen(old), i;
-
-	pthread_mutex_lock(&w->lock);
-	for (i = 0; i < WRITER_BUCKETS; i++) {
-		struct wfile *wf;
-
-		for (wf = w->buckets[i]; wf; wf = wf->next) {
-			char *k;
-
-			if (wf->tree != tree || strncmp(wf->key, old, olen))
-				continue;
-			if (asprintf(&k, "%s%s", new_, wf->key + olen) < 0)
-				continue;
-			free(wf->key);
-			wf->key = k;
-		}
-	}
-	pthread_mutex_unlock(&w->lock);
 }
 
 void writer_unlinked(struct lmfs *fs, struct wfile *wf, int dropped)

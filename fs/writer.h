@@ -83,6 +83,15 @@ int writer_target(struct lmfs *fs, struct wfile *wf, int *tree, char **key, uint
 void writer_rekey_prefix(struct lmfs *fs, int tree, const char *old, const char *new_);
 /* The file's key changed (rename). */
 int writer_rekey(struct lmfs *fs, struct wfile *wf, int tree, const char *key);
+/* A COPY of the file to its new key was queued (a rename): its wfile,
+ * whose staged bytes reads use, stays until the COPY lands (S3 has
+ * nothing, or the file renamed over, under the new key until then: a cp
+ * right after the rename read the old file, t0610). */
+void writer_renamed(struct lmfs *fs, struct wfile *wf);
+/* Its queued PUT was moved to the new key (journal_rename): what landed
+ * under the old one does not count, the PUT must run (an upload that had
+ * landed made it moot, and the DELETE of the old key lost the file). */
+void writer_put_moved(struct lmfs *fs, struct wfile *wf);
 /* The file was unlinked and `dropped` of its queued PUTs taken out of the
  * journal: its staged bytes go once nobody has it open. */
 void writer_unlinked(struct lmfs *fs, struct wfile *wf, int dropped);

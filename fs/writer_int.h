@@ -13,8 +13,10 @@
  * staging file, and on success sets landed = max(landed, v0): the object
  * holds at least what the file held at v0.  fsync of version v waits for
  * landed >= v.  A wfile goes (and its staging file with it) when nobody
- * has it open, no PUT or copy for it is in the journal, nothing uploads it
- * and landed >= version.
+ * has it open, no PUT or copy for it is in the journal (nor the COPY of a
+ * rename of it: until that lands, S3 has nothing or another file under
+ * its new key, and reads must stay on the staged bytes), nothing uploads
+ * it and landed >= version.
  */
 #ifndef LM_WRITER_INT_H
 #define LM_WRITER_INT_H
@@ -49,6 +51,8 @@ struct wfile {
 	char *key;
 	uint64_t version, queued, landed;
 	int ops;			/* journal ops this file waits for */
+	int renames;			/* COPYs of a rename onto its key not
+					   landed: reads stay on the staged bytes */
 	int puts_waiting;		/* PUTs queued that no uploader took yet:
 					   a later change needs no PUT of its own */
 	int syncing;			/* fsyncs waiting for this file */
@@ -94,7 +98,9 @@ void wfile_unref(struct writer *w, struct wfile *wf);
 /* Take wf out of the table when nothing needs it any more (w->lock held). */
 void wfile_maybe_retire(struct writer *w, struct wfile *wf);
 int wfile_staging_path(struct writer *w, uint64_t ino, char *buf, size_t len);
-/* A wfile for a PUT a previous run queued, from its staging file. */
+/* A wfile for a PUT a previous run queued, from its staging file; none
+ * when that file is gone (-ENOENT): the PUT landed, or the file was
+ * unlinked, and the PUT is moot. */
 int wfile_adopt(struct writer *w, uint64_t ino, int tree, const char *key);
 /* At start, a cp's COPY still in the journal: until it lands, reads of ino
  * go to src (pinned to src_etag) and its size is size. */
@@ -113,6 +119,10 @@ int whash_truncated(struct wfile *wf, uint64_t size);
 /* The sha256 (hex) of wf's first size bytes, when they were written in
  * order (hashing what is left of them): 1, else 0. */
 int wfile_hash(struct wfile *wf, uint64_t size, char hex[65]);
+
+/* wrekey.c: a rename's COPY op (staged: the file's inode) landed, or was
+ * found done already: the wfile writer_renamed held may go. */
+void writer_rename_landed(struct writer *w, const struct journal_op *op);
 
 /* upload.c */
 int upload_start(struct writer *w, unsigned n);

@@ -519,6 +519,19 @@ def diagnose(root, p):
             out.append("%s %s" % (what, fn()))
         except OSError as e:
             out.append("%s: %s" % (what, e.strerror))
+    # an error on the directory itself: what its ancestors say
+    d, n = os.path.dirname(p), len(out)
+    while True:
+        try:
+            os.listdir(os.path.join(root, d))
+            break
+        except OSError as e:
+            out.append("listing %s/: %s" % (d, e.strerror))
+        if not d:
+            break
+        d = os.path.dirname(d)
+    if len(out) > n and not os.path.ismount(os.path.dirname(os.path.dirname(root))):
+        out.append("(the mount is gone)")
     return " ".join(out)
 
 

@@ -2,7 +2,8 @@
  * t_journal: the write-back journal, on databases in a temporary
  * directory: fields kept through add, claim, retry and done; the order of
  * ops per path (a rename's COPY before its DELETE); delays; replay after a
- * reopen; rekey and drop_puts; pending counts by key and prefix; files that
+ * reopen; rekey and drop_puts; unlink and rename, each one transaction;
+ * pending counts by key and prefix; files that
  * are not journals.  The model check, the threads and the timing are in
  * t_journal_order.c.
  */
@@ -396,6 +397,88 @@ static void t_drop_puts(struct journal *j)
 	UNIT_CHECK_INT(journal_done(j, id), 0);
 }
 
+/* The ops of the journal, in id order: "KIND key [staged]" each. */
+static int ops_text(void *arg, const struct journal_op *op)
+{
+	static const char *const kinds[] = { "?", "PUT", "COPY", "DELETE", "META" };
+	char *s = arg;
+
+	snprintf(s + strlen(s), 512 - strlen(s), "%s%s %s%s%s", *s ? ", " : "",
+		 kinds[op->kind], op->src_key[0] ? op->src_key : "",
+		 op->src_key[0] ? ">" : "", op->key);
+	if (op->kind != JOURNAL_PUT && op->staged[0])
+		snprintf(s + strlen(s), 512 - strlen(s), " [%s]", op->staged);
+	return 0;
+}
+
+static void check_ops(struct journal *j, const char *want)
+{
+	char got[512] = "";
+
+	UNIT_CHECK_INT(journal_each(j, ops_text, got), 0);
+	UNIT_CHECK_STR(got, want);
+}
+
+static void t_names(struct journal *j)
+{
+	int64_t p, id;
+	int d = -1;
+
+	unit_case("unlink: its PUTs dropped and its DELETE added at once; claimed PUTs stay");
+	add1(j, put("u"));
+	add1(j, meta("u"));
+	UNIT_CHECK_INT(journal_unlink(j, "s3", "u"), 2);
+	check_ops(j, "DELETE u");
+	drain(j);
+	p = add1(j, put("u"));
+	UNIT_CHECK_INT(claim_id(j), p);
+	UNIT_CHECK_INT(journal_unlink(j, "s3", "u"), 0);
+	UNIT_CHECK_INT(claim_id(j), 0);		/* the DELETE waits for the PUT */
+	UNIT_CHECK_INT(journal_done(j, p), 0);
+	drain(j);
+
+	unit_case("rename: a lone PUT is rekeyed and the old key deleted, at once");
+	add1(j, put(".t"));
+	UNIT_CHECK_INT(journal_rename(j, "s3", ".t", "t", 0, "7", &d), 1);
+	UNIT_CHECK_INT(d, 0);
+	check_ops(j, "PUT t, DELETE .t [7]");
+	UNIT_CHECK((p = claim_id(j)) > 0);
+	UNIT_CHECK((id = claim_id(j)) > 0);		/* two paths: both run */
+	UNIT_CHECK_INT(journal_done(j, p), 0);
+	UNIT_CHECK_INT(journal_done(j, id), 0);
+	drain(j);
+
+	unit_case("rename: a PUT that ran is copied; over a file, its PUTs go, no DELETE");
+	p = add1(j, put("a"));
+	UNIT_CHECK_INT(claim_id(j), p);
+	add1(j, put("b"));
+	add1(j, meta("b"));
+	UNIT_CHECK_INT(journal_rename(j, "s3", "a", "b", 1, "9", &d), 0);
+	UNIT_CHECK_INT(d, 2);
+	check_ops(j, "PUT a, COPY a>b [9], DELETE a");
+	UNIT_CHECK_INT(claim_id(j), 0);		/* the COPY waits for the PUT */
+	UNIT_CHECK_INT(journal_done(j, p), 0);
+	UNIT_CHECK_INT(id = claim_id(j), p + 3);
+	UNIT_CHECK_INT(claim_id(j), 0);		/* the DELETE waits for the COPY */
+	UNIT_CHECK_INT(journal_done(j, id), 0);
+	drain(j);
+
+	unit_case("rename over a file whose PUT runs: copied after it; replaced_later sees it");
+	p = add1(j, put("y"));
+	UNIT_CHECK_INT(claim_id(j), p);
+	add1(j, put("x"));
+	UNIT_CHECK_INT(journal_rename(j, "s3", "x", "y", 1, "3", &d), 0);
+	UNIT_CHECK_INT(d, 0);
+	check_ops(j, "PUT y, PUT x, COPY x>y [3], DELETE x");
+	UNIT_CHECK_INT(journal_replaced_later(j, p, "s3", "y"), 1);
+	UNIT_CHECK_INT(journal_replaced_later(j, p + 1, "s3", "x"), 1);	/* its DELETE */
+	UNIT_CHECK_INT(journal_replaced_later(j, p + 2, "s3", "y"), 0);
+	UNIT_CHECK_INT(journal_done(j, p), 0);
+	drain(j);
+	UNIT_CHECK_INT(journal_rename(j, "s3", "", "y", 0, "", &d), -1);
+	UNIT_CHECK_INT(journal_count(j), 0);
+}
+
 static void t_pending(struct journal *j)
 {
 	static const char *keys[] = { "a", "a0", "a/", "a/b", "a/b%_/c", "a/\xff\xff",
@@ -451,6 +534,7 @@ int main(void)
 		t_each(j);
 		t_rekey(j);
 		t_drop_puts(j);
+		t_names(j);
 		t_pending(j);
 	}
 	journal_close(j);	/* with a claim: it just goes */
