@@ -89,6 +89,26 @@ static const char *url_opt_of(const struct cfg_path *p)
 	return key;
 }
 
+/* Rewrite the control characters of s (size len), which a key or a value
+ * can hold ("\n" inside a JSON string, from jansson), as \xNN: a message
+ * stays one line. */
+static void cfg_one_line(char *s, size_t len)
+{
+	char out[1024];
+	size_t i, o = 0;
+
+	for (i = 0; s[i] && o + 5 < sizeof(out); i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch == 0x7f)
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\x%02x", ch);
+		else
+			out[o++] = (char)ch;
+	}
+	out[o] = '\0';
+	snprintf(s, len, "%s", out);
+}
+
 /* Fill cx->err; with p NULL the message is about no field.  Returns -1. */
 __attribute__((format(printf, 3, 4)))
 static int cfg_fail(struct cfg_ctx *cx, const struct cfg_path *p, const char *fmt, ...)
@@ -113,6 +133,7 @@ static int cfg_fail(struct cfg_ctx *cx, const struct cfg_path *p, const char *fm
 		snprintf(where, sizeof(where), "line %d: %s%s%s", cfg_json_line(cx->text, p),
 			 p->n ? "\"" : "", field, p->n ? "\" " : "");
 	snprintf(cx->err, cx->errlen, "%s '%s': %s%s", cx->what, cx->name, where, msg);
+	cfg_one_line(cx->err, cx->errlen);
 	return -1;
 }
 

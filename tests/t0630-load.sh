@@ -89,10 +89,7 @@ test_expect_success FUSE "16 readers and 4 writers for $DUR s, cache cap 64 MiB:
 			"$M/bronze/load/w$i" $DUR >out.w$i 2>&1 &
 		echo $! >>pids
 	done &&
-	fails=0 &&
-	for p in $(cat pids); do
-		wait $p || { echo "worker $p: exit status $?"; fails=$((fails + 1)); }
-	done &&
+	lm_wait_pids pids &&
 	touch "$TEST_TMP/stop.sampling" &&
 	wait $spid &&
 	cat out.r* out.w* &&

@@ -56,10 +56,7 @@ test_expect_success FUSE "$NW writers read back $NF files each after every close
 			"$M/bronze/rb/d$i" $DUR >out.l$i 2>&1 &
 		echo $! >>pids
 	done &&
-	fails=0 &&
-	for p in $(cat pids); do
-		wait $p || { echo "worker $p: exit status $?"; fails=$((fails + 1)); }
-	done &&
+	lm_wait_pids pids &&
 	cat out.w* out.l* &&
 	awk "/^write/ {o += \$4; b += \$6} END {print \"write and read-back cycles\", o, \"bytes\", b}" out.w* &&
 	echo "uploads: $(lm_stat "$M" requests.put)" &&

@@ -98,6 +98,13 @@ test_expect_success 'an unknown key at the top level, and nested in a source and
 	refused 2 "$PWD/lm.json" "line 7: \"tree\[1\].read_only\" is not a known key \(expected one of: path, source, prefix, readonly"
 '
 
+test_expect_success 'a key and a value holding a newline or a tab (JSON escapes): still one line' '
+	good_config lm.json ", \"end\\npoint\": \"x\"" &&
+	refused 2 "$PWD/lm.json" "\"sources.s.end.x0apoint\" is not a known key" &&
+	good_config lm.json ", \"region\": \"eu\\twest\"" "" ", \"chache\\n\": 1" &&
+	refused 2 "$PWD/lm.json" "chache.x0a"
+'
+
 test_expect_success 'wrong types: a string for a number, a number for a string, an object for an array' '
 	good_config lm.json ", \"max_connections\": \"16\"" &&
 	refused 2 "$PWD/lm.json" "line 4: \"sources.s.max_connections\" must be an integer from 1 to 1024" &&

@@ -126,6 +126,17 @@ for k in sys.argv[1].split("."): v=v[k]
 print(v)' "$2"
 }
 
+# lm_wait_pids FILE: waits for every background worker whose pid is listed
+# in FILE (children of this shell); prints a line for each that failed and
+# sets fails to how many did.
+lm_wait_pids() {
+	local p
+	fails=0
+	for p in $(cat "$1"); do
+		wait "$p" || { echo "worker $p: exit status $?"; fails=$((fails + 1)); }
+	done
+}
+
 lm_requests() {  # MNT
 	getfattr --only-values -n user.lakemount.stats "$1" 2>/dev/null |
 	python3 -c 'import json,sys
