@@ -1,7 +1,7 @@
 /*
  * blocks: the local block cache.  Object data is kept in fixed-size blocks
- * (block i of an object holds bytes [i*bs, (i+1)*bs) ), one file per block,
- * under the cache directory.
+ * (block i of an object holds bytes [i*bs, (i+1)*bs) ), in one file per
+ * object under the cache directory, at the block's own offset.
  *
  * An object is named by blocks_object_id(bucket, key, etag): a hash, so that
  * no key can steer a path (a ".." in a key escapes nothing), and so that a
@@ -29,6 +29,9 @@ struct blocks_opts {
 	const char *dir;	/* created if missing */
 	uint64_t max_bytes;	/* cap on the bytes stored */
 	uint32_t block_size;	/* default 1 MiB */
+	unsigned lock_wait_ms;	/* how long to wait for another lakemount
+				   to let go of the directory (it may be
+				   closing): 0 refuses at once */
 };
 
 struct blocks_stats {
@@ -86,6 +89,15 @@ int blocks_has(struct blocks *b, const char *obj, uint64_t no);
  * once they arrive). */
 void blocks_pin(struct blocks *b, const char *obj, uint64_t first, uint64_t last);
 void blocks_unpin(struct blocks *b, const char *obj, uint64_t first, uint64_t last);
+
+/* For the kernel to read obj (size bytes) straight from the cache (FUSE
+ * passthrough): when every block of it is cached as it is (none
+ * LZ4-compressed), pins them all and returns a read-only descriptor of a
+ * file holding exactly the object's bytes.  The caller closes it, and
+ * unpins blocks [0, n) (n blocks of size bytes) once the kernel is done;
+ * blocks_drop() meanwhile does not change what the descriptor reads.
+ * Returns -1 when the object is not whole in the cache. */
+int blocks_backing_open(struct blocks *b, const char *obj, uint64_t size);
 
 /* Bytes of obj's data held in the cache (for user.lakemount.cached). */
 uint64_t blocks_cached_bytes(struct blocks *b, const char *obj);

@@ -18,6 +18,10 @@ struct inode {
 	uint64_t nlookup;		/* guarded by t->lock */
 	char etag[INDEX_ETAG_MAX];	/* version whose pages the kernel may hold */
 	unsigned nopen;			/* cached-mode handles open on that version */
+	unsigned ndirect;		/* direct-mode handles open */
+	char pt_etag[INDEX_ETAG_MAX];	/* version of the backing file */
+	unsigned npt;			/* handles open holding it (both modes) */
+	int pt_id;			/* their backing id, while npt */
 };
 
 struct inodes {
@@ -139,18 +143,32 @@ void inodes_forget(struct inodes *t, uint64_t ino, uint64_t nlookup)
 	pthread_mutex_unlock(&t->lock);
 }
 
-void inodes_open(struct inodes *t, uint64_t ino, const char *etag, int *keep_cache,
-		 int *direct)
+enum inode_mode inodes_open(struct inodes *t, uint64_t ino, const char *etag, int uncached,
+			    inodes_backing_fn *backing, void *arg, int *keep_cache,
+			    int *backing_id)
 {
+	enum inode_mode mode = uncached ? INODE_DIRECT : INODE_CACHED;
 	struct inode *n;
+	int id = 0;
 
 	*keep_cache = 0;
-	*direct = 0;
+	*backing_id = 0;
 	pthread_mutex_lock(&t->lock);
 	n = find(t, ino);
-	if (n && n->nopen && strcmp(n->etag, etag)) {
-		*direct = 1;
-	} else if (n) {
+	if (!n)
+		goto out;
+	if (n->npt || (uncached && !n->nopen && !n->ndirect && backing &&
+		       (id = backing(arg)) > 0)) {
+		if (!n->npt++) {
+			n->pt_id = id;
+			snprintf(n->pt_etag, sizeof(n->pt_etag), "%s", etag);
+		}
+		*backing_id = n->pt_id;
+		mode = strcmp(n->pt_etag, etag) ? INODE_PASSTHROUGH_DIRECT : INODE_PASSTHROUGH;
+	} else if (uncached || (n->nopen && strcmp(n->etag, etag))) {
+		mode = INODE_DIRECT;
+		n->ndirect++;
+	} else {
 		/* Only pages known to be of this ETag are kept: an inode
 		 * never opened here may hold pages a writer left, and ""
 		 * names no version at all. */
@@ -158,18 +176,29 @@ void inodes_open(struct inodes *t, uint64_t ino, const char *etag, int *keep_cac
 		snprintf(n->etag, sizeof(n->etag), "%s", etag);
 		n->nopen++;
 	}
+out:
 	pthread_mutex_unlock(&t->lock);
+	return mode;
 }
 
-void inodes_close(struct inodes *t, uint64_t ino, int direct)
+int inodes_close(struct inodes *t, uint64_t ino, enum inode_mode mode)
 {
 	struct inode *n;
+	int id = 0;
 
 	pthread_mutex_lock(&t->lock);
 	n = find(t, ino);
-	if (n && !direct && n->nopen)
+	if (n && mode == INODE_CACHED && n->nopen)
 		n->nopen--;
+	if (n && mode == INODE_DIRECT && n->ndirect)
+		n->ndirect--;
+	if (n && (mode == INODE_PASSTHROUGH || mode == INODE_PASSTHROUGH_DIRECT) && n->npt &&
+	    !--n->npt) {
+		id = n->pt_id;
+		n->pt_id = 0;
+	}
 	pthread_mutex_unlock(&t->lock);
+	return id;
 }
 
 uint64_t inodes_count(struct inodes *t)

@@ -23,15 +23,40 @@ int inodes_ref(struct inodes *t, uint64_t ino);
 /* The kernel forgets n lookups of ino. */
 void inodes_forget(struct inodes *t, uint64_t ino, uint64_t n);
 
-/* Opening ino at etag.  *keep_cache: may the kernel keep the pages it has
- * (they are of this ETag)?  *direct: must this handle bypass the page cache,
- * because handles on another version of the object are open (the kernel's
- * pages are shared by every handle of an inode: filling them with the new
- * version would hand new bytes to the old handles)?  Close with the same
- * direct. */
-void inodes_open(struct inodes *t, uint64_t ino, const char *etag, int *keep_cache,
-		 int *direct);
-void inodes_close(struct inodes *t, uint64_t ino, int direct);
+/* How a handle reads: through the kernel's page cache of the inode
+ * (CACHED), past it (DIRECT: every read comes to us), from a backing file
+ * the kernel reads itself (PASSTHROUGH, fs/passthru.h), or past both while
+ * holding the inode's backing file (PASSTHROUGH_DIRECT: reads come to us,
+ * an mmap maps the backing file). */
+enum inode_mode {
+	INODE_CACHED, INODE_DIRECT, INODE_PASSTHROUGH, INODE_PASSTHROUGH_DIRECT
+};
+
+/* Asked, with the table locked, whether an open may read through a backing
+ * file: returns its id (> 0) or -1.  It must not call back into the table. */
+typedef int inodes_backing_fn(void *arg);
+
+/* Opening ino at etag: the new handle's mode.  The kernel reads an inode
+ * one way at a time: while one of its handles reads through the page
+ * cache (a DIRECT one too, once mmapped) it refuses a passthrough open,
+ * and while one reads through a backing file it refuses every open that
+ * is not a passthrough of that same file.  Its cached pages are shared by
+ * every handle of the inode (filling them with a new version would hand
+ * new bytes to the old handles).  So:
+ *  - passthrough handles open: PASSTHROUGH sharing their backing id
+ *    (*backing_id) for this version, PASSTHROUGH_DIRECT for another;
+ *  - with uncached (a tree whose files the cache may pass through): a
+ *    PASSTHROUGH if no other handle is open and backing gives an id, else
+ *    DIRECT;
+ *  - else DIRECT when handles on another version are open, or CACHED.
+ * *keep_cache: may the kernel keep the pages it has (they are of this
+ * ETag)?  Close with the same mode. */
+enum inode_mode inodes_open(struct inodes *t, uint64_t ino, const char *etag, int uncached,
+			    inodes_backing_fn *backing, void *arg, int *keep_cache,
+			    int *backing_id);
+/* Returns the backing id to release (> 0) when the inode's last handle
+ * holding its backing file closed, else 0. */
+int inodes_close(struct inodes *t, uint64_t ino, enum inode_mode mode);
 
 /* How many inodes the kernel holds (for stats and tests). */
 uint64_t inodes_count(struct inodes *t);

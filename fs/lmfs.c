@@ -131,7 +131,7 @@ char *lmfs_stats_json(struct lmfs *fs)
 	blocks_stats(fs->blocks, &bs);
 	writer_stats(fs, &ws);
 	root = json_pack("{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
-			 "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I,"
+			 "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I,"
 			 "s:I,s:{s:I,s:I,s:I,s:I,s:I}}",
 			 "requests", "list", (json_int_t)sum.list, "head", (json_int_t)sum.head,
 			 "get", (json_int_t)sum.get, "put", (json_int_t)sum.put,
@@ -142,6 +142,7 @@ char *lmfs_stats_json(struct lmfs *fs)
 			 "raw_bytes", (json_int_t)bs.raw_bytes, "blocks", (json_int_t)bs.nblocks,
 			 "evicted", (json_int_t)bs.evicted, "hits", (json_int_t)bs.hits,
 			 "misses", (json_int_t)bs.misses, "max_bytes", (json_int_t)fs->cfg->cache_max,
+			 "passthrough_opens", (json_int_t)stats_passthrough_opens(fs->stats),
 			 "inodes", (json_int_t)inodes_count(fs->inodes),
 			 "journal", (json_int_t)ws.journal,
 			 "writes", "dirty", (json_int_t)ws.dirty, "uploading", (json_int_t)ws.uploading,
@@ -226,9 +227,12 @@ out:
 	return rc;
 }
 
+#define CACHE_LOCK_WAIT_MS 10000
+
 static int open_cache(struct lmfs *fs, char *err, size_t errlen)
 {
-	struct blocks_opts bo = { NULL, fs->cfg->cache_max, 0 };
+	/* an unmount just done may still be writing its blocks to disk */
+	struct blocks_opts bo = { NULL, fs->cfg->cache_max, 0, CACHE_LOCK_WAIT_MS };
 	char path[4096];
 	size_t i;
 

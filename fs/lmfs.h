@@ -46,6 +46,7 @@ struct lmfs {
 	struct reader *reader;
 	struct writer *writer;		/* the write path (writer.h) */
 	struct stats *stats;		/* counters since mount (stats.h) */
+	struct passthru *pt;		/* passthrough (passthru.h), or NULL */
 	const char *control;		/* the control socket's path, or NULL */
 	uid_t uid;
 	gid_t gid;

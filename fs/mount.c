@@ -30,6 +30,7 @@
 #include "lmfs.h"
 #include "log.h"
 #include "ops.h"
+#include "passthru.h"
 
 /* Report to the parent (fd >= 0) or to stderr. */
 static void report(int fd, const char *msg)
@@ -135,7 +136,7 @@ static int serve(struct config *cfg, const struct mount_opts *o, int notify)
 	struct fuse_args args = FUSE_ARGS_INIT(o->debug ? 4 : 3, argv);
 	struct fuse_loop_config lc = { .clone_fd = 0, .max_idle_threads = 16 };
 	struct fuse_session *se = NULL;
-	struct lmfs fs;
+	struct lmfs fs = { 0 };
 	struct ctl *ctl = NULL;
 	char lerr[512];
 	int rc = 1, opened = 0, mounted = 0, handlers = 0;
@@ -176,6 +177,9 @@ static int serve(struct config *cfg, const struct mount_opts *o, int notify)
 		goto fail;
 	}
 	mounted = 1;
+	/* before the first request: INIT is where passthrough is agreed */
+	if (!o->nopassthrough)
+		fs.pt = passthru_attach(se);
 	ctl = ctl_start(&fs, o->mountpoint, o->metrics_file, err, sizeof(err));
 	if (!ctl)
 		log_warn(LOG_FIELDS(LF_STR("path", o->mountpoint), LF_STR("error", err)),
@@ -209,6 +213,7 @@ out:
 		fuse_session_unmount(se);
 	if (se)
 		fuse_session_destroy(se);
+	passthru_free(fs.pt);
 	if (opened)
 		lmfs_close(&fs);	/* logs what the journal still holds */
 	log_close();

@@ -26,10 +26,14 @@
 #include <fuse_lowlevel.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "inode.h"
 #include "lmfs.h"
+#include "log.h"
+#include "passthru.h"
 #include "reader.h"
+#include "stats.h"
 #include "verify.h"
 #include "wnames.h"
 #include "writer.h"
@@ -98,7 +102,16 @@ void ops_fill_entry(struct lmfs *fs, const struct index_entry *e, struct fuse_en
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct lmfs *fs = userdata;
+
+	if (!fs->pt)
+		log_info(NULL, "no FUSE passthrough: -o nopassthrough");
+	else if (passthru_offered(fs->pt))
+		log_info(NULL, "FUSE passthrough: files whole in the block cache are read "
+			 "by the kernel straight from it");
+	else
+		log_info(NULL, "no FUSE passthrough: this kernel does not offer it "
+			 "(Linux 6.9 or later does)");
 	/* Bigger reads mean fewer round trips through the kernel: libfuse
 	 * asks the kernel for max_write-sized requests (max_pages), reads
 	 * included, and readahead windows of max_readahead. */
@@ -271,12 +284,48 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 	do_readdir(req, ino, size, off, fi, 1);
 }
 
+/* Passthrough (fs/passthru.h) for files of read-only trees, whose objects
+ * change only by replacement (a new ETag, a new object), once a zip of a
+ * checked tree is known good: the kernel then reads the cache's file
+ * without asking, so nothing else could stop a bad one.  Such files are
+ * read past the kernel's page cache until they are whole in the block
+ * cache (inodes_open): the page cache would hold a second copy of what
+ * the cache's file holds, and a passthrough open would first have to
+ * drop it all. */
+static int may_passthrough(struct lmfs *fs, const struct index_entry *e)
+{
+	const struct config_tree *t = lmfs_tree(fs, e->tree);
+
+	return t && t->readonly && passthru_enabled(fs->pt) &&
+	       strcmp(verify_state(fs, e), "unverified");
+}
+
+struct backing {
+	struct lmfs *fs;
+	int fd;			/* the object's cache file (pinned) */
+	int registered;		/* the inode's passthrough reads it now */
+};
+
+/* inodes_backing_fn: the object's cache file, registered with the kernel. */
+static int register_backing(void *arg)
+{
+	struct backing *a = arg;
+	int id = passthru_backing_open(a->fs->pt, a->fd);
+
+	if (id <= 0)
+		return -1;
+	a->registered = 1;
+	stats_passthrough_open(a->fs->stats);
+	return id;
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct lmfs *fs = fs_of(req);
 	struct index_entry e = { 0 };
 	struct open_file *of = NULL;
-	int rc = -ENOMEM, keep, direct, tries;
+	struct backing pt = { fs, -1, 0 };
+	int rc = -ENOMEM, keep, tries, id, uncached;
 
 	of = calloc(1, sizeof(*of));
 	if (!of)
@@ -307,16 +356,23 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	rc = reader_open(fs->reader, &e, &of->fh);
 	if (rc)
 		goto out;
-	inodes_open(fs->inodes, ino, e.etag, &keep, &direct);
-	of->direct = direct;
+	/* Pinned and opened before the inode table is locked: it may wait
+	 * for the last blocks of a read just done to reach the disk. */
+	uncached = may_passthrough(fs, &e);
+	if (uncached)
+		pt.fd = reader_backing_open(fs->reader, of->fh);
+	of->mode = inodes_open(fs->inodes, ino, e.etag, uncached,
+			       pt.fd >= 0 ? register_backing : NULL, &pt, &keep, &id);
+	if (pt.fd >= 0) {
+		close(pt.fd);
+		if (!pt.registered)	/* the inode's pin is another handle's */
+			reader_unpin_whole(fs->reader, of->fh);
+	}
 	fi->fh = (uintptr_t)of;
 	fi->keep_cache = keep;
-	fi->direct_io = direct;
-	if (fuse_reply_open(req, fi)) {
-		inodes_close(fs->inodes, ino, direct);
-		reader_release(fs->reader, of->fh);
-		free(of);
-	}
+	fi->direct_io = of->mode == INODE_DIRECT || of->mode == INODE_PASSTHROUGH_DIRECT;
+	if (id ? passthru_reply_open(req, fi, id) : fuse_reply_open(req, fi))
+		ops_release_file(fs, ino, of);
 	of = NULL;
 out:
 	if (rc)

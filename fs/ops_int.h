@@ -10,6 +10,7 @@
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
 
+#include "inode.h"
 #include "lmfs.h"
 
 struct fhandle;
@@ -20,7 +21,7 @@ struct open_file {
 	struct fhandle *fh;	/* the reader's handle, or NULL */
 	struct wfile *wf;	/* the write path's file, or NULL */
 	int counted;		/* wf counts this handle as open (writer_close) */
-	int direct;
+	enum inode_mode mode;	/* of a reader's handle (inodes_open) */
 };
 
 /* A row as the kernel sees it: the index's view with what a file being

@@ -18,6 +18,7 @@
 
 #include "inode.h"
 #include "log.h"
+#include "passthru.h"
 #include "reader.h"
 #include "wnames.h"
 #include "writer.h"
@@ -94,6 +95,8 @@ void ops_read_written(fuse_req_t req, size_t size, off_t off, struct fuse_file_i
 
 void ops_release_file(struct lmfs *fs, fuse_ino_t ino, struct open_file *of)
 {
+	int id;
+
 	if (of->wf) {
 		if (of->counted && writer_close(fs, of->wf))
 			log_error(LOG_FIELDS(LF_INT("ino", ino)),
@@ -101,8 +104,11 @@ void ops_release_file(struct lmfs *fs, fuse_ino_t ino, struct open_file *of)
 				  (unsigned long long)ino);
 		else if (!of->counted)
 			writer_put(fs, of->wf);
-	} else {
-		inodes_close(fs->inodes, ino, of->direct);
+	} else if ((id = inodes_close(fs->inodes, ino, of->mode)) > 0) {
+		/* the inode's last handle on the backing file: the kernel is
+		 * done with it (op_open pinned its blocks) */
+		passthru_backing_close(fs->pt, id);
+		reader_unpin_whole(fs->reader, of->fh);
 	}
 	if (of->fh)
 		reader_release(fs->reader, of->fh);

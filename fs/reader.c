@@ -445,6 +445,22 @@ void reader_spans_release(struct reader *r, struct reader_span *sp, int n)
 
 /* ---- handles ---- */
 
+int reader_backing_open(struct reader *r, struct fhandle *fh)
+{
+	int stale;
+
+	pthread_mutex_lock(&r->lock);
+	stale = fetch_is_stale(r, fh->obj);
+	pthread_mutex_unlock(&r->lock);
+	return stale ? -1 : blocks_backing_open(r->fs->blocks, fh->obj, fh->size);
+}
+
+void reader_unpin_whole(struct reader *r, struct fhandle *fh)
+{
+	if (fh && fh->size)
+		blocks_unpin(r->fs->blocks, fh->obj, 0, (fh->size - 1) / r->bs);
+}
+
 int reader_open(struct reader *r, const struct index_entry *e, struct fhandle **out)
 {
 	struct fhandle *fh;

@@ -54,6 +54,13 @@ ssize_t reader_spans(struct reader *r, struct fhandle *fh, size_t size, off_t of
 		     struct reader_span *sp, int *nsp);
 void reader_spans_release(struct reader *r, struct reader_span *sp, int n);
 
+/* For a passthrough open of fh: when its object is whole in the cache and
+ * not replaced, pins it and returns a read-only descriptor of its bytes
+ * (blocks_backing_open); -1 otherwise.  reader_unpin_whole() undoes the
+ * pin once the kernel is done with it. */
+int reader_backing_open(struct reader *r, struct fhandle *fh);
+void reader_unpin_whole(struct reader *r, struct fhandle *fh);
+
 /* Forget the blocks of object obj held in memory (the cache dropped them:
  * lakemount-ctl evict). */
 void reader_forget(struct reader *r, const char *obj);

@@ -49,6 +49,7 @@ struct stats {
 	struct stats_methods m;	/* retries, bytes_in: from below */
 	struct op_counts ops[MAXOPS];
 	uint64_t retries, down, up, copied;
+	uint64_t passthrough;	/* opens read by the kernel from the cache */
 	struct source_slot *src;
 	size_t nsrc;
 };
@@ -209,7 +210,7 @@ void stats_methods(struct stats *s, struct stats_methods *out)
 /* The counters, copied under the lock so that reports are consistent. */
 struct snapshot {
 	struct op_counts ops[MAXOPS];
-	uint64_t retries, down, up, copied;
+	uint64_t retries, down, up, copied, passthrough;
 };
 
 static void snap(struct stats *s, struct snapshot *out)
@@ -220,7 +221,23 @@ static void snap(struct stats *s, struct snapshot *out)
 	out->down = s->down;
 	out->up = s->up;
 	out->copied = s->copied;
+	out->passthrough = s->passthrough;
 	pthread_mutex_unlock(&s->lock);
+}
+
+void stats_passthrough_open(struct stats *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->passthrough++;
+	pthread_mutex_unlock(&s->lock);
+}
+
+uint64_t stats_passthrough_opens(struct stats *s)
+{
+	struct snapshot sn;
+
+	snap(s, &sn);
+	return sn.passthrough;
 }
 
 /* Set key to a new integer, keeping the pack calls short. */
@@ -264,7 +281,7 @@ json_t *stats_json(struct stats *s, const struct stats_extra *x)
 	size_t i, k;
 
 	snap(s, &sn);
-	root = json_pack("{s:f,s:I,s:{s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:I}}",
+	root = json_pack("{s:f,s:I,s:{s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:I,s:I}}",
 			 "uptime_s", x->uptime_s, "retries", (json_int_t)sn.retries,
 			 "bytes", "down", (json_int_t)sn.down, "up", (json_int_t)sn.up,
 			 "copied", (json_int_t)sn.copied,
@@ -272,7 +289,8 @@ json_t *stats_json(struct stats *s, const struct stats_extra *x)
 			 "misses", (json_int_t)x->cache_misses,
 			 "evictions", (json_int_t)x->evictions,
 			 "used_bytes", (json_int_t)x->cache_used,
-			 "max_bytes", (json_int_t)x->cache_max);
+			 "max_bytes", (json_int_t)x->cache_max,
+			 "passthrough_opens", (json_int_t)sn.passthrough);
 	if (!root || !req || !lat)
 		goto fail;
 	for (i = 0; i < MAXOPS && s3_op_names[i]; i++) {
@@ -381,6 +399,9 @@ int stats_prometheus(struct stats *s, const struct stats_extra *x, FILE *out)
 	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 		gauge(out, plain[i].name, plain[i].type, plain[i].help,
 		      (double)*(const uint64_t *)((const char *)x + plain[i].off));
+	gauge(out, "lakemount_passthrough_opens_total", "counter",
+	      "Opens the kernel read straight from the cache (FUSE passthrough).",
+	      (double)sn.passthrough);
 	gauge(out, "lakemount_uptime_seconds", "gauge", "Seconds since the mount.", x->uptime_s);
 	return ferror(out) ? -1 : 0;
 }

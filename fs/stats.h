@@ -31,6 +31,10 @@ void stats_free(struct stats *s);
 /* Make client c (source number i) report to s. */
 void stats_attach(struct stats *s, struct s3_client *c, size_t i);
 
+/* An open was given FUSE passthrough (fs/passthru.h); how many were. */
+void stats_passthrough_open(struct stats *s);
+uint64_t stats_passthrough_opens(struct stats *s);
+
 /* The counters as the "stats" object of the control protocol (fs/ctl.h). */
 json_t *stats_json(struct stats *s, const struct stats_extra *x);
 

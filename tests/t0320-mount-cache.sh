@@ -52,7 +52,7 @@ test_expect_success FUSE 'reading 2.5 times the cache cap keeps the cache under 
 	done &&
 	stored=$(lm_stat mnt cache.stored_bytes) &&
 	evicted=$(lm_stat mnt cache.evicted) &&
-	disk=$(du -sb "$PWD/lm.json.cache/blocks" | cut -f1) &&
+	disk=$(du -s -B1 "$PWD/lm.json.cache/blocks" | cut -f1) &&
 	echo "cap $cap, stored $stored, on disk $disk, evicted $evicted blocks" &&
 	test "$(lm_stat mnt cache.max_bytes)" = "$cap" &&
 	test "$stored" -le "$cap" &&

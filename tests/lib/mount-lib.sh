@@ -99,10 +99,11 @@ lm_mount() {  # CONFIG MNT
 lm_umount() {  # MNT
 	local i
 	fusermount3 -u "$1" || return 1
-	# the daemon uploads what is left before it exits (at most until the
-	# endpoint takes nothing for io_timeout seconds)
+	# the daemon uploads what is left, and writes its cache to disk,
+	# before it exits (at most until the endpoint takes nothing for
+	# io_timeout seconds); options may follow the mount point
 	for i in $(seq 1 1200); do
-		pgrep -f "lakemount .* $1\$" >/dev/null || return 0
+		pgrep -f "lakemount .* $1( |\$)" >/dev/null || return 0
 		sleep 0.05
 	done
 	echo "lakemount for $1 still running after unmount" >&2

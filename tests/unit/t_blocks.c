@@ -1,7 +1,8 @@
 /*
  * t_blocks: the block cache, in a fresh temporary directory: the file
  * format and modes, the cap and LRU eviction, pins, restarts, damaged
- * files, drops, several threads at once, and how fast a cached block reads.
+ * files, drops, the passthrough descriptor, several threads at once, and
+ * how fast a cached block reads.
  */
 #include "unit.h"
 
@@ -21,7 +22,7 @@
 
 #define KiB 1024u
 #define MiB (1024u * 1024u)
-#define HDR 16
+#define REC 16
 
 static char tmpdir[] = "/tmp/t_blocks.XXXXXX";
 static char cdir[512];		/* the cache directory of the case at hand */
@@ -76,9 +77,35 @@ static void fill_csv(unsigned char *p, size_t n, uint64_t seed)
 	}
 }
 
-static void block_path(char *buf, size_t n, const char *id, uint64_t no)
+/* An object's data file (ext "data") or map ("map"). */
+static void obj_path(char *buf, size_t n, const char *id, const char *ext)
 {
-	snprintf(buf, n, "%s/blocks/%.2s/%s/%" PRIu64, cdir, id, id, no);
+	snprintf(buf, n, "%s/blocks/%.2s/%s.%s", cdir, id, id, ext);
+}
+
+/* Block no's record in id's map. */
+static int read_rec(const char *id, uint64_t no, unsigned char *r)
+{
+	char path[1024];
+	int fd, n;
+
+	obj_path(path, sizeof(path), id, "map");
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return -1;
+	n = (int)pread(fd, r, REC, (off_t)(no * REC));
+	close(fd);
+	return n;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Disk bytes a block of plen stored bytes takes: whole pages. */
+static uint64_t pages(uint64_t plen)
+{
+	return (plen + 4095) / 4096 * 4096;
 }
 
 static long long file_size(const char *path)
@@ -106,16 +133,13 @@ static int read_file(const char *path, unsigned char *buf, size_t n)
 	return r;
 }
 
-/* The last HDR bytes of a block file: its trailer. */
-static int read_trailer(const char *path, unsigned char *buf)
+static int read_at(const char *path, off_t off, unsigned char *buf, size_t n)
 {
 	int fd = open(path, O_RDONLY), r;
-	off_t end;
 
 	if (fd < 0)
 		return -1;
-	end = lseek(fd, 0, SEEK_END);
-	r = end < HDR ? -1 : (int)pread(fd, buf, HDR, end - HDR);
+	r = (int)pread(fd, buf, n, off);
 	close(fd);
 	return r;
 }
@@ -130,31 +154,44 @@ static void write_at(const char *path, off_t off, const void *p, size_t n)
 		close(fd);
 }
 
-static void set_mtime(const char *path, time_t t)
+/* Sets the use time block no's record keeps. */
+static void set_used(const char *id, uint64_t no, uint32_t t)
 {
-	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+	unsigned char u[4] = { t & 0xff, (t >> 8) & 0xff, (t >> 16) & 0xff, t >> 24 };
+	char path[1024];
 
-	if (utimensat(AT_FDCWD, path, ts, 0))
-		unit_fail(__FILE__, __LINE__, "cannot set the mtime of '%s'", path);
+	obj_path(path, sizeof(path), id, "map");
+	write_at(path, (off_t)(no * REC + 12), u, 4);
 }
 
-/* What the cache's files add up to, and how many temp files lie about. */
-static long long disk_bytes, disk_files, disk_tmps;
+/* What the cache's files add up to: the disk bytes of the data files, the
+ * blocks their maps record, and how many data files there are. */
+static long long disk_bytes, disk_blocks, disk_objs;
 
 static int disk_visit(const char *path, const struct stat *st, int type, struct FTW *f)
 {
+	unsigned char r[REC];
+	size_t n = strlen(path);
+	off_t off;
+	int fd;
+
 	(void)f;
-	if (type == FTW_F && strstr(path, "/blocks/meta") == NULL) {
-		disk_bytes += st->st_size;
-		disk_files++;
-		disk_tmps += strstr(path + strlen(cdir), ".tmp") != NULL;
+	if (type != FTW_F)
+		return 0;
+	if (n > 5 && !strcmp(path + n - 5, ".data")) {
+		disk_bytes += (long long)st->st_blocks * 512;
+		disk_objs++;
+	} else if (n > 4 && !strcmp(path + n - 4, ".map") && (fd = open(path, O_RDONLY)) >= 0) {
+		for (off = 0; pread(fd, r, REC, off) == REC; off += REC)
+			disk_blocks += r[0] == 'L';
+		close(fd);
 	}
 	return 0;
 }
 
 static void disk_count(void)
 {
-	disk_bytes = disk_files = disk_tmps = 0;
+	disk_bytes = disk_blocks = disk_objs = 0;
 	nftw(cdir, disk_visit, 16, FTW_PHYS);
 }
 
@@ -167,7 +204,7 @@ static int rm_visit(const char *path, const struct stat *st, int type, struct FT
 
 static struct blocks *open_cache(const char *name, uint64_t max, uint32_t bs)
 {
-	struct blocks_opts o = { cdir, max, bs };
+	struct blocks_opts o = { cdir, max, bs, 0 };
 	struct blocks *b = NULL;
 	char err[256] = "";
 
@@ -220,8 +257,8 @@ static void test_ids(void)
 	fill_random(x, sizeof(x), 1);
 	blocks_object_id("bucket", "../../etc/passwd", "\"e\"", a);
 	UNIT_CHECK_INT(blocks_put(b, a, 0, x, sizeof(x)), 0);
-	block_path(path, sizeof(path), a, 0);
-	UNIT_CHECK_INT(file_size(path), sizeof(x) + HDR);
+	obj_path(path, sizeof(path), a, "data");
+	UNIT_CHECK_INT(file_size(path), sizeof(x));
 	UNIT_CHECK(strstr(path + strlen(cdir), "..") == NULL);
 
 	unit_case("ids that are not 64 lower-case hex are refused");
@@ -238,10 +275,10 @@ static void test_ids(void)
 
 static void test_round_trip(void)
 {
-	unsigned char *data = malloc(MiB), *got = malloc(MiB), h[HDR], *aligned;
+	unsigned char *data = malloc(MiB), *got = malloc(MiB), r[REC];
 	char id[BLOCKS_ID_LEN + 1], path[1024];
 	struct blocks *b;
-	long long sz;
+	uint32_t plen;
 
 	b = open_cache("rt", 64 * MiB, 0);
 	blocks_object_id("bk", "klines.csv", "\"1\"", id);
@@ -249,33 +286,32 @@ static void test_round_trip(void)
 	unit_case("CSV block: stored LZ4-compressed, read back exactly");
 	fill_csv(data, MiB, 1);
 	UNIT_CHECK_INT(blocks_put(b, id, 0, data, MiB), 0);
-	block_path(path, sizeof(path), id, 0);
-	sz = file_size(path);
-	UNIT_CHECK(sz > HDR && sz <= HDR + MiB / 10 * 9);
-	UNIT_CHECK_INT(read_trailer(path, h), HDR);
-	UNIT_CHECK(!memcmp(h, "LMB2\1\0\0\0", 8));
-	UNIT_CHECK_INT(h[8] | h[9] << 8 | h[10] << 16 | (uint32_t)h[11] << 24, MiB);
-	UNIT_CHECK_INT(h[12] | h[13] << 8 | h[14] << 16 | (uint32_t)h[15] << 24, sz - HDR);
+	UNIT_CHECK_INT(read_rec(id, 0, r), REC);
+	UNIT_CHECK(!memcmp(r, "L3\2\0", 4));
+	UNIT_CHECK_INT(le32(r + 4), MiB);
+	plen = le32(r + 8);
+	UNIT_CHECK(plen > 0 && plen <= MiB / 10 * 9);
+	UNIT_CHECK(le32(r + 12) + 5 >= (uint32_t)time(NULL));
 	memset(got, 0, MiB);
 	UNIT_CHECK_INT(blocks_get(b, id, 0, got, MiB), MiB);
 	UNIT_CHECK(!memcmp(got, data, MiB));
-	UNIT_CHECK_INT(stats(b).stored_bytes, sz);
+	UNIT_CHECK_INT(stats(b).stored_bytes, pages(plen));
 	UNIT_CHECK_INT(stats(b).raw_bytes, MiB);
 
-	unit_case("random block from a page-aligned buffer (O_DIRECT): file = data + 16");
-	aligned = aligned_alloc(4096, MiB);
-	fill_random(aligned, MiB, 2);
-	UNIT_CHECK_INT(blocks_put(b, id, 1, aligned, MiB), 0);
-	block_path(path, sizeof(path), id, 1);
-	UNIT_CHECK_INT(file_size(path), MiB + HDR);
-	UNIT_CHECK_INT(read_trailer(path, h), HDR);
-	UNIT_CHECK(!memcmp(h, "LMB2\0\0\0\0", 8));
-	UNIT_CHECK_INT(read_file(path, got, 4096), 4096);
-	UNIT_CHECK(!memcmp(got, aligned, 4096));
+	unit_case("random block: stored as it is, at its offset in the object's file");
+	fill_random(data, MiB, 2);
+	UNIT_CHECK_INT(blocks_put(b, id, 1, data, MiB), 0);
+	UNIT_CHECK_INT(read_rec(id, 1, r), REC);
+	UNIT_CHECK(!memcmp(r, "L3\1\0", 4));
+	UNIT_CHECK_INT(le32(r + 4), MiB);
+	UNIT_CHECK_INT(le32(r + 8), MiB);
+	obj_path(path, sizeof(path), id, "data");
+	UNIT_CHECK_INT(file_size(path), 2 * MiB);
+	UNIT_CHECK_INT(read_at(path, MiB, got, MiB), MiB);
+	UNIT_CHECK(!memcmp(got, data, MiB));
+	memset(got, 0, MiB);
 	UNIT_CHECK_INT(blocks_get(b, id, 1, got, MiB), MiB);
-	UNIT_CHECK(!memcmp(got, aligned, MiB));
-	memcpy(data, aligned, MiB);
-	free(aligned);
+	UNIT_CHECK(!memcmp(got, data, MiB));
 
 	unit_case("short last block; a buffer too small is refused");
 	UNIT_CHECK_INT(blocks_put(b, id, 2, data, 1000), 0);
@@ -317,15 +353,15 @@ static void test_modes(void)
 	UNIT_CHECK_INT(file_mode(path), 0600);
 	snprintf(path, sizeof(path), "%s/blocks/%.2s", cdir, id);
 	UNIT_CHECK_INT(file_mode(path), 0700);
-	snprintf(path, sizeof(path), "%s/blocks/%.2s/%s", cdir, id, id);
-	UNIT_CHECK_INT(file_mode(path), 0700);
-	block_path(path, sizeof(path), id, 7);
+	obj_path(path, sizeof(path), id, "data");
+	UNIT_CHECK_INT(file_mode(path), 0600);
+	obj_path(path, sizeof(path), id, "map");
 	UNIT_CHECK_INT(file_mode(path), 0600);
 	blocks_close(b);
 }
 
 #define BS (64 * KiB)
-#define SLOT (BS + HDR)		/* a random block's file */
+#define SLOT BS			/* what a random block takes on disk */
 
 static void test_eviction(void)
 {
@@ -348,7 +384,7 @@ static void test_eviction(void)
 	UNIT_CHECK_INT(stats(b).evicted, 8);
 	disk_count();
 	UNIT_CHECK_INT(disk_bytes, 8 * SLOT);
-	UNIT_CHECK_INT(disk_files, 8);
+	UNIT_CHECK_INT(disk_blocks, 8);
 	for (i = 0; i < 8; i++)
 		ok &= !blocks_has(b, id, i) && blocks_has(b, id, i + 8);
 	UNIT_CHECK(ok);
@@ -398,11 +434,11 @@ static void test_pins(void)
 	UNIT_CHECK_INT(blocks_put(b, other, 0, x, BS), -1);
 	UNIT_CHECK_INT(stats(b).stored_bytes, before.stored_bytes);
 	UNIT_CHECK_INT(stats(b).evicted, 0);
-	block_path(path, sizeof(path), other, 0);
+	obj_path(path, sizeof(path), other, "data");
 	UNIT_CHECK_INT(file_size(path), -1);
 	disk_count();
-	UNIT_CHECK_INT(disk_files, 4);
-	UNIT_CHECK_INT(disk_tmps, 0);
+	UNIT_CHECK_INT(disk_blocks, 4);
+	UNIT_CHECK_INT(disk_objs, 1);
 	UNIT_CHECK_INT(blocks_check(b), 0);
 
 	unit_case("pins: an unpinned block is the one evicted");
@@ -429,13 +465,21 @@ static void test_pins(void)
 	free(x);
 }
 
+static void *close_later(void *arg)
+{
+	usleep(300 * 1000);
+	blocks_close(arg);
+	return NULL;
+}
+
 static void test_reopen(void)
 {
 	unsigned char *x = malloc(BS), *got = malloc(BS);
-	char id[BLOCKS_ID_LEN + 1], err[256];
+	char id[BLOCKS_ID_LEN + 1], err[256], path[1024];
 	struct blocks_stats st, st2;
 	struct blocks_opts o;
 	struct blocks *b, *b2 = NULL;
+	pthread_t th;
 	uint64_t i;
 
 	unit_case("reopen: the blocks are there, with the same accounting");
@@ -458,10 +502,21 @@ static void test_reopen(void)
 	UNIT_CHECK(!memcmp(got, x, BS));
 	UNIT_CHECK_INT(blocks_check(b), 0);
 
-	unit_case("reopen: a second open of the same directory is refused");
-	o = (struct blocks_opts){ cdir, 64 * SLOT, BS };
+	unit_case("reopen: a second open of the same directory is refused, and changes nothing");
+	o = (struct blocks_opts){ cdir, 64 * SLOT, BS, 0 };
 	UNIT_CHECK_INT(blocks_open(&b2, &o, err, sizeof(err)), -1);
 	UNIT_CHECK(b2 == NULL && strstr(err, "in use") != NULL);
+	snprintf(path, sizeof(path), "%s/blocks/meta", cdir);
+	UNIT_CHECK(read_file(path, x, BS) > 0 && strstr((char *)x, " open\n") != NULL);
+
+	unit_case("reopen: a second open given time waits while the first closes");
+	o.lock_wait_ms = 5000;
+	if (pthread_create(&th, NULL, close_later, b))
+		unit_fail(__FILE__, __LINE__, "pthread_create");
+	UNIT_CHECK_INT(blocks_open(&b2, &o, err, sizeof(err)), 0);
+	pthread_join(th, NULL);
+	UNIT_CHECK_INT(stats(b2).nblocks, 8);
+	b = b2;
 	blocks_close(b);
 	free(x);
 	free(got);
@@ -470,58 +525,115 @@ static void test_reopen(void)
 /* Goes on in test_reopen's cache. */
 static void test_reopen_order(void)
 {
-	unsigned char *got = malloc(BS);
+	unsigned char *got = malloc(BS), *junk = malloc(BS), r[REC];
 	char id[BLOCKS_ID_LEN + 1], path[1024];
 	struct blocks *b;
-	struct stat sb;
-	time_t now = time(NULL);
+	uint32_t now = (uint32_t)time(NULL);
 	uint64_t i, cap;
-	int fd;
 
-	unit_case("reopen: mtimes give the LRU order; a lowered cap evicts the oldest");
+	unit_case("reopen: recorded uses give the LRU order; a lowered cap evicts the oldest");
 	blocks_object_id("bk", "re", "e", id);
-	for (i = 0; i < 8; i++) {
-		block_path(path, sizeof(path), id, i);
-		set_mtime(path, now - 1000 + (time_t)i * 10);
-	}
-	block_path(path, sizeof(path), id, 0);
-	set_mtime(path, now - 500);	/* 0 was used last */
-	snprintf(path, sizeof(path), "%s/blocks/%.2s/%s/3.tmp12", cdir, id, id);
-	fd = open(path, O_CREAT | O_WRONLY, 0600);
-	close(fd);
+	for (i = 0; i < 8; i++)
+		set_used(id, i, now - 1000 + (uint32_t)i * 10);
+	set_used(id, 0, now - 500);	/* 0 was used last */
 	for (cap = 0, i = 0; i < 8; i += i ? 1 : 6) {	/* 0, 6, 7: the newest */
-		block_path(path, sizeof(path), id, i);
-		cap += (uint64_t)file_size(path);
+		UNIT_CHECK_INT(read_rec(id, i, r), REC);
+		cap += pages(le32(r + 8));
 	}
-	snprintf(path, sizeof(path), "%s/blocks/%.2s/%s/3.tmp12", cdir, id, id);
+	/* bytes no record names, as a kill between a put's two steps leaves */
+	obj_path(path, sizeof(path), id, "data");
+	fill_random(junk, BS, 77);
+	write_at(path, 20 * BS, junk, BS);
 	b = open_cache(NULL, cap, BS);
 	UNIT_CHECK(blocks_has(b, id, 0) && blocks_has(b, id, 7) && blocks_has(b, id, 6));
 	for (i = 1; i < 6; i++)
 		UNIT_CHECK(!blocks_has(b, id, i));
 	UNIT_CHECK_INT(stats(b).stored_bytes, cap);
-	UNIT_CHECK_INT(access(path, F_OK), -1);		/* stray temp file gone */
+	disk_count();
+	/* the evicted ones and the junk are holes; a file of many extents
+	 * may take a block of the filesystem's own for them */
+	UNIT_CHECK(disk_bytes >= (long long)cap && disk_bytes <= (long long)cap + 4096);
+	UNIT_CHECK_INT(disk_blocks, 3);
 
-	unit_case("reopen: the first use after a restart refreshes the mtime");
+	unit_case("reopen: the first use after a restart records the use again");
 	UNIT_CHECK_INT(blocks_get(b, id, 6, got, BS), BS);
-	block_path(path, sizeof(path), id, 6);
-	UNIT_CHECK(!stat(path, &sb) && sb.st_mtime >= now);
+	UNIT_CHECK_INT(read_rec(id, 6, r), REC);
+	UNIT_CHECK(le32(r + 12) >= now);
 	blocks_close(b);
 
 	unit_case("reopen: another block size discards the blocks");
 	b = open_cache(NULL, 64 * SLOT, 2 * BS);
 	UNIT_CHECK_INT(stats(b).nblocks, 0);
 	disk_count();
-	UNIT_CHECK_INT(disk_files, 0);
+	UNIT_CHECK_INT(disk_objs + disk_blocks, 0);
 	blocks_close(b);
 	b = open_cache(NULL, 64 * SLOT, 2 * BS);	/* and remembers the new one */
 	UNIT_CHECK(b != NULL);
 	blocks_close(b);
 	free(got);
+	free(junk);
+}
+
+/* Replaces "open" or "clean" on the meta file's state line. */
+static void set_state(const char *boot, const char *state)
+{
+	char path[1024], text[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/blocks/meta", cdir);
+	f = fopen(path, "r+");
+	if (!f || !fgets(text, sizeof(text), f) || !fgets(text + strlen(text),
+							  (int)(sizeof(text) - strlen(text)), f))
+		unit_fail(__FILE__, __LINE__, "cannot read '%s'", path);
+	rewind(f);
+	fprintf(f, "%sboot %s %s\n", text, boot, state);
+	fflush(f);
+	if (ftruncate(fileno(f), ftell(f)))
+		unit_fail(__FILE__, __LINE__, "cannot truncate '%s'", path);
+	fclose(f);
+}
+
+static void test_power_loss(void)
+{
+	unsigned char *x = malloc(BS);
+	char id[BLOCKS_ID_LEN + 1], boot[64] = "", path[1024];
+	struct blocks *b;
+	FILE *f;
+
+	unit_case("a cache left open in another boot is discarded; a clean close or this boot's kill keeps it");
+	f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	if (f && fgets(boot, sizeof(boot), f))
+		boot[strcspn(boot, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	b = open_cache("power", 64 * SLOT, BS);
+	blocks_object_id("bk", "pl", "e", id);
+	fill_random(x, BS, 5);
+	UNIT_CHECK_INT(blocks_put(b, id, 0, x, BS), 0);
+	blocks_close(b);
+	snprintf(path, sizeof(path), "%s/blocks/meta", cdir);
+	UNIT_CHECK_INT(read_file(path, (unsigned char *)x, BS) > 0, 1);
+	UNIT_CHECK(strstr((char *)x, " clean\n") != NULL);
+	set_state(boot, "open");		/* killed in this boot */
+	b = open_cache(NULL, 64 * SLOT, BS);
+	UNIT_CHECK_INT(stats(b).nblocks, 1);
+	blocks_close(b);
+	set_state("00000000-0000-0000-0000-000000000000", "clean");	/* closed, rebooted */
+	b = open_cache(NULL, 64 * SLOT, BS);
+	UNIT_CHECK_INT(stats(b).nblocks, 1);
+	blocks_close(b);
+	set_state("00000000-0000-0000-0000-000000000000", "open");	/* the machine went down */
+	b = open_cache(NULL, 64 * SLOT, BS);
+	UNIT_CHECK_INT(stats(b).nblocks, 0);
+	disk_count();
+	UNIT_CHECK_INT(disk_objs + disk_blocks, 0);
+	blocks_close(b);
+	free(x);
 }
 
 static void test_damage(void)
 {
-	unsigned char *x = malloc(BS), *got = malloc(BS);
+	unsigned char *x = malloc(BS), *got = malloc(BS), r[REC];
 	char id[BLOCKS_ID_LEN + 1], path[1024];
 	struct blocks *b;
 	uint64_t i;
@@ -532,41 +644,39 @@ static void test_damage(void)
 		(i % 2 ? fill_random : fill_csv)(x, BS, i);
 		UNIT_CHECK_INT(blocks_put(b, id, i, x, BS), 0);
 	}
+	obj_path(path, sizeof(path), id, "data");
 
-	unit_case("damage: bad magic, bad length, bad LZ4 stream -> absent, removed");
-	block_path(path, sizeof(path), id, 1);
-	write_at(path, file_size(path) - HDR, "XMB2", 4);
-	UNIT_CHECK_INT(blocks_get(b, id, 1, got, BS), -1);
-	UNIT_CHECK_INT(file_size(path), -1);
-	UNIT_CHECK(!blocks_has(b, id, 1));
-	block_path(path, sizeof(path), id, 3);
-	UNIT_CHECK(truncate(path, 1000) == 0);
-	UNIT_CHECK_INT(blocks_get(b, id, 3, got, BS), -1);
-	UNIT_CHECK_INT(file_size(path), -1);
-	block_path(path, sizeof(path), id, 0);
-	write_at(path, 0, "\xff\xff\xff\xff\xff\xff\xff\xff", 8);	/* the LZ4 stream */
+	unit_case("damage: a bad LZ4 stream, a data file cut short -> absent, record cleared");
+	write_at(path, 0, "\xff\xff\xff\xff\xff\xff\xff\xff", 8);	/* block 0's LZ4 stream */
 	UNIT_CHECK_INT(blocks_get(b, id, 0, got, BS), -1);
-	UNIT_CHECK_INT(file_size(path), -1);
-	UNIT_CHECK_INT(stats(b).nblocks, 3);
-	UNIT_CHECK_INT(blocks_cached_bytes(b, id), 3 * BS);
+	UNIT_CHECK(!blocks_has(b, id, 0));
+	UNIT_CHECK_INT(read_rec(id, 0, r), REC);
+	UNIT_CHECK_INT(r[0], 0);
+	UNIT_CHECK(truncate(path, 5 * BS + 1000) == 0);		/* block 5 cut */
+	UNIT_CHECK_INT(blocks_get(b, id, 5, got, BS), -1);
+	UNIT_CHECK(!blocks_has(b, id, 5));
+	UNIT_CHECK_INT(stats(b).nblocks, 4);
+	fill_random(x, BS, 3);
+	UNIT_CHECK_INT(blocks_get(b, id, 3, got, BS), BS);	/* the others are fine */
+	UNIT_CHECK(!memcmp(got, x, BS));
 
-	unit_case("damage: a file removed behind the cache's back is forgotten");
-	block_path(path, sizeof(path), id, 2);
+	unit_case("damage: a record damaged while closed is dropped at open");
+	blocks_close(b);
+	obj_path(path, sizeof(path), id, "map");
+	write_at(path, 4 * REC + 2, "\x07", 1);		/* block 4: unknown codec */
+	b = open_cache(NULL, 64 * SLOT, BS);
+	UNIT_CHECK_INT(stats(b).nblocks, 3);
+	UNIT_CHECK(!blocks_has(b, id, 4) && blocks_has(b, id, 1) && blocks_has(b, id, 2));
+	fill_random(x, BS, 1);
+	UNIT_CHECK_INT(blocks_get(b, id, 1, got, BS), BS);
+	UNIT_CHECK(!memcmp(got, x, BS));
+
+	unit_case("damage: an object whose files are removed behind the cache's back is forgotten");
+	obj_path(path, sizeof(path), id, "data");
 	unlink(path);
 	UNIT_CHECK_INT(blocks_get(b, id, 2, got, BS), -1);
 	UNIT_CHECK_INT(stats(b).nblocks, 2);
 	UNIT_CHECK_INT(blocks_check(b), 0);
-
-	unit_case("damage: a file damaged while closed is dropped at open");
-	blocks_close(b);
-	block_path(path, sizeof(path), id, 4);
-	write_at(path, file_size(path) - HDR + 4, "\x07", 1);	/* unknown codec */
-	b = open_cache(NULL, 64 * SLOT, BS);
-	UNIT_CHECK_INT(stats(b).nblocks, 1);
-	UNIT_CHECK_INT(file_size(path), -1);
-	fill_random(x, BS, 5);
-	UNIT_CHECK_INT(blocks_get(b, id, 5, got, BS), BS);
-	UNIT_CHECK(!memcmp(got, x, BS));
 	blocks_close(b);
 	free(x);
 	free(got);
@@ -600,11 +710,66 @@ static void test_drop(void)
 	UNIT_CHECK_INT(blocks_check(b), 0);
 	blocks_unpin(b, a, 1, 1);
 	blocks_drop(b, a);
-	snprintf(path, sizeof(path), "%s/blocks/%.2s/%s", cdir, a, a);
-	UNIT_CHECK_INT(access(path, F_OK), -1);	/* its directory went too */
+	obj_path(path, sizeof(path), a, "data");
+	UNIT_CHECK_INT(access(path, F_OK), -1);	/* its files went too */
+	obj_path(path, sizeof(path), a, "map");
+	UNIT_CHECK_INT(access(path, F_OK), -1);
 	UNIT_CHECK_INT(blocks_check(b), 0);
 	blocks_close(b);
 	free(x);
+}
+
+static void test_backing(void)
+{
+	unsigned char *x = malloc(BS), *got = malloc(3 * BS);
+	char id[BLOCKS_ID_LEN + 1], csv[BLOCKS_ID_LEN + 1];
+	uint64_t size = 2 * BS + 5000, i;
+	struct blocks *b;
+	int fd;
+
+	unit_case("passthrough: a whole object gives a descriptor of exactly its bytes, pinned");
+	b = open_cache("backing", 4 * SLOT, BS);
+	blocks_object_id("bk", "whole", "e", id);
+	for (i = 0; i < 2; i++) {
+		fill_random(x, BS, 40 + i);
+		UNIT_CHECK_INT(blocks_put(b, id, i, x, BS), 0);
+	}
+	UNIT_CHECK_INT(blocks_backing_open(b, id, size), -1);	/* block 2 missing */
+	fill_random(x, 5000, 42);
+	UNIT_CHECK_INT(blocks_put(b, id, 2, x, 5000), 0);
+	UNIT_CHECK_INT(blocks_backing_open(b, id, size + 1), -1);	/* another size */
+	fd = blocks_backing_open(b, id, size);
+	UNIT_CHECK(fd >= 0);
+	UNIT_CHECK_INT(pread(fd, got, 3 * BS, 0), size);
+	fill_random(x, BS, 41);
+	UNIT_CHECK(!memcmp(got + BS, x, BS));
+	fill_random(x, 5000, 42);
+	UNIT_CHECK(!memcmp(got + 2 * BS, x, 5000));
+	/* pinned: filling the cache evicts nothing of it */
+	blocks_object_id("bk", "csv", "e", csv);
+	fill_random(x, BS, 9);
+	for (i = 0; i < 4; i++)
+		UNIT_CHECK_INT(blocks_put(b, csv, i, x, BS), 0);
+	UNIT_CHECK(stats(b).evicted >= 3);
+	UNIT_CHECK(blocks_has(b, id, 0) && blocks_has(b, id, 1) && blocks_has(b, id, 2));
+
+	unit_case("passthrough: a drop leaves the descriptor reading what it read");
+	blocks_drop(b, id);
+	UNIT_CHECK_INT(pread(fd, got, 3 * BS, 0), size);
+	fill_random(x, BS, 40);
+	UNIT_CHECK(!memcmp(got, x, BS));
+	close(fd);
+	blocks_unpin(b, id, 0, 2);
+	UNIT_CHECK_INT(blocks_check(b), 0);
+
+	unit_case("passthrough: an object with a compressed block gives none");
+	fill_csv(x, BS, 1);
+	UNIT_CHECK_INT(blocks_put(b, csv, 1, x, BS), 0);
+	UNIT_CHECK_INT(blocks_backing_open(b, csv, 2 * BS), -1);
+	UNIT_CHECK_INT(blocks_check(b), 0);
+	blocks_close(b);
+	free(x);
+	free(got);
 }
 
 /* ---- threads ----------------------------------------------------------- */
@@ -705,8 +870,7 @@ static void test_threads(void)
 	UNIT_CHECK_INT(blocks_check(b), 0);
 	disk_count();
 	UNIT_CHECK_INT(disk_bytes, stats(b).stored_bytes);
-	UNIT_CHECK_INT(disk_files, stats(b).nblocks);
-	UNIT_CHECK_INT(disk_tmps, 0);
+	UNIT_CHECK_INT(disk_blocks, stats(b).nblocks);
 	printf("# threads: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64 " evicted\n",
 	       stats(b).hits, stats(b).misses, stats(b).evicted);
 	blocks_close(b);
@@ -767,7 +931,7 @@ static void test_throughput(void)
 	UNIT_CHECK(ok);
 	printf("# put: raw %.0f MB/s, CSV %.0f MB/s (stored at %.0f%%)\n",
 	       n * MiB / 1e6 / put_raw, n * MiB / 1e6 / put_csv,
-	       100.0 * (stats(b).stored_bytes - n * (MiB + HDR)) / (n * MiB));
+	       100.0 * (stats(b).stored_bytes - n * MiB) / (n * MiB));
 	printf("# get: raw %.0f MB/s, CSV (LZ4) %.0f MB/s\n", get_raw, get_csv);
 	blocks_close(b);
 	free(x);
@@ -787,8 +951,10 @@ int main(void)
 	test_pins();
 	test_reopen();
 	test_reopen_order();
+	test_power_loss();
 	test_damage();
 	test_drop();
+	test_backing();
 	test_threads();
 	test_throughput();
 	nftw(tmpdir, rm_visit, 16, FTW_DEPTH | FTW_PHYS);
