@@ -239,6 +239,9 @@ static void ent_forget(struct blocks *b, struct bent *e)
 static void ent_remove(struct blocks *b, struct bent *e)
 {
 	blockfile_punch(b->dirfd, e->obj->id, e->no, b->bs);
+	/* the cleared record must reach the disk with the hole (a clean
+	 * close syncs dirty objects): a record naming a hole is zeros */
+	e->obj->dirty = 1;
 	ent_forget(b, e);
 	ent_maybe_free(b, e);
 }

@@ -28,7 +28,7 @@ struct bobj {
 	uint64_t gen;		/* bumped by blocks_drop (note 5) */
 	unsigned puts;		/* puts in flight (note 4) */
 	int has_files;		/* its files may exist */
-	int dirty;		/* blocks recorded since open, maybe not on disk */
+	int dirty;		/* records changed since open, maybe not on disk */
 };
 
 struct bent {

@@ -6,14 +6,14 @@
  *     ListObjectsV2, delimiter "/", one level at a time: nothing ever lists
  *     an archive recursively (the real Binance archive has ~10^8 keys).
  *  2. The first open of a directory never listed starts a listing of its
- *     own: a fetcher thread asks for page after page (each needs the
- *     previous one's token) and queues them on the handle; readdir writes
- *     each page to the index in one transaction and hands it out at once.
- *     So `ls` of 6,000 keys shows the first thousand after the first page,
- *     and the next page is on the wire while the kernel takes this one.
- *     At most LIST_AHEAD pages wait in the queue.  closedir stops the
- *     fetcher after its current page; a listing that did not reach its end
- *     stays incomplete in the index.
+ *     own (fs/listing.c: fetcher threads ask for pages ahead, in several
+ *     streams at once where the first page lets them guess where later
+ *     ones begin); readdir writes each page to the index in one
+ *     transaction and hands it out at once.  So `ls` of 6,000 keys shows
+ *     the first thousand after the first page, and the next pages are on
+ *     the wire while the kernel takes this one.  closedir stops the
+ *     fetchers after their current page; a listing that did not reach its
+ *     end stays incomplete in the index.
  *  3. A complete listing is served from the index while the tree's TTL
  *     holds.  After that, an open still answers from the index at once and
  *     a background thread lists the directory again (one per directory at a
@@ -44,15 +44,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "listing.h"
 #include "lmfs.h"
 #include "log.h"
 #include "lookup.h"
 #include "wnames.h"
 
-/* Lock order: dir_handle.lock -> fs->list_lock -> cache/ locks. */
+/* Lock order: dir_handle.lock -> the listing's lock -> fs->list_lock ->
+ * cache/ locks. */
 struct dir_handle {
 	pthread_mutex_t lock;		/* guards everything below */
-	pthread_cond_t cond;		/* a page came or went, or the fetcher ended */
 	struct lmfs *fs;
 	uint64_t ino;
 	struct index_entry self;
@@ -60,17 +61,11 @@ struct dir_handle {
 					   reader's pointer survives growth */
 	size_t n, cap;
 	int listing;			/* pages still to fetch or to store */
-	int fetching;			/* the fetcher thread runs */
-	int stop;			/* closed: the fetcher should end */
-	int refs;			/* the open handle + the fetcher */
-	int err;			/* the fetcher's error, negative errno */
-	struct page *queue, **tail;	/* fetched, not yet stored */
-	int queued;
+	struct listing *l;		/* fetching them, or NULL */
+	char carry[NAME_MAX + 1];	/* note 6, across its pages */
 	uint64_t gen;
 	int64_t started;
 };
-
-#define LIST_AHEAD 4
 
 static int64_t now_s(void)
 {
@@ -85,96 +80,6 @@ static int dir_fresh(struct lmfs *fs, const struct index_entry *d,
 	if (!st->complete)
 		return 0;
 	return !t || now_s() - st->listed_at < (int64_t)t->ttl;
-}
-
-/* The name a listed key or prefix has inside the directory, or NULL when it
- * has none we can show (note 5).  Writes into buf. */
-static const char *child_name(const char *dir_key, const struct s3_list_entry *e,
-			      char *buf, size_t buflen)
-{
-	size_t plen = strlen(dir_key), n;
-	const char *name;
-
-	if (strncmp(e->key, dir_key, plen))
-		return NULL;
-	name = e->key + plen;
-	n = strlen(name);
-	if (e->is_prefix && n && name[n - 1] == '/')
-		n--;
-	if (!n || n > NAME_MAX || n >= buflen || memchr(name, '/', n))
-		return NULL;
-	memcpy(buf, name, n);
-	buf[n] = '\0';
-	if (!strcmp(buf, ".") || !strcmp(buf, ".."))
-		return NULL;
-	return buf;
-}
-
-/* ---- one page into the index ---- */
-
-struct page {
-	const char *dir_key;
-	struct index_child *c;
-	char **strs;			/* name, key, etag of each child */
-	size_t n, cap;
-	int failed;
-	int last;			/* no page follows */
-	struct page *next;		/* in dir_handle.queue */
-};
-
-static int page_add(void *arg, const struct s3_list_entry *e)
-{
-	struct page *p = arg;
-	char name[1024];
-	const char *nm = child_name(p->dir_key, e, name, sizeof(name));
-	char *dup_name, *dup_key, *dup_etag;
-
-	if (!nm)
-		return 0;
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 256;
-		struct index_child *c = realloc(p->c, cap * sizeof(*c));
-		char **strs = c ? realloc(p->strs, cap * 3 * sizeof(*strs)) : NULL;
-
-		if (c)
-			p->c = c;
-		if (!strs)
-			goto fail;
-		p->strs = strs;
-		p->cap = cap;
-	}
-	/* The entry's strings live only during this call: keep copies. */
-	dup_name = strdup(nm);
-	dup_key = strdup(e->key);
-	dup_etag = strdup(e->etag ? e->etag : "");
-	if (!dup_name || !dup_key || !dup_etag) {
-		free(dup_name);
-		free(dup_key);
-		free(dup_etag);
-		goto fail;
-	}
-	p->strs[3 * p->n] = dup_name;
-	p->strs[3 * p->n + 1] = dup_key;
-	p->strs[3 * p->n + 2] = dup_etag;
-	p->c[p->n++] = (struct index_child){
-		dup_name, e->is_prefix ? INDEX_DIR : INDEX_FILE, dup_key, e->size,
-		dup_etag, (int64_t)e->mtime,
-	};
-	return 0;
-fail:
-	p->failed = 1;
-	return 1;
-}
-
-static void page_release(struct page *p)
-{
-	size_t i;
-
-	for (i = 0; i < 3 * p->n; i++)
-		free(p->strs[i]);
-	free(p->strs);
-	free(p->c);
-	memset(p, 0, sizeof(*p));
 }
 
 static int by_name(const void *a, const void *b, void *arg)
@@ -225,43 +130,6 @@ static int page_dedup(struct lmfs *fs, const struct index_entry *dir, struct pag
 	return 0;
 }
 
-/* Fetch the page after *token (NULL: the first) of dir into p, without
- * the names note 6 drops (carry: see page_dedup; "" for the first page).
- * On success *token is the next one (NULL at the end).  Returns 0 or a
- * negative errno. */
-static int fetch_page(struct lmfs *fs, const struct index_entry *dir, char **token,
-		      char carry[NAME_MAX + 1], struct page *p)
-{
-	struct s3_list_params lp = { dir->key, "/", NULL, *token, 1000 };
-	struct s3_client *c = lmfs_client(fs, dir->tree);
-	struct xml_list_result res = { 0 };
-	struct s3_error err;
-	int rc = 0;
-
-	p->dir_key = dir->key;
-	if (s3_list(c, &lp, page_add, p, &res, &err)) {
-		char m[512];
-
-		s3_error_format(&err, m, sizeof(m));
-		log_warn(LOG_FIELDS(LF_STR("source", lmfs_source_name(fs, dir->tree)),
-				    LF_STR("key", dir->key), LF_S3_ERROR(&err)),
-			 "cannot list '%s': %s", dir->key, m);
-		rc = p->failed ? -ENOMEM : -lmfs_errno(&err);
-		goto out;
-	}
-	if (page_dedup(fs, dir, p, carry)) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	free(*token);
-	*token = res.truncated ? res.next_token : NULL;
-	res.next_token = NULL;
-	p->last = !*token;
-out:
-	free(res.next_token);
-	return rc;
-}
-
 /* Write p into the index; fn sees each child's row.  Returns 0 or a
  * negative errno. */
 static int store_page(struct lmfs *fs, const struct index_entry *dir, uint64_t gen,
@@ -310,15 +178,19 @@ out:
 	return rc;
 }
 
-/* Both of the above, for the background relisting. */
+/* The page after *token (NULL: the first) into the index, without the
+ * names note 6 drops (carry: see page_dedup; "" for the first page), for
+ * the background relisting.  On success *token is the next one (NULL at
+ * the end).  Returns 0 or a negative errno. */
 static int list_page(struct lmfs *fs, const struct index_entry *dir, uint64_t gen,
 		     char **token, char carry[NAME_MAX + 1])
 {
 	struct page p = { 0 };
-	int rc = fetch_page(fs, dir, token, carry, &p);
+	int rc = listing_fetch(fs, dir, NULL, token, &p);
 
 	if (!rc)
-		rc = store_page(fs, dir, gen, &p, NULL, NULL);
+		rc = page_dedup(fs, dir, &p, carry) ? -ENOMEM :
+		     store_page(fs, dir, gen, &p, NULL, NULL);
 	page_release(&p);
 	return rc;
 }
@@ -433,105 +305,17 @@ static int dh_append(void *arg, const struct index_entry *e)
 
 static void dh_free(struct dir_handle *dh)
 {
-	struct page *p;
 	size_t i;
 
-	while ((p = dh->queue)) {
-		dh->queue = p->next;
-		page_release(p);
-		free(p);
-	}
+	listing_stop(dh->l);
 	for (i = 0; i < dh->n; i++) {
 		index_entry_release(dh->ents[i]);
 		free(dh->ents[i]);
 	}
 	free(dh->ents);
 	index_entry_release(&dh->self);
-	pthread_cond_destroy(&dh->cond);
 	pthread_mutex_destroy(&dh->lock);
 	free(dh);
-}
-
-/* Drop one reference (dh->lock held; released here). */
-static void dh_unref(struct dir_handle *dh)
-{
-	int last = --dh->refs == 0;
-
-	pthread_mutex_unlock(&dh->lock);
-	if (last)
-		dh_free(dh);
-}
-
-static void *fetcher_main(void *arg)
-{
-	struct dir_handle *dh = arg;
-	struct lmfs *fs = dh->fs;
-	char *token = NULL, carry[NAME_MAX + 1] = "";
-	int rc = 0, last;
-
-	for (;;) {
-		struct page *p = calloc(1, sizeof(*p));
-
-		if (!p) {
-			rc = -ENOMEM;
-			break;
-		}
-		rc = fetch_page(fs, &dh->self, &token, carry, p);
-		pthread_mutex_lock(&dh->lock);
-		if (rc || dh->stop) {
-			pthread_mutex_unlock(&dh->lock);
-			page_release(p);
-			free(p);
-			break;
-		}
-		/* From here on p is the reader's: it may be freed at once. */
-		last = p->last;
-		*dh->tail = p;
-		dh->tail = &p->next;
-		dh->queued++;
-		pthread_cond_broadcast(&dh->cond);
-		while (dh->queued >= LIST_AHEAD && !dh->stop)
-			pthread_cond_wait(&dh->cond, &dh->lock);
-		pthread_mutex_unlock(&dh->lock);
-		if (last)
-			break;
-	}
-	free(token);
-	pthread_mutex_lock(&fs->list_lock);
-	fs->nfetchers--;
-	pthread_mutex_unlock(&fs->list_lock);
-	pthread_mutex_lock(&dh->lock);
-	dh->fetching = 0;
-	dh->err = rc;
-	pthread_cond_broadcast(&dh->cond);
-	dh_unref(dh);
-	return NULL;
-}
-
-static int fetcher_start(struct lmfs *fs, struct dir_handle *dh)
-{
-	pthread_attr_t attr;
-	pthread_t th;
-	int rc;
-
-	pthread_mutex_lock(&fs->list_lock);
-	fs->nfetchers++;
-	pthread_mutex_unlock(&fs->list_lock);
-	dh->fetching = 1;
-	dh->refs++;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&th, &attr, fetcher_main, dh);
-	pthread_attr_destroy(&attr);
-	if (rc) {
-		dh->fetching = 0;
-		dh->refs--;
-		pthread_mutex_lock(&fs->list_lock);
-		fs->nfetchers--;
-		pthread_mutex_unlock(&fs->list_lock);
-		return -rc;
-	}
-	return 0;
 }
 
 int dir_open(struct lmfs *fs, uint64_t ino, struct dir_handle **out)
@@ -544,11 +328,8 @@ int dir_open(struct lmfs *fs, uint64_t ino, struct dir_handle **out)
 	if (!dh)
 		return -ENOMEM;
 	pthread_mutex_init(&dh->lock, NULL);
-	pthread_cond_init(&dh->cond, NULL);
 	dh->fs = fs;
 	dh->ino = ino;
-	dh->refs = 1;
-	dh->tail = &dh->queue;
 	if (index_get(fs->ix, ino, &dh->self)) {
 		rc = -ENOENT;
 		goto fail;
@@ -570,7 +351,7 @@ int dir_open(struct lmfs *fs, uint64_t ino, struct dir_handle **out)
 		}
 		dh->listing = 1;
 		dh->started = now_s();
-		rc = fetcher_start(fs, dh);
+		rc = listing_start(fs, &dh->self, &dh->l);
 		if (rc)
 			goto fail;
 	}
@@ -631,25 +412,17 @@ int dir_entry(struct lmfs *fs, struct dir_handle *dh, size_t i, const struct ind
 
 	pthread_mutex_lock(&dh->lock);
 	while (i >= dh->n && dh->listing) {
-		struct page *p = dh->queue;
+		struct page *p = NULL;
 
-		if (!p && dh->fetching) {
-			pthread_cond_wait(&dh->cond, &dh->lock);
-			continue;
-		}
-		if (!p) {
+		if ((rc = listing_next(dh->l, &p)) <= 0) {
 			/* Keep what the index had: a listing that broke off
 			 * is not a reason to show an empty directory. */
-			rc = dh->err ? dh->err : -EIO;
+			rc = rc ? rc : -EIO;
 			dh->listing = 0;
 			break;
 		}
-		dh->queue = p->next;
-		if (!dh->queue)
-			dh->tail = &dh->queue;
-		dh->queued--;
-		pthread_cond_broadcast(&dh->cond);
-		rc = store_page(fs, &dh->self, dh->gen, p, dh_append, dh);
+		rc = page_dedup(fs, &dh->self, p, dh->carry) ? -ENOMEM :
+		     store_page(fs, &dh->self, dh->gen, p, dh_append, dh);
 		if (rc)
 			dh->listing = 0;
 		else if (p->last) {
@@ -672,12 +445,8 @@ int dir_entry(struct lmfs *fs, struct dir_handle *dh, size_t i, const struct ind
 
 void dir_release(struct dir_handle *dh)
 {
-	if (!dh)
-		return;
-	pthread_mutex_lock(&dh->lock);
-	dh->stop = 1;
-	pthread_cond_broadcast(&dh->cond);
-	dh_unref(dh);
+	if (dh)
+		dh_free(dh);
 }
 
 /* ---- lookups (note 4) ---- */

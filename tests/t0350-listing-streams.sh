@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+test_description='a big folder listed in several streams at once: every name once
+
+A folder whose names count up (as the archive'\''s dates do) is listed in
+several streams of pages at once, each starting after a name guessed from
+the first page (fs/listing.c).  Whatever the guesses, ls must show every
+key and prefix S3 holds, once, as a single stream of pages would.'
+. "$(dirname "$0")/lib/test-lib.sh"
+. "$TEST_DIRECTORY/lib/mount-lib.sh"
+
+rgw_start
+
+# names_in BUCKET PREFIX: the names directly under PREFIX (of keys, and of
+# the prefixes deeper keys make), sorted, each once (a key and a prefix of
+# one name show as the file: lakemount(8), NAMES)
+names_in() {
+	s3cli ls "$1" "$2" | cut -f1 | sed "s|^$2||; s|/.*||" | LC_ALL=C sort -u
+}
+
+# lists MNT: the LIST requests the mount sent
+lists() { lm_stat "$1" requests.list; }
+
+test_expect_success FUSE 'setup: a folder of 2,500 counted names with a file and a prefix of one name at a guess, and one of 2,500 names that do not count' '
+	test_bucket b && s3cli mb "$b" && echo "$b" >"$TEST_TMP/bucket" &&
+	mkdir -p src/data/counted src/data/named &&
+	python3 -c "
+import os, random
+for i in range(2500):
+    open(\"src/data/counted/k%04d\" % i, \"w\").write(str(i))
+# the first page ends at k0999: streams start after k1998, k2997, ...
+os.makedirs(\"src/data/counted/k1998.d\")
+open(\"src/data/counted/k1998.d/x\", \"w\").write(\"x\")
+rng = random.Random(7)
+for i in range(2500):
+    n = \"\".join(rng.choice(\"ABCDEFGHJKLMNPQRSTUVWXYZ\") for _ in range(8))
+    open(\"src/data/named/%s-%d\" % (n, i), \"w\").write(n)
+" &&
+	s3cli put-tree "$b" src &&
+	echo y >y && s3cli put "$b" data/counted/k2400/y y &&
+	names_in "$b" data/counted/ >counted.s3 && names_in "$b" data/named/ >named.s3 &&
+	wc -l counted.s3 named.s3
+'
+b=$(cat "$TEST_TMP/bucket" 2>/dev/null)
+
+test_expect_success FUSE 'a folder of counted names: listed in streams, every name once, and again after a remount' '
+	mkdir counted && cd counted &&
+	lm_config "$PWD/lm.json" "$b" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	d=mnt/archive/binance/counted &&
+	test -d "$d" && before=$(lists mnt) &&
+	ls -f "$d" | grep -v "^\.\.\?$" | LC_ALL=C sort >got &&
+	echo "$(wc -l <got) names with $(($(lists mnt) - before)) LISTs (one stream: 3)" &&
+	test_cmp "$TRASH_DIRECTORY/counted.s3" got &&
+	test "$(($(lists mnt) - before))" -gt 3 &&
+	test -f "$d/k1998" && test -d "$d/k1998.d" && test -f "$d/k2400" &&
+	lm_umount "$PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	ls -f "$d" | grep -v "^\.\.\?$" | LC_ALL=C sort >again &&
+	test_cmp "$TRASH_DIRECTORY/counted.s3" again &&
+	lm_umount "$PWD/mnt"
+'
+
+test_expect_success FUSE 'a folder of names that do not count: one stream, every name once' '
+	mkdir named && cd named &&
+	lm_config "$PWD/lm.json" "$b" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	test -d mnt/archive/binance/named && before=$(lists mnt) &&
+	ls -f mnt/archive/binance/named | grep -v "^\.\.\?$" | LC_ALL=C sort >got &&
+	echo "$(wc -l <got) names with $(($(lists mnt) - before)) LISTs" &&
+	test_cmp "$TRASH_DIRECTORY/named.s3" got &&
+	test "$(($(lists mnt) - before))" = 3 &&
+	lm_umount "$PWD/mnt"
+'
+
+test_expect_success FUSE 'a listing cut short by closedir leaves the folder to be listed whole next time' '
+	mkdir cut && cd cut &&
+	lm_config "$PWD/lm.json" "$b" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	d=mnt/archive/binance/counted &&
+	python3 -c "import os, sys
+it = os.scandir(sys.argv[1]); next(it); it.close()" "$d" &&
+	ls -f "$d" | grep -v "^\.\.\?$" | LC_ALL=C sort >got &&
+	test_cmp "$TRASH_DIRECTORY/counted.s3" got &&
+	lm_umount "$PWD/mnt"
+'
+
+test_done
