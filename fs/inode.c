@@ -21,7 +21,7 @@ struct inode {
 	unsigned ndirect;		/* direct-mode handles open */
 	char pt_etag[INDEX_ETAG_MAX];	/* version of the backing file */
 	unsigned npt;			/* handles open holding it (both modes) */
-	int pt_id;			/* their backing id, while npt */
+	struct inode_backing pt;	/* the file, while npt */
 };
 
 struct inodes {
@@ -148,8 +148,8 @@ enum inode_mode inodes_open(struct inodes *t, uint64_t ino, const char *etag, in
 			    int *backing_id)
 {
 	enum inode_mode mode = uncached ? INODE_DIRECT : INODE_CACHED;
+	struct inode_backing b;
 	struct inode *n;
-	int id = 0;
 
 	*keep_cache = 0;
 	*backing_id = 0;
@@ -157,13 +157,12 @@ enum inode_mode inodes_open(struct inodes *t, uint64_t ino, const char *etag, in
 	n = find(t, ino);
 	if (!n)
 		goto out;
-	if (n->npt || (uncached && !n->nopen && !n->ndirect && backing &&
-		       (id = backing(arg)) > 0)) {
+	if (n->npt || (uncached && !n->nopen && !n->ndirect && backing && !backing(arg, &b))) {
 		if (!n->npt++) {
-			n->pt_id = id;
+			n->pt = b;
 			snprintf(n->pt_etag, sizeof(n->pt_etag), "%s", etag);
 		}
-		*backing_id = n->pt_id;
+		*backing_id = n->pt.id;
 		mode = strcmp(n->pt_etag, etag) ? INODE_PASSTHROUGH_DIRECT : INODE_PASSTHROUGH;
 	} else if (uncached || (n->nopen && strcmp(n->etag, etag))) {
 		mode = INODE_DIRECT;
@@ -181,10 +180,11 @@ out:
 	return mode;
 }
 
-int inodes_close(struct inodes *t, uint64_t ino, enum inode_mode mode)
+int inodes_close(struct inodes *t, uint64_t ino, enum inode_mode mode,
+		 struct inode_backing *b)
 {
 	struct inode *n;
-	int id = 0;
+	int last = 0;
 
 	pthread_mutex_lock(&t->lock);
 	n = find(t, ino);
@@ -194,11 +194,11 @@ int inodes_close(struct inodes *t, uint64_t ino, enum inode_mode mode)
 		n->ndirect--;
 	if (n && (mode == INODE_PASSTHROUGH || mode == INODE_PASSTHROUGH_DIRECT) && n->npt &&
 	    !--n->npt) {
-		id = n->pt_id;
-		n->pt_id = 0;
+		*b = n->pt;
+		last = 1;
 	}
 	pthread_mutex_unlock(&t->lock);
-	return id;
+	return last;
 }
 
 uint64_t inodes_count(struct inodes *t)

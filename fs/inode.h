@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include "blocks.h"
+
 struct inodes;
 
 struct inodes *inodes_new(void);
@@ -32,9 +34,18 @@ enum inode_mode {
 	INODE_CACHED, INODE_DIRECT, INODE_PASSTHROUGH, INODE_PASSTHROUGH_DIRECT
 };
 
+/* A backing file the kernel reads an inode from, and the blocks it pins
+ * (fs/ops.c registers and releases it). */
+struct inode_backing {
+	int id;				/* the kernel's backing id */
+	char obj[BLOCKS_ID_LEN + 1];	/* the object of the file */
+	uint64_t size;			/* its size */
+};
+
 /* Asked, with the table locked, whether an open may read through a backing
- * file: returns its id (> 0) or -1.  It must not call back into the table. */
-typedef int inodes_backing_fn(void *arg);
+ * file: fills *b and returns 0, or returns -1.  It must not call back into
+ * the table. */
+typedef int inodes_backing_fn(void *arg, struct inode_backing *b);
 
 /* Opening ino at etag: the new handle's mode.  The kernel reads an inode
  * one way at a time: while one of its handles reads through the page
@@ -54,9 +65,10 @@ typedef int inodes_backing_fn(void *arg);
 enum inode_mode inodes_open(struct inodes *t, uint64_t ino, const char *etag, int uncached,
 			    inodes_backing_fn *backing, void *arg, int *keep_cache,
 			    int *backing_id);
-/* Returns the backing id to release (> 0) when the inode's last handle
- * holding its backing file closed, else 0. */
-int inodes_close(struct inodes *t, uint64_t ino, enum inode_mode mode);
+/* Returns 1 and the backing file to release in *b when the inode's last
+ * handle holding it closed, else 0. */
+int inodes_close(struct inodes *t, uint64_t ino, enum inode_mode mode,
+		 struct inode_backing *b);
 
 /* How many inodes the kernel holds (for stats and tests). */
 uint64_t inodes_count(struct inodes *t);

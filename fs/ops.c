@@ -302,21 +302,22 @@ static int may_passthrough(struct lmfs *fs, const struct index_entry *e)
 
 struct backing {
 	struct lmfs *fs;
+	struct fhandle *fh;
 	int fd;			/* the object's cache file (pinned) */
 	int registered;		/* the inode's passthrough reads it now */
 };
 
 /* inodes_backing_fn: the object's cache file, registered with the kernel. */
-static int register_backing(void *arg)
+static int register_backing(void *arg, struct inode_backing *b)
 {
 	struct backing *a = arg;
-	int id = passthru_backing_open(a->fs->pt, a->fd);
 
-	if (id <= 0)
+	if ((b->id = passthru_backing_open(a->fs->pt, a->fd)) <= 0)
 		return -1;
+	reader_backing_of(a->fh, b->obj, &b->size);
 	a->registered = 1;
 	stats_passthrough_open(a->fs->stats);
-	return id;
+	return 0;
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -324,7 +325,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct lmfs *fs = fs_of(req);
 	struct index_entry e = { 0 };
 	struct open_file *of = NULL;
-	struct backing pt = { fs, -1, 0 };
+	struct backing pt = { fs, NULL, -1, 0 };
 	int rc = -ENOMEM, keep, tries, id, uncached;
 
 	of = calloc(1, sizeof(*of));
@@ -359,6 +360,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* Pinned and opened before the inode table is locked: it may wait
 	 * for the last blocks of a read just done to reach the disk. */
 	uncached = may_passthrough(fs, &e);
+	pt.fh = of->fh;
 	if (uncached)
 		pt.fd = reader_backing_open(fs->reader, of->fh);
 	of->mode = inodes_open(fs->inodes, ino, e.etag, uncached,
@@ -366,7 +368,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (pt.fd >= 0) {
 		close(pt.fd);
 		if (!pt.registered)	/* the inode's pin is another handle's */
-			reader_unpin_whole(fs->reader, of->fh);
+			reader_backing_release(fs->reader, of->fh, NULL, 0);
 	}
 	fi->fh = (uintptr_t)of;
 	fi->keep_cache = keep;

@@ -95,7 +95,7 @@ void ops_read_written(fuse_req_t req, size_t size, off_t off, struct fuse_file_i
 
 void ops_release_file(struct lmfs *fs, fuse_ino_t ino, struct open_file *of)
 {
-	int id;
+	struct inode_backing b;
 
 	if (of->wf) {
 		if (of->counted && writer_close(fs, of->wf))
@@ -104,11 +104,11 @@ void ops_release_file(struct lmfs *fs, fuse_ino_t ino, struct open_file *of)
 				  (unsigned long long)ino);
 		else if (!of->counted)
 			writer_put(fs, of->wf);
-	} else if ((id = inodes_close(fs->inodes, ino, of->mode)) > 0) {
-		/* the inode's last handle on the backing file: the kernel is
-		 * done with it (op_open pinned its blocks) */
-		passthru_backing_close(fs->pt, id);
-		reader_unpin_whole(fs->reader, of->fh);
+	} else if (inodes_close(fs->inodes, ino, of->mode, &b)) {
+		/* the inode's last handle on the backing file (of another
+		 * version than of's, maybe): the kernel is done with it */
+		passthru_backing_close(fs->pt, b.id);
+		reader_backing_release(fs->reader, NULL, b.obj, b.size);
 	}
 	if (of->fh)
 		reader_release(fs->reader, of->fh);

@@ -455,10 +455,21 @@ int reader_backing_open(struct reader *r, struct fhandle *fh)
 	return stale ? -1 : blocks_backing_open(r->fs->blocks, fh->obj, fh->size);
 }
 
-void reader_unpin_whole(struct reader *r, struct fhandle *fh)
+void reader_backing_of(const struct fhandle *fh, char obj[BLOCKS_ID_LEN + 1], uint64_t *size)
 {
-	if (fh && fh->size)
-		blocks_unpin(r->fs->blocks, fh->obj, 0, (fh->size - 1) / r->bs);
+	memcpy(obj, fh->obj, BLOCKS_ID_LEN + 1);
+	*size = fh->size;
+}
+
+void reader_backing_release(struct reader *r, const struct fhandle *fh, const char *obj,
+			    uint64_t size)
+{
+	if (fh) {
+		obj = fh->obj;
+		size = fh->size;
+	}
+	if (size)
+		blocks_unpin(r->fs->blocks, obj, 0, (size - 1) / r->bs);
 }
 
 int reader_open(struct reader *r, const struct index_entry *e, struct fhandle **out)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "blocks.h"
 #include "index.h"
 
 struct lmfs;
@@ -56,10 +57,14 @@ void reader_spans_release(struct reader *r, struct reader_span *sp, int n);
 
 /* For a passthrough open of fh: when its object is whole in the cache and
  * not replaced, pins it and returns a read-only descriptor of its bytes
- * (blocks_backing_open); -1 otherwise.  reader_unpin_whole() undoes the
- * pin once the kernel is done with it. */
+ * (blocks_backing_open); -1 otherwise. */
 int reader_backing_open(struct reader *r, struct fhandle *fh);
-void reader_unpin_whole(struct reader *r, struct fhandle *fh);
+/* fh's object and size, to release its backing file later. */
+void reader_backing_of(const struct fhandle *fh, char obj[BLOCKS_ID_LEN + 1], uint64_t *size);
+/* Undoes the pin of reader_backing_open() once the kernel is done: that
+ * of fh's object, or (fh NULL) of obj, size bytes. */
+void reader_backing_release(struct reader *r, const struct fhandle *fh, const char *obj,
+			    uint64_t size);
 
 /* Forget the blocks of object obj held in memory (the cache dropped them:
  * lakemount-ctl evict). */

@@ -123,7 +123,10 @@ f = open(path, 'rb')
 if rest:
     subprocess.run(rest, check=True)
 held = f.read()
-g = open(path, 'rb').read()
+h = open(path, 'rb')
+f.close()			# the new handle closes last
+g = h.read()
+h.close()
 print('held=%s new=%s' % ('same' if held == want else 'differs',
                           'same' if g == (new if new is not None else want) else 'differs'))
 EOF
@@ -146,9 +149,9 @@ test_expect_success PASSTHROUGH 'the blocks the kernel reads from are never evic
 	lm_umount "$PWD/mnt"
 '
 
-test_expect_success PASSTHROUGH 'an object replaced while passed through: the open file keeps the old bytes, a new open gets the new' '
+test_expect_success PASSTHROUGH 'an object replaced while passed through: the open file keeps the old bytes, a new open gets the new, and the old version is evictable after' '
 	mkdir replaced && cd replaced &&
-	lm_config "$PWD/lm.json" "$b" ", \"ttl\": 1" &&
+	LM_CACHE_MAX=40MiB lm_config "$PWD/lm.json" "$b" ", \"ttl\": 1" &&
 	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
 	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
 	s3cli put "$b" data/test/swap.bin "$S/big.bin" &&
@@ -160,6 +163,11 @@ test_expect_success PASSTHROUGH 'an object replaced while passed through: the op
 	echo "after the replacement: $(cat seen)" &&
 	test "$(cat seen)" = "held=same new=same" &&
 	cmp "$f" "$S/other.bin" &&
+	c=$PWD/mnt/archive/binance/test/big.bin &&
+	cmp "$c" "$S/big.bin" && gets=$(lm_stat mnt requests.get) &&
+	cmp "$c" "$S/big.bin" &&
+	echo "24 MiB more under a 40 MiB cap: GETs for its second read $(($(lm_stat mnt requests.get) - gets))" &&
+	test "$(lm_stat mnt requests.get)" = "$gets" &&
 	lm_umount "$PWD/mnt"
 '
 

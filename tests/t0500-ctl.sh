@@ -93,6 +93,7 @@ test_expect_success FUSE 'stats shows requests by operation, bytes, cache and la
 	grep "^  ListObjectsV2  *[1-9][0-9]* " stats.txt &&
 	grep "^bytes: .* down, .* up, .* copied server-side$" stats.txt &&
 	grep "^cache: [0-9]* hits, [0-9]* misses" stats.txt &&
+	grep "^passthrough: [0-9]* opens read by the kernel" stats.txt &&
 	grep "^latency  *count  *mean  *p50  *p99$" stats.txt &&
 	grep "^  ListObjectsV2  *[1-9][0-9]*  *[0-9.]*[mu]*s " stats.txt &&
 	lakemount-ctl stats --json "$M" >stats.json &&

@@ -337,6 +337,8 @@ void ctl_print_stats(FILE *f, json_t *st)
 		(unsigned long long)hits, (unsigned long long)misses, pct(hits, hits + misses),
 		(unsigned long long)num(cache, "evictions"), ctl_fmt_size(used, a, sizeof(a)),
 		ctl_fmt_size(max, b, sizeof(b)), pct(used, max));
+	fprintf(f, "passthrough: %llu opens read by the kernel straight from the cache\n",
+		(unsigned long long)num(cache, "passthrough_opens"));
 	print_latency(f, json_object_get(st, "latency"));
 }
 
