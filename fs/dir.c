@@ -89,6 +89,12 @@ static int by_name(const void *a, const void *b, void *arg)
 	return strcmp(c[*(const size_t *)a].name, c[*(const size_t *)b].name);
 }
 
+static int marked(const struct page *p, size_t i, void *drop)
+{
+	(void)p;
+	return ((const char *)drop)[i];
+}
+
 /* Note 6: drop each directory that has the name of a file of this page or
  * of carry (the previous page's last file name), then set carry to this
  * page's; note 7: drop what the journal deletes.  0, or -1 out of memory. */
@@ -115,17 +121,7 @@ static int page_dedup(struct lmfs *fs, const struct index_entry *dir, struct pag
 	}
 	memcpy(carry, last, sizeof(last));
 	wn_hide_gone(fs, dir->tree, dir->key, p->c, p->n, drop);
-	for (i = k = 0; i < p->n; i++) {
-		if (drop[i]) {
-			free(p->strs[3 * i]);
-			free(p->strs[3 * i + 1]);
-			free(p->strs[3 * i + 2]);
-			continue;
-		}
-		p->c[k] = p->c[i];
-		memmove(&p->strs[3 * k++], &p->strs[3 * i], 3 * sizeof(*p->strs));
-	}
-	p->n = k;
+	page_drop(p, marked, drop);
 	free(ord);
 	return 0;
 }

@@ -182,17 +182,13 @@ out:
 	return rc;
 }
 
-/* Drops p's children past key stop (the next stream starts after it, so
- * a key equal to it is this stream's); 1 when p reached it (the stream
- * has all of its range then). */
-static int page_trim(struct page *p, const char *stop)
+void page_drop(struct page *p, int (*drop)(const struct page *p, size_t i, void *arg),
+	       void *arg)
 {
 	size_t i, k;
 
-	if (!p->hi || strcmp(p->hi, stop) < 0)
-		return 0;
 	for (i = k = 0; i < p->n; i++) {
-		if (strcmp(p->c[i].key, stop) > 0) {
+		if (drop(p, i, arg)) {
 			free(p->strs[3 * i]);
 			free(p->strs[3 * i + 1]);
 			free(p->strs[3 * i + 2]);
@@ -202,6 +198,21 @@ static int page_trim(struct page *p, const char *stop)
 		memmove(&p->strs[3 * k++], &p->strs[3 * i], 3 * sizeof(*p->strs));
 	}
 	p->n = k;
+}
+
+static int past(const struct page *p, size_t i, void *stop)
+{
+	return strcmp(p->c[i].key, stop) > 0;
+}
+
+/* Drops p's children past key stop (the next stream starts after it, so
+ * a key equal to it is this stream's); 1 when p reached it (the stream
+ * has all of its range then). */
+static int page_trim(struct page *p, const char *stop)
+{
+	if (!p->hi || strcmp(p->hi, stop) < 0)
+		return 0;
+	page_drop(p, past, (void *)stop);
 	return 1;
 }
 

@@ -41,6 +41,9 @@ struct page {
 };
 
 void page_release(struct page *p);
+/* Drops the children i of p for which drop(p, i, arg) says so. */
+void page_drop(struct page *p, int (*drop)(const struct page *p, size_t i, void *arg),
+	       void *arg);
 
 /* The page of dir's listing after *token (NULL: the first; start_after
  * then says where it begins, NULL for the start) into p.  On success

@@ -9,13 +9,6 @@ cache directory), so that request counts start from zero.'
 
 rgw_start
 
-# put_random BUCKET KEY SIZE: upload SIZE random bytes as KEY; they stay in
-# ./<basename of KEY> for comparing.
-put_random() {
-	head -c "$3" /dev/urandom >"${2##*/}" &&
-	s3cli put "$1" "$2" "${2##*/}"
-}
-
 # wait_etag FILE BUCKET KEY: wait (up to 10 s) until the mount has KEY's
 # ETag in S3 for FILE.  (The daemon learns of a replacement from a 412, and
 # then asks S3 for the new ETag: a new open may come before that.)

@@ -14,12 +14,6 @@ registers a backing file); without them every case is skipped.'
 
 rgw_start
 
-# put_random BUCKET KEY SIZE: SIZE random bytes as KEY, kept in ./<basename>.
-put_random() {
-	head -c "$3" /dev/urandom >"${2##*/}" &&
-	s3cli put "$1" "$2" "${2##*/}"
-}
-
 # csv_rows N: N lines of kline-like CSV (LZ4 compresses them).
 csv_rows() {
 	python3 -c 'import sys

@@ -88,6 +88,13 @@ lm_config_layers() {
 	JSON
 }
 
+# put_random BUCKET KEY SIZE: upload SIZE random bytes as KEY; they stay in
+# ./<basename of KEY> for comparing.
+put_random() {
+	head -c "$3" /dev/urandom >"${2##*/}" &&
+	s3cli put "$1" "$2" "${2##*/}"
+}
+
 lm_mount() {  # CONFIG MNT
 	mkdir -p "$2" &&
 	lm_env_creds &&
