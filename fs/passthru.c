@@ -57,6 +57,8 @@ struct pt_open_out {
 
 struct passthru {
 	int devfd;
+	/* Written by the thread that handles INIT, read by any (__atomic:
+	 * nothing but the kernel orders INIT before the other requests) */
 	uint64_t init_unique;		/* of the INIT request, until replied */
 	int offered;			/* the kernel offered passthrough */
 	int agreed;			/* and our INIT reply took it */
@@ -80,8 +82,10 @@ static ssize_t pt_read(int fd, void *buf, size_t len, void *userdata)
 	if (p && n >= (ssize_t)(sizeof(*h) + sizeof(in)) && h->opcode == FUSE_INIT) {
 		/* major, minor, max_readahead, flags, flags2 */
 		memcpy(in, (const char *)buf + sizeof(*h), sizeof(in));
-		p->init_unique = h->unique;
-		p->offered = (in[3] & FUSE_INIT_EXT) && (in[4] & PT_FLAGS2) == PT_FLAGS2;
+		__atomic_store_n(&p->offered,
+				 (in[3] & FUSE_INIT_EXT) && (in[4] & PT_FLAGS2) == PT_FLAGS2,
+				 __ATOMIC_RELEASE);
+		__atomic_store_n(&p->init_unique, h->unique, __ATOMIC_RELEASE);
 	}
 	return n;
 }
@@ -94,10 +98,10 @@ static ssize_t pt_writev(int fd, struct iovec *iov, int count, void *userdata)
 	struct iovec v[2];
 
 	(void)userdata;
-	if (!p || !p->init_unique || count != 2 || iov[0].iov_len != sizeof(*h) ||
-	    h->unique != p->init_unique)
+	if (!p || count != 2 || iov[0].iov_len != sizeof(*h) ||
+	    !__atomic_load_n(&p->init_unique, __ATOMIC_ACQUIRE) || h->unique != p->init_unique)
 		return writev(fd, iov, count);
-	p->init_unique = 0;
+	__atomic_store_n(&p->init_unique, 0, __ATOMIC_RELAXED);
 	if (h->error || !p->offered || iov[1].iov_len != sizeof(out))
 		return writev(fd, iov, count);
 	memcpy(out, iov[1].iov_base, sizeof(out));
@@ -105,7 +109,7 @@ static ssize_t pt_writev(int fd, struct iovec *iov, int count, void *userdata)
 	out[PT_INIT_OUT_STACK] = PT_STACK_DEPTH;
 	v[0] = iov[0];
 	v[1] = (struct iovec){ out, sizeof(out) };
-	p->agreed = 1;
+	__atomic_store_n(&p->agreed, 1, __ATOMIC_RELEASE);
 	return writev(fd, v, 2);
 }
 
@@ -139,14 +143,14 @@ void passthru_free(struct passthru *p)
 
 int passthru_offered(struct passthru *p)
 {
-	return p && p->offered;
+	return p && __atomic_load_n(&p->offered, __ATOMIC_ACQUIRE);
 }
 
 int passthru_enabled(struct passthru *p)
 {
 	int on;
 
-	if (!p || !p->agreed)
+	if (!p || !__atomic_load_n(&p->agreed, __ATOMIC_ACQUIRE))
 		return 0;
 	pthread_mutex_lock(&p->lock);
 	on = !p->failed;

@@ -15,9 +15,8 @@
  * it), and passthru_reply_open() writes the open reply itself.
  * Everything else passes through unchanged.
  *
- * Locks: p->lock guards `failed` reporting; the other fields are written
- * once, before the session serves requests on more than one thread (the
- * INIT exchange is the first request and reply, on one thread).
+ * Locks: p->lock guards `failed`; the INIT fields are written once, by
+ * the thread that handles INIT, and read with __atomic loads.
  */
 #ifndef LM_PASSTHRU_H
 #define LM_PASSTHRU_H
