@@ -218,6 +218,13 @@ static int page_trim(struct page *p, const char *stop)
 
 /* ---- guesses ---- */
 
+/* A counting field of a name: digits at [at, at + w), counted modulo radix
+ * (the first field has none: it counts on without bound). */
+struct field {
+	size_t at, w;
+	uint64_t radix;
+};
+
 static uint64_t digits_value(const char *s, size_t n)
 {
 	uint64_t v = 0;
@@ -227,38 +234,146 @@ static uint64_t digits_value(const char *s, size_t n)
 	return v;
 }
 
-size_t listing_guess(const char *first, const char *last, char **out, size_t max)
+static int is_digit(char c)
 {
-	size_t d = 0, a, b, w, i, n = 0;
-	uint64_t x, xf, step, k;
+	return isdigit((unsigned char)c);
+}
+
+/* The fields of last from a (the start of a run of digits) on, as long as
+ * first has the same shape there: digits where last has digits, the same
+ * other characters between them.  So "2017-08-17.zip" against
+ * "2018-12-29.zip.CHECKSUM" gives the year, the month and the day.  All
+ * together hold at most GUESS_DIGITS digits, so that a value of them fits
+ * in 64 bits. */
+static size_t fields_of(const char *first, const char *last, size_t a, struct field *f,
+			size_t max)
+{
+	size_t i = a, n = 0, digits = 0, s;
+
+	while (n < max && last[i] && first[i]) {
+		if (!is_digit(last[i])) {
+			if (last[i] != first[i])
+				break;
+			i++;
+			continue;
+		}
+		if (!is_digit(first[i]))
+			break;
+		for (s = i; is_digit(last[i]) && is_digit(first[i]); i++)
+			;
+		if (is_digit(last[i]) || is_digit(first[i]) || digits + (i - s) > GUESS_DIGITS)
+			break;
+		digits += i - s;
+		f[n++] = (struct field){ s, i - s, 0 };
+	}
+	return n;
+}
+
+/* Whether name has the shape of last up to the end of the fields: the same
+ * characters before and between them, digits in them. */
+static int same_shape(const char *name, const char *last, const struct field *f, size_t n)
+{
+	size_t end = f[n - 1].at + f[n - 1].w, i, k, sep;
+
+	if (strnlen(name, end) < end || is_digit(name[end]) || strncmp(name, last, f[0].at))
+		return 0;
+	for (k = 0; k < n; k++) {
+		sep = k + 1 < n ? f[k + 1].at : end;
+		for (i = f[k].at; i < f[k].at + f[k].w; i++)
+			if (!is_digit(name[i]))
+				return 0;
+		for (; i < sep; i++)
+			if (name[i] != last[i])
+				return 0;
+	}
+	return 1;
+}
+
+/* The fields of s folded into one number, each after the first in its
+ * radix.  Its digits must fit the radixes (values below them). */
+static uint64_t fields_value(const char *s, const struct field *f, size_t n)
+{
+	uint64_t v = digits_value(s + f[0].at, f[0].w);
+	size_t k;
+
+	for (k = 1; k < n; k++)
+		v = v * f[k].radix + digits_value(s + f[k].at, f[k].w);
+	return v;
+}
+
+/* Write v into field f of s, a copy of last's first end characters. */
+static void put_field(char *s, const char *last, const struct field *f, size_t end, uint64_t v)
+{
+	snprintf(s + f->at, f->w + 1, "%0*" PRIu64, (int)f->w, v);
+	s[f->at + f->w] = f->at + f->w < end ? last[f->at + f->w] : '\0';
+}
+
+size_t listing_guess(const char *first, const char *last, const char *const *seen,
+		     size_t nseen, char **out, size_t max)
+{
+	struct field f[GUESS_DIGITS];
+	size_t d = 0, a, nf, i, k, n = 0, end;
+	uint64_t x, xf, step, v, top;
 
 	while (first[d] && first[d] == last[d])
 		d++;
-	if (!isdigit((unsigned char)last[d]))
+	if (!is_digit(last[d]) || !is_digit(first[d]))
 		return 0;
-	for (a = d; a && isdigit((unsigned char)last[a - 1]); a--)
+	for (a = d; a && is_digit(last[a - 1]); a--)
 		;
-	for (b = d; isdigit((unsigned char)last[b]); b++)
-		;
-	w = b - a;
-	for (i = a; i < b; i++)
-		if (!isdigit((unsigned char)first[i]))
-			return 0;
-	if (w > GUESS_DIGITS)
+	nf = fields_of(first, last, a, f, GUESS_DIGITS);
+	if (!nf || f[0].at != a)
 		return 0;
-	x = digits_value(last + a, w);
-	xf = digits_value(first + a, w);
+	/* The radix of a field after the first: one past the greatest value it
+	 * takes in the page (months 1-12 count in 13s), learnt from the names
+	 * of the same shape. */
+	for (k = 1; k < nf; k++) {
+		f[k].radix = digits_value(last + f[k].at, f[k].w);
+		v = digits_value(first + f[k].at, f[k].w);
+		if (v > f[k].radix)
+			f[k].radix = v;
+		for (i = 0; i < nseen; i++)
+			if (same_shape(seen[i], last, f, nf) &&
+			    (v = digits_value(seen[i] + f[k].at, f[k].w)) > f[k].radix)
+				f[k].radix = v;
+		f[k].radix++;
+	}
+	x = fields_value(last, f, nf);
+	xf = fields_value(first, f, nf);
 	if (x <= xf)
 		return 0;
+	/* A little short of a page's worth: months and days do not fill their
+	 * radixes evenly, and a stream that covers a few names more than a page
+	 * takes a second round trip for them. */
 	step = x - xf;
+	step -= step / 8;
+	if (!step)
+		step = 1;
+	for (top = 1, i = 0; i < f[0].w; i++)
+		top *= 10;
+	end = f[nf - 1].at + f[nf - 1].w;
 	for (k = 1; n < max; k++) {
-		uint64_t v = x + step * k;
+		uint64_t q;
+		size_t j;
 		char *s;
 
-		if (snprintf(NULL, 0, "%" PRIu64, v) > (int)w || !(s = malloc(a + w + 1)))
+		if (step > (UINT64_MAX - x) / k)
 			break;
-		memcpy(s, last, a);
-		snprintf(s + a, w + 1, "%0*" PRIu64, (int)w, v);
+		v = x + step * k;
+		if (!(s = malloc(end + 1)))
+			break;
+		memcpy(s, last, end);
+		s[end] = '\0';
+		for (j = nf; j-- > 1;) {
+			q = v % f[j].radix;
+			v /= f[j].radix;
+			put_field(s, last, &f[j], end, q);
+		}
+		if (v >= top) {
+			free(s);
+			break;
+		}
+		put_field(s, last, &f[0], end, v);
 		out[n++] = s;
 	}
 	return n;
@@ -340,11 +455,18 @@ static void plan(struct listing *l, const struct page *p)
 {
 	size_t plen = strlen(l->dir.key), n, i;
 	char *guess[LISTING_STREAMS - 1];
+	const char **seen;
 	int k;
 
 	if (!p->lo || !p->hi || strncmp(p->lo, l->dir.key, plen) || strncmp(p->hi, l->dir.key, plen))
 		return;
-	n = listing_guess(p->lo + plen, p->hi + plen, guess, LISTING_STREAMS - 1);
+	/* (without the names, the guess learns less: no matter) */
+	seen = malloc((p->n ? p->n : 1) * sizeof(*seen));
+	for (i = 0; seen && i < p->n; i++)
+		seen[i] = p->c[i].name;
+	n = listing_guess(p->lo + plen, p->hi + plen, seen, seen ? p->n : 0, guess,
+			  LISTING_STREAMS - 1);
+	free(seen);
 	for (i = 0; i < n; i++) {
 		k = (int)i + 1;
 		l->s[k].start = full_key(l, guess[i]);

@@ -63,10 +63,14 @@ int listing_next(struct listing *l, struct page **p);
 void listing_stop(struct listing *l);
 
 /* Up to max names after last, guessed from the first page [first, last]
- * of a listing to begin a page each (see the top of this file): the run of
- * digits where first and last begin to differ, counted on by what it
- * counted across the page.  Returns how many it wrote to out (malloc'd);
- * 0 when the names do not count up that way. */
-size_t listing_guess(const char *first, const char *last, char **out, size_t max);
+ * of a listing to begin a page each (see the top of this file).  The name
+ * is read from the run of digits where first and last begin to differ on,
+ * as a number in fields (2017-08-17: year, month, day), each field after
+ * the first counting up to the greatest value it takes in seen (the names
+ * of the page); the guesses step on by what the page spanned.  Returns how
+ * many it wrote to out (malloc'd); 0 when the names do not count up that
+ * way. */
+size_t listing_guess(const char *first, const char *last, const char *const *seen,
+		     size_t nseen, char **out, size_t max);
 
 #endif
