@@ -104,7 +104,8 @@ const char *const ix_sql[ST__N] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_GET] = "SELECT " ENTRY_COLS " FROM entries WHERE ino = ?1",
 	[ST_LOOKUP] = "SELECT " ENTRY_COLS " FROM entries WHERE parent = ?1 AND name = ?2",
-	[ST_READDIR] = "SELECT " ENTRY_COLS " FROM entries WHERE parent = ?1 ORDER BY name",
+	[ST_READDIR] = "SELECT " ENTRY_COLS " FROM entries WHERE parent = ?1 AND name > ?2"
+		       " ORDER BY name LIMIT ?3",
 	[ST_COUNT] = "SELECT count(*) FROM entries WHERE parent = ?1",
 	[ST_COUNT_ALL] = "SELECT count(*) FROM entries",
 	/* Not an upsert: an INSERT that meets a conflict still uses up an
@@ -526,18 +527,23 @@ int index_dir_state(struct index *ix, uint64_t dir, struct index_dirstate *st)
 	return rc;
 }
 
-int index_readdir(struct index *ix, uint64_t dir, index_dir_fn fn, void *arg)
+int64_t index_readdir_after(struct index *ix, uint64_t dir, const char *after, int64_t max,
+			    index_dir_fn fn, void *arg)
 {
 	sqlite3_stmt *st = ix->st[ST_READDIR];
 	struct index_entry e;
-	int rc, ret = -1;
+	int64_t n = 0, ret = -1;
+	int rc;
 
 	if (ix_lock(ix))
 		return -1;
 	ix_bind_id(st, 1, dir);
+	sqlite3_bind_text(st, 2, after, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (ix_row(st, &e, 0, NULL))
 			goto out;
+		n++;
 		if (fn(arg, &e))
 			break;
 	}
@@ -545,11 +551,17 @@ int index_readdir(struct index *ix, uint64_t dir, index_dir_fn fn, void *arg)
 		ix_dberr(ix, "readdir");
 		goto out;
 	}
-	ret = 0;
+	ret = n;
 out:
 	ix_done(st);
 	pthread_mutex_unlock(&ix->lock);
 	return ret;
+}
+
+int index_readdir(struct index *ix, uint64_t dir, index_dir_fn fn, void *arg)
+{
+	/* (no child is named "") */
+	return index_readdir_after(ix, dir, "", -1, fn, arg) < 0 ? -1 : 0;
 }
 
 int64_t index_count_children(struct index *ix, uint64_t dir)

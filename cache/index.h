@@ -140,6 +140,10 @@ int index_remove(struct index *ix, uint64_t parent, const char *name);
  * other thread's index call waits meanwhile. */
 typedef int (*index_dir_fn)(void *arg, const struct index_entry *e);
 int index_readdir(struct index *ix, uint64_t dir, index_dir_fn fn, void *arg);
+/* The same for at most max children (-1: all) whose names sort after
+ * after ("": from the first).  Returns how many fn was called for, or -1. */
+int64_t index_readdir_after(struct index *ix, uint64_t dir, const char *after, int64_t max,
+			    index_dir_fn fn, void *arg);
 
 /* The number of children of dir; with dir 0, of all rows.  -1 on error. */
 int64_t index_count_children(struct index *ix, uint64_t dir);

@@ -36,6 +36,13 @@
  *     to the next one.
  *  7. Keys (and prefixes) S3 has only until a DELETE in the journal lands
  *     are left out of listings and lookups (wgone.c).
+ *  8. A listing served from the index is read from it DIR_LOAD rows at a
+ *     time, as readdir gets to them, not whole at opendir: the kernel then
+ *     takes the first entries (making their inodes) while the next rows
+ *     are read (ops.c reads a slice ahead), which is most of what `ls -l`
+ *     of 6,000 names after a remount waits for.  Rows are read by name,
+ *     after the last one read, so a row added or removed meanwhile moves
+ *     no other.
  */
 #include <errno.h>
 #include <limits.h>
@@ -50,6 +57,8 @@
 #include "lookup.h"
 #include "wnames.h"
 
+#define DIR_LOAD 512
+
 /* Lock order: dir_handle.lock -> the listing's lock -> fs->list_lock ->
  * cache/ locks. */
 struct dir_handle {
@@ -60,6 +69,7 @@ struct dir_handle {
 	struct index_entry **ents;	/* each entry allocated on its own, so a
 					   reader's pointer survives growth */
 	size_t n, cap;
+	int loading;			/* rows of the index still to read (note 8) */
 	int listing;			/* pages still to fetch or to store */
 	struct listing *l;		/* fetching them, or NULL */
 	char carry[NAME_MAX + 1];	/* note 6, across its pages */
@@ -336,8 +346,7 @@ int dir_open(struct lmfs *fs, uint64_t ino, struct dir_handle **out)
 	}
 	index_dir_state(fs->ix, ino, &st);
 	if (dh->self.tree < 0 || st.complete) {
-		if (index_readdir(fs->ix, ino, dh_append, dh))
-			goto fail;
+		dh->loading = 1;
 		if (dh->self.tree >= 0 && !dir_fresh(fs, &dh->self, &st))
 			relist_start(fs, &dh->self);
 	} else {
@@ -402,12 +411,29 @@ static void merge_local(struct lmfs *fs, struct dir_handle *dh)
 	free(m.names);
 }
 
+/* The next DIR_LOAD rows of the index into dh (note 8; dh->lock held):
+ * 0 or a negative errno. */
+static int load_more(struct lmfs *fs, struct dir_handle *dh)
+{
+	size_t had = dh->n;
+	int64_t got = index_readdir_after(fs->ix, dh->ino, had ? dh->ents[had - 1]->name : "",
+					  DIR_LOAD, dh_append, dh);
+
+	if (got < DIR_LOAD)
+		dh->loading = 0;
+	if (got < 0)
+		return -EIO;
+	return (size_t)got == dh->n - had ? 0 : -ENOMEM;
+}
+
 int dir_entry(struct lmfs *fs, struct dir_handle *dh, size_t i, const struct index_entry **e)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&dh->lock);
-	while (i >= dh->n && dh->listing) {
+	while (i >= dh->n && dh->loading && !rc)
+		rc = load_more(fs, dh);
+	while (i >= dh->n && dh->listing && !rc) {
 		struct page *p = NULL;
 
 		if ((rc = listing_next(dh->l, &p)) <= 0) {
@@ -437,6 +463,11 @@ int dir_entry(struct lmfs *fs, struct dir_handle *dh, size_t i, const struct ind
 	}
 	pthread_mutex_unlock(&dh->lock);
 	return rc;
+}
+
+int dir_readonly(struct lmfs *fs, const struct dir_handle *dh)
+{
+	return dh->self.tree >= 0 && wn_writable(fs, dh->self.tree) != 0;
 }
 
 void dir_release(struct dir_handle *dh)

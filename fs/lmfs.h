@@ -94,7 +94,8 @@ char *lmfs_stats_json(struct lmfs *fs);
 int dir_lookup(struct lmfs *fs, uint64_t parent, const char *name, struct index_entry *e);
 
 /* An open directory: a snapshot of its entries, filled from the index, or
- * page by page from S3 when the directory was never listed. */
+ * page by page from S3 when the directory was never listed, as readdir
+ * gets to them. */
 struct dir_handle;
 
 int dir_open(struct lmfs *fs, uint64_t ino, struct dir_handle **out);
@@ -103,5 +104,8 @@ int dir_open(struct lmfs *fs, uint64_t ino, struct dir_handle **out);
  * or a negative errno. */
 int dir_entry(struct lmfs *fs, struct dir_handle *dh, size_t i, const struct index_entry **e);
 void dir_release(struct dir_handle *dh);
+/* Whether dh is in a read-only tree, whose entries change only when S3's
+ * objects do (never by a write through the mount). */
+int dir_readonly(struct lmfs *fs, const struct dir_handle *dh);
 
 #endif

@@ -183,107 +183,6 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	index_entry_release(&e);
 }
 
-static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct dir_handle *dh;
-	int rc = dir_open(fs_of(req), ino, &dh);
-
-	if (rc) {
-		fuse_reply_err(req, -rc);
-		return;
-	}
-	fi->fh = (uintptr_t)dh;
-	if (fuse_reply_open(req, fi))
-		dir_release(dh);
-}
-
-static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void)ino;
-	dir_release((struct dir_handle *)(uintptr_t)fi->fh);
-	fuse_reply_err(req, 0);
-}
-
-/* Add one entry; returns its size, or 0 when it did not fit. */
-static size_t add_one(fuse_req_t req, char *buf, size_t rem, const char *name,
-		      const struct index_entry *e, ino_t dot_ino, off_t next, int plus)
-{
-	struct lmfs *fs = fs_of(req);
-	struct fuse_entry_param p;
-	size_t n;
-
-	if (e) {
-		ops_fill_entry(fs, e, &p);
-	} else {
-		memset(&p, 0, sizeof(p));
-		p.attr.st_ino = dot_ino;
-		p.attr.st_mode = S_IFDIR;
-	}
-	if (!plus) {
-		n = fuse_add_direntry(req, buf, rem, name, &p.attr, next);
-		return n > rem ? 0 : n;
-	}
-	if (e && inodes_ref(fs->inodes, p.ino))
-		return 0;
-	n = fuse_add_direntry_plus(req, buf, rem, name, &p, next);
-	if (n > rem) {
-		/* Did not fit: the kernel never sees it, so undo its count. */
-		if (e)
-			inodes_forget(fs->inodes, p.ino, 1);
-		return 0;
-	}
-	return n;
-}
-
-static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		       struct fuse_file_info *fi, int plus)
-{
-	struct dir_handle *dh = (struct dir_handle *)(uintptr_t)fi->fh;
-	struct lmfs *fs = fs_of(req);
-	char *buf = malloc(size);
-	size_t pos = 0, n;
-	int rc = 0;
-
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	/* Offsets: 1 is ".", 2 is "..", 3 + i is entry i. */
-	for (; pos < size; off++) {
-		const struct index_entry *e = NULL;
-
-		if (off < 2) {
-			n = add_one(req, buf + pos, size - pos, off ? ".." : ".", NULL,
-				    off ? 1 : ino, off + 1, plus);
-		} else {
-			rc = dir_entry(fs, dh, (size_t)off - 2, &e);
-			if (rc <= 0)
-				break;
-			n = add_one(req, buf + pos, size - pos, e->name, e, 0, off + 1, plus);
-		}
-		if (!n)
-			break;
-		pos += n;
-	}
-	if (rc < 0 && !pos)
-		fuse_reply_err(req, -rc);
-	else
-		fuse_reply_buf(req, buf, pos);
-	free(buf);
-}
-
-static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		       struct fuse_file_info *fi)
-{
-	do_readdir(req, ino, size, off, fi, 0);
-}
-
-static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-			   struct fuse_file_info *fi)
-{
-	do_readdir(req, ino, size, off, fi, 1);
-}
-
 /* Passthrough (fs/passthru.h) for files of read-only trees, whose objects
  * change only by replacement (a new ETag, a new object), once a zip of a
  * checked tree is known good: the kernel then reads the cache's file
@@ -580,10 +479,10 @@ static const struct fuse_lowlevel_ops ops = {
 	.forget = op_forget,
 	.forget_multi = op_forget_multi,
 	.getattr = op_getattr,
-	.opendir = op_opendir,
-	.readdir = op_readdir,
-	.readdirplus = op_readdirplus,
-	.releasedir = op_releasedir,
+	.opendir = ops_opendir,
+	.readdir = ops_readdir,
+	.readdirplus = ops_readdirplus,
+	.releasedir = ops_releasedir,
 	.open = op_open,
 	.read = op_read,
 	.release = op_release,

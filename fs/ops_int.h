@@ -1,6 +1,6 @@
 /*
- * ops_int.h: what ops.c (reads, lookups, listings) and ops_write.c (the
- * write path's requests) share.  FUSE glue only.
+ * ops_int.h: what ops.c (reads, lookups), ops_dir.c (listings) and
+ * ops_write.c (the write path's requests) share.  FUSE glue only.
  */
 #ifndef LM_OPS_INT_H
 #define LM_OPS_INT_H
@@ -35,6 +35,13 @@ int ops_open_written(struct lmfs *fs, const struct index_entry *e, struct fuse_f
 		     struct open_file *of);
 void ops_read_written(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi);
 void ops_release_file(struct lmfs *fs, fuse_ino_t ino, struct open_file *of);
+
+void ops_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void ops_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void ops_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		 struct fuse_file_info *fi);
+void ops_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		     struct fuse_file_info *fi);
 
 void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		struct fuse_file_info *fi);

@@ -19,6 +19,11 @@
 #   files_cold  cat of the 1,000 files (one after the other, as a glob does)
 #   rss         VmHWM of the daemon after all of that on one mount (the
 #               table shows the largest of the runs)
+# Every cold measurement -- of the mounts and of the raw transfer alike --
+# begins with the page cache dropped.  RGW runs on this machine, so that
+# cools the server as well (its code, the OSD's files): the first requests
+# after a drop are slower, and a raw transfer measured without one would
+# meet a warmer server than the mounts do.
 # After the tail, lakemount's root xattr user.lakemount.stats (its request
 # counters) is read and printed as a note; for every tool the table also
 # shows the requests RGW's access log saw (LIST, HEAD, GET and bytes).
@@ -514,6 +519,7 @@ tool_run() {
 	else
 		measure ls_warm "$tool" "$WORK/ls.out" $lines ls -l "$top/$DIR6000"
 	fi
+	drop_caches
 	measure read_cold "$tool" /dev/null - cat "$top/bench/big.bin"
 	measure read_warm "$tool" /dev/null - cat "$top/bench/big.bin"
 	if [ "$RUN" = 1 ]; then
@@ -523,6 +529,7 @@ tool_run() {
 			record "$NET" verify "$tool" "$RUN" "" fail "" "big.bin through the mount: cmp exit $GUARD_RC: $(head -n 1 "$WORK/log/last.err")"
 		fi
 	fi
+	drop_caches
 	measure files_cold "$tool" /dev/null - sh -c 'cat "$1"/* >/dev/null' sh "$top/bench/files"
 	rss=
 	[ -n "$DPID" ] && rss=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$DPID/status" 2>/dev/null)
@@ -559,16 +566,25 @@ tool_run() {
 # raw_run: the transfer without a filesystem, and the page cache.
 raw_run() {
 	local part=$(((BIG_MIB << 20) / 8))
+	# Each cold measurement, of every tool, begins with the page cache
+	# dropped: on this one machine that cools the server too (RGW's and
+	# the OSD's code and files), and the raw transfer must meet it as cold
+	# as the mounts do.
+	drop_caches
 	measure read_cold raw /dev/null - curl -sSf -o /dev/null "$BIG_URL"
 	# 8 ranges at once (curl's own -r, one process each)
+	drop_caches
 	measure read_cold raw8 /dev/null - bash -c '
 		url=$1 part=$2 pids=
 		for i in 0 1 2 3 4 5 6 7; do
 			curl -sSf -o /dev/null -r $((i * part))-$((i * part + part - 1)) "$url" & pids="$pids $!"
 		done
 		rc=0; for p in $pids; do wait $p || rc=1; done; exit $rc' bash "$BIG_URL" "$part"
+	drop_caches
 	measure tail_cold raw "$WORK/tail.out" - curl -sSf -r -100 "$BIG_URL"
+	drop_caches
 	measure ls_cold raw "$WORK/ls.out" $((2 * DAYS)) "$S3CLI" ls "$BUCKET" "$DIR6000/"
+	drop_caches
 	measure files_cold raw /dev/null - curl -sSf -K "$WORK/files-$NET.curl"
 	# the page cache: the same bytes, local and warm
 	cat "$WORK/data/big.bin" >/dev/null
