@@ -9,18 +9,6 @@ unmounts it whatever happens.'
 
 rgw_start
 
-# wait_until SECS CMD...: run CMD every 0.1 s until it succeeds; false if it
-# did not within SECS.
-wait_until() {
-	local n=$(($1 * 10))
-	shift
-	while ! "$@"; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
-
 not_running() { ! kill -0 "$1" 2>/dev/null; }
 
 test_expect_success FUSE 'setup: a bucket with a few days of klines' '

@@ -134,6 +134,18 @@ for k in sys.argv[1].split("."): v=v[k]
 print(v)' "$2"
 }
 
+# wait_until SECS CMD...: run CMD every 0.1 s until it succeeds; false if it
+# did not within SECS.
+wait_until() {
+	local n=$(($1 * 10))
+	shift
+	while ! "$@"; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
 # lm_wait_pids FILE: waits for every background worker whose pid is listed
 # in FILE (children of this shell); prints a line for each that failed and
 # sets fails to how many did.
