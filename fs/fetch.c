@@ -291,10 +291,7 @@ out:
 		if (!h)
 			continue;
 		blocks_put(r->fs->blocks, j->obj, j->first + b, h->data, h->len);
-		pthread_mutex_lock(&r->lock);
-		h->refs--;
-		reader_hot_trim(r);
-		pthread_mutex_unlock(&r->lock);
+		reader_hot_unref(r, h);
 	}
 	for (b = 0; l.bufs && b < j->n; b++)
 		reader_buf_put(r, l.bufs[b]);

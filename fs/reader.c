@@ -22,7 +22,12 @@
  *     reader asks for next (LRU would evict it first, and the reader would
  *     read back from disk what just came from S3).  A handle's release
  *     turns its object's unread blocks into ordinary entries, so a reader
- *     that stops early does not keep the budget.
+ *     that stops early does not keep the budget.  A block a sequential
+ *     reader took whole in one read is not kept at all once that read is
+ *     answered (it is on disk): it would not be read again, and streaming
+ *     a big file would otherwise push the hot list's other blocks out and
+ *     keep hot_max of buffers in use (their first use, zeroed pages, costs
+ *     a tenth of the daemon's CPU in a cold read of 256 MiB).
  *  5. Every GET carries If-Match with the handle's ETag.  A 412 marks the
  *     object id stale (every handle on it then fails with EIO) and the
  *     index is told the object's new size and ETag.
@@ -326,7 +331,7 @@ static void readahead(struct reader *r, struct fhandle *fh, uint64_t off, size_t
 
 /* ---- getting one block ---- */
 
-/* Return block no of fh, referenced (hot_unref when done), or NULL with
+/* Return block no of fh, referenced (reader_hot_unref when done), or NULL with
  * *err set. */
 static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, int *err)
 {
@@ -382,10 +387,17 @@ static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, 
 	return h;
 }
 
-static void hot_unref(struct reader *r, struct hot *h)
+void reader_hot_unref(struct reader *r, struct hot *h)
 {
+	struct hot **pp;
+
 	pthread_mutex_lock(&r->lock);
-	h->refs--;
+	if (!--h->refs && h->passed && !h->unread) {
+		for (pp = &r->hot; *pp && *pp != h; pp = &(*pp)->next)
+			;
+		if (*pp)
+			hot_evict(r, pp);
+	}
 	reader_hot_trim(r);
 	pthread_mutex_unlock(&r->lock);
 }
@@ -417,9 +429,14 @@ ssize_t reader_spans(struct reader *r, struct fhandle *fh, size_t size, off_t of
 		if (n > end - pos)
 			n = end - pos;
 		if (!n) {
-			hot_unref(r, h);
+			reader_hot_unref(r, h);
 			err = -EIO;	/* a short block inside the object */
 			break;
+		}
+		if (fh->window && !in && n == h->len) {
+			pthread_mutex_lock(&r->lock);
+			h->passed = 1;
+			pthread_mutex_unlock(&r->lock);
 		}
 		sp[*nsp] = (struct reader_span){ h->data + in, (size_t)n, h };
 		(*nsp)++;
@@ -440,7 +457,7 @@ void reader_spans_release(struct reader *r, struct reader_span *sp, int n)
 	int i;
 
 	for (i = 0; i < n; i++)
-		hot_unref(r, sp[i].ref);
+		reader_hot_unref(r, sp[i].ref);
 }
 
 /* ---- handles ---- */

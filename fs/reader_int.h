@@ -27,6 +27,8 @@ struct hot {
 	size_t cap;			/* bytes allocated at data */
 	unsigned refs;
 	int unread;			/* readahead not read yet (reader.c note 4) */
+	int passed;			/* read whole by a sequential reader: to go
+					   when the last reference does (note 4) */
 };
 
 /* A flight is in r->flights only until it lands; waiters that still hold
@@ -124,6 +126,9 @@ struct hot *reader_hot_add(struct reader *r, const char *obj, uint64_t no, char 
 /* Evict unreferenced entries that were read, least recently used first,
  * down to hot_max. */
 void reader_hot_trim(struct reader *r);
+/* Let go of a reference on h (r->lock not held); the last one on a block
+ * a sequential reader passed frees it (reader.c note 4). */
+void reader_hot_unref(struct reader *r, struct hot *h);
 /* Drop every unreferenced block of obj. */
 void reader_hot_drop_object(struct reader *r, const char *obj);
 
