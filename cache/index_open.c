@@ -98,8 +98,15 @@ static int ix_open_db(struct index *ix, char *err, size_t errlen)
 		if (reset != SQLITE_OK)
 			goto fail;
 	}
+	/* mmap: a page SQLite reads is the page cache's own, not a copy, and a
+	 * cold file (after a reboot, or drop_caches) is read in the kernel's
+	 * read-around chunks instead of a pread per 4 KiB page: `ls -l` of
+	 * 6,000 names after a remount with the page cache dropped took about
+	 * 3 ms less (51 -> 48.6 and 57.9 -> 54.2 ms, medians of 15).  The
+	 * index of a big archive is tens of MB; past 64 MiB it is read as
+	 * before. */
 	if (sqldb_wal(ix->db, "PRAGMA synchronous = NORMAL; PRAGMA recursive_triggers = ON;"
-		      " PRAGMA cache_size = -8192", &why))
+		      " PRAGMA cache_size = -8192; PRAGMA mmap_size = 67108864", &why))
 		goto fail;
 	if ((fresh || rc == 1) && sqldb_create(ix->db, ix_schema, IX_APP_ID, IX_VERSION))
 		goto fail;

@@ -10,10 +10,11 @@
  *     and once it is sent the thread that sent it builds the next slice
  *     (the entries after it, read from the index as dir.c's note 8 says),
  *     while the kernel makes the inodes of the first.  The kernel's next
- *     request takes that slice as it is.  After a remount, `ls -l` of
- *     6,000 names waits for the daemon's work and the kernel's one after
- *     the other without this (both about 10 ms here); with it, side by
- *     side.  A slice ahead holds lookup counts the kernel has not got: a
+ *     request takes that slice as it is.  Without this the kernel and the
+ *     daemon take turns: after a remount, reading the 6,000 names of the
+ *     bench's folder took 7 ms to open and 17 ms to read; with it, 0.5 ms
+ *     and 10 ms (and `ls -l` 64 ms, then 58, medians of 21 runs).  A cold
+ *     listing from S3 gains the same way while pages are stored.  A slice ahead holds lookup counts the kernel has not got: a
  *     request for another offset or of a smaller size, and releasedir,
  *     undo them.  Writable trees get no slices ahead: a slice built before
  *     a write, sent after it, would show the kernel the size before.
@@ -81,8 +82,9 @@ static size_t add_one(struct lmfs *fs, struct slice *s, char *buf, size_t rem,
 		p.attr.st_ino = dot_ino;
 		p.attr.st_mode = S_IFDIR;
 	}
-	/* libfuse's fuse_add_direntry*() only format: they never use the
-	 * request, which is gone when a slice ahead is built. */
+	/* fuse_add_direntry*() of libfuse 3.14 (which passthru.c is written
+	 * for too) only format: they never use the request, which is gone
+	 * when a slice ahead is built. */
 	if (!s->plus) {
 		n = fuse_add_direntry(NULL, buf, rem, name, &p.attr, next);
 		return n > rem ? 0 : n;
