@@ -30,10 +30,12 @@
  *     and one that is not UTF-8 EILSEQ: S3 holds no such key
  *     (wn_name_check, which also keeps them from being made).
  *  6. A key "a" and keys under "a/" give two children named "a"; the file
- *     wins (page_dedup), so that readdir, the index and lookups agree.  A
- *     page may end with the file and the next begin with the prefix
- *     (S3 sorts both together): the last file name of a page is carried
- *     to the next one.
+ *     wins (page_dedup), so that readdir, the index and lookups agree.
+ *     S3 lists the file "a" before the prefix "a/", but not always next to
+ *     it: "a.csv" and "a-1" sort between them ('.' and '-' come before
+ *     '/'), so any number of pages may part them.  A listing therefore
+ *     keeps the names of all the files it took (a hash set, struct
+ *     fileset) and drops a prefix named after one of them.
  *  7. Keys (and prefixes) S3 has only until a DELETE in the journal lands
  *     are left out of listings and lookups (wgone.c).
  *  8. A listing served from the index is read from it DIR_LOAD rows at a
@@ -51,6 +53,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "htab.h"
 #include "listing.h"
 #include "lmfs.h"
 #include "log.h"
@@ -72,7 +75,7 @@ struct dir_handle {
 	int loading;			/* rows of the index still to read (note 8) */
 	int listing;			/* pages still to fetch or to store */
 	struct listing *l;		/* fetching them, or NULL */
-	char carry[NAME_MAX + 1];	/* note 6, across its pages */
+	struct htab files;		/* note 6: the files listed so far */
 	uint64_t gen;
 	int64_t started;
 };
@@ -92,6 +95,51 @@ static int dir_fresh(struct lmfs *fs, const struct index_entry *d,
 	return !t || now_s() - st->listed_at < (int64_t)t->ttl;
 }
 
+/* ---- the files a listing took (note 6) ---- */
+
+struct fname {
+	struct hlink h;			/* first: htab_free_all frees the node */
+	char name[];
+};
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+
+	while (*s) {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static int fileset_has(const struct htab *t, const char *name)
+{
+	uint64_t h = name_hash(name);
+	struct hlink *l;
+
+	for (l = htab_first(t, h); l; l = l->next)
+		if (l->hash == h && !strcmp(((const struct fname *)l)->name, name))
+			return 1;
+	return 0;
+}
+
+/* 0, or -1 out of memory. */
+static int fileset_add(struct htab *t, const char *name)
+{
+	size_t n = strlen(name) + 1;
+	struct fname *f;
+
+	if (fileset_has(t, name))
+		return 0;
+	if (!(f = malloc(sizeof(*f) + n)))
+		return -1;
+	f->h.hash = name_hash(name);
+	memcpy(f->name, name, n);
+	htab_insert(t, &f->h);
+	return 0;
+}
+
 static int by_name(const void *a, const void *b, void *arg)
 {
 	const struct index_child *c = arg;
@@ -106,14 +154,14 @@ static int marked(const struct page *p, size_t i, void *drop)
 }
 
 /* Note 6: drop each directory that has the name of a file of this page or
- * of carry (the previous page's last file name), then set carry to this
- * page's; note 7: drop what the journal deletes.  0, or -1 out of memory. */
+ * of an earlier one (files), and add this page's files to files; note 7:
+ * drop what the journal deletes.  0, or -1 out of memory. */
 static int page_dedup(struct lmfs *fs, const struct index_entry *dir, struct page *p,
-		      char carry[NAME_MAX + 1])
+		      struct htab *files)
 {
 	size_t i, j, k, *ord = malloc((p->n + 1) * (sizeof(*ord) + 1));
-	char *drop = (char *)(ord + p->n + 1), last[NAME_MAX + 1] = "";
-	int file;
+	char *drop = (char *)(ord + p->n + 1);
+	int file, rc = -1;
 
 	if (!ord)
 		return -1;
@@ -121,19 +169,20 @@ static int page_dedup(struct lmfs *fs, const struct index_entry *dir, struct pag
 		ord[i] = i;
 	qsort_r(ord, p->n, sizeof(*ord), by_name, p->c);
 	for (i = 0; i < p->n; i = j) {
-		file = !strcmp(p->c[ord[i]].name, carry);
+		file = fileset_has(files, p->c[ord[i]].name);
 		for (j = i; j < p->n && !strcmp(p->c[ord[j]].name, p->c[ord[i]].name); j++)
 			file |= p->c[ord[j]].kind == INDEX_FILE;
 		for (k = i; k < j; k++)
 			drop[ord[k]] = file && p->c[ord[k]].kind == INDEX_DIR;
-		if (file)
-			snprintf(last, sizeof(last), "%s", p->c[ord[i]].name);
+		if (file && fileset_add(files, p->c[ord[i]].name))
+			goto out;
 	}
-	memcpy(carry, last, sizeof(last));
 	wn_hide_gone(fs, dir->tree, dir->key, p->c, p->n, drop);
 	page_drop(p, marked, drop);
+	rc = 0;
+out:
 	free(ord);
-	return 0;
+	return rc;
 }
 
 /* Write p into the index; fn sees each child's row.  Returns 0 or a
@@ -185,17 +234,17 @@ out:
 }
 
 /* The page after *token (NULL: the first) into the index, without the
- * names note 6 drops (carry: see page_dedup; "" for the first page), for
- * the background relisting.  On success *token is the next one (NULL at
- * the end).  Returns 0 or a negative errno. */
+ * names note 6 drops (files: see page_dedup), for the background
+ * relisting.  On success *token is the next one (NULL at the end).
+ * Returns 0 or a negative errno. */
 static int list_page(struct lmfs *fs, const struct index_entry *dir, uint64_t gen,
-		     char **token, char carry[NAME_MAX + 1])
+		     char **token, struct htab *files)
 {
 	struct page p = { 0 };
 	int rc = listing_fetch(fs, dir, NULL, token, &p);
 
 	if (!rc)
-		rc = page_dedup(fs, dir, &p, carry) ? -ENOMEM :
+		rc = page_dedup(fs, dir, &p, files) ? -ENOMEM :
 		     store_page(fs, dir, gen, &p, NULL, NULL);
 	page_release(&p);
 	return rc;
@@ -225,19 +274,21 @@ static void listing_done(struct lmfs *fs, uint64_t ino)
 static void *relist_main(void *arg)
 {
 	struct relist *r = arg;
-	char *token = NULL, carry[NAME_MAX + 1] = "";
+	char *token = NULL;
+	struct htab files = { 0 };
 	uint64_t gen;
 	int rc = -EIO;
 
-	if (index_listing_begin(r->fs->ix, r->dir.ino, &gen))
+	if (htab_init(&files) || index_listing_begin(r->fs->ix, r->dir.ino, &gen))
 		goto out;
 	do {
-		rc = list_page(r->fs, &r->dir, gen, &token, carry);
+		rc = list_page(r->fs, &r->dir, gen, &token, &files);
 	} while (!rc && token);
 	if (!rc)
 		index_listing_end(r->fs->ix, r->dir.ino, gen, now_s());
 out:
 	free(token);
+	htab_free_all(&files);
 	listing_done(r->fs, r->dir.ino);
 	index_entry_release(&r->dir);
 	free(r);
@@ -319,6 +370,7 @@ static void dh_free(struct dir_handle *dh)
 		free(dh->ents[i]);
 	}
 	free(dh->ents);
+	htab_free_all(&dh->files);
 	index_entry_release(&dh->self);
 	pthread_mutex_destroy(&dh->lock);
 	free(dh);
@@ -350,6 +402,8 @@ int dir_open(struct lmfs *fs, uint64_t ino, struct dir_handle **out)
 		if (dh->self.tree >= 0 && !dir_fresh(fs, &dh->self, &st))
 			relist_start(fs, &dh->self);
 	} else {
+		if (htab_init(&dh->files))
+			goto fail;
 		if (index_listing_begin(fs->ix, ino, &dh->gen)) {
 			rc = -EIO;
 			goto fail;
@@ -443,7 +497,7 @@ int dir_entry(struct lmfs *fs, struct dir_handle *dh, size_t i, const struct ind
 			dh->listing = 0;
 			break;
 		}
-		rc = page_dedup(fs, &dh->self, p, dh->carry) ? -ENOMEM :
+		rc = page_dedup(fs, &dh->self, p, &dh->files) ? -ENOMEM :
 		     store_page(fs, &dh->self, dh->gen, p, dh_append, dh);
 		if (rc)
 			dh->listing = 0;

@@ -88,6 +88,30 @@ it = os.scandir(sys.argv[1]); next(it); it.close()" "$d" &&
 	lm_umount "$PWD/mnt"
 '
 
+test_expect_success FUSE 'a file "a", 1,201 names between it and the prefix "a/" (a.0000, ...), and the prefix: "a" is the file, in the first listing, after a relisting and after a remount' '
+	mkdir dup && cd dup &&
+	mkdir -p src/data/dup && echo file >src/data/dup/a &&
+	(cd src/data/dup && for i in $(seq -w 0 1200); do echo $i >a.$i; done) &&
+	s3cli put-tree "$b" src && echo under >u && s3cli put "$b" data/dup/a/b u &&
+	s3cli ls "$b" data/dup/ | cut -f1 | tail -n 1 >last && echo data/dup/a/b >want &&
+	test_cmp want last &&
+	lm_config "$PWD/lm.json" "$b" ", \"ttl\": 1" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	d=mnt/archive/binance/dup &&
+	test "$(ls -f "$d" | grep -c "^a\$")" = 1 &&
+	test -f "$d/a" && test "$(cat "$d/a")" = file &&
+	# the ttl runs out: the next open relists in the background
+	sleep 1.5 && before=$(lm_stat mnt requests.list) &&
+	ls -f "$d" >/dev/null &&
+	relisted() { test "$(lm_stat mnt requests.list)" -ge $((before + 2)); } &&
+	wait_until 10 relisted &&
+	lm_umount "$PWD/mnt" && lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	test "$(ls -f "$d" | grep -c "^a\$")" = 1 &&
+	test -f "$d/a" && test "$(cat "$d/a")" = file &&
+	lm_umount "$PWD/mnt"
+'
+
 test_expect_success FUSE,ROOT 'a listing from the index, in slices, closed part-way or read whole: the kernel gets every entry once, and forgets them all' '
 	mkdir slices && cd slices &&
 	lm_config "$PWD/lm.json" "$b" &&
