@@ -574,31 +574,80 @@ int listing_start(struct lmfs *fs, const struct index_entry *dir, struct listing
 	return 0;
 }
 
+/* Whether the first klen bytes of key sort before or equal to s. */
+static int key_le(const char *key, size_t klen, const char *s)
+{
+	size_t sl = strlen(s);
+	int c = memcmp(key, s, klen < sl ? klen : sl);
+
+	return c < 0 || (c == 0 && klen <= sl);
+}
+
+/* Whether page p of stream k may be handed out before the streams ahead of
+ * k are done: none of its prefixes "N/" can be named after a file N of an
+ * earlier stream, whose keys are those up to k's start (dir.c note 6 needs
+ * the file first). */
+static int page_alone(const struct listing *l, int k, const struct page *p)
+{
+	size_t i, n;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->c[i].kind != INDEX_DIR || !(n = strlen(p->c[i].key)))
+			continue;
+		if (key_le(p->c[i].key, n - 1, l->s[k].start))
+			return 0;
+	}
+	return 1;
+}
+
+/* Take the head page of stream k (l->lock held). */
+static struct page *take(struct listing *l, int k)
+{
+	struct stream *s = &l->s[k];
+	struct page *p = s->queue;
+	int i;
+
+	s->queue = p->next;
+	if (!s->queue)
+		s->tail = &s->queue;
+	s->queued--;
+	p->next = NULL;
+	/* the end of a stream is not the end of the listing */
+	p->last = 1;
+	for (i = 0; i < l->n; i++)
+		if (!l->s[i].done || l->s[i].queue)
+			p->last = 0;
+	return p;
+}
+
 int listing_next(struct listing *l, struct page **out)
 {
 	struct stream *s;
-	struct page *p;
-	int rc;
+	int rc, k;
 
 	pthread_mutex_lock(&l->lock);
 	for (;;) {
 		s = &l->s[l->cur];
-		if ((p = s->queue)) {
-			s->queue = p->next;
-			if (!s->queue)
-				s->tail = &s->queue;
-			s->queued--;
-			/* the end of a stream is not the end of the listing */
-			if (p->last && l->cur + 1 < l->n)
-				p->last = 0;
-			p->next = NULL;
-			*out = p;
+		if (s->queue) {
+			*out = take(l, l->cur);
 			rc = 1;
 			break;
 		}
 		if (s->done && l->cur + 1 < l->n) {
 			l->cur++;
 			continue;
+		}
+		/* The next page in key order has not come: one of a later
+		 * stream that has will do, so that the pages that came are
+		 * stored and shown while it comes (the streams' requests are
+		 * answered in no particular order). */
+		for (k = l->cur + 1; k < l->n; k++)
+			if (l->s[k].queue && page_alone(l, k, l->s[k].queue))
+				break;
+		if (k < l->n) {
+			*out = take(l, k);
+			rc = 1;
+			break;
 		}
 		if (s->done || !s->fetching) {
 			rc = s->done ? 0 : s->err ? s->err : -EIO;

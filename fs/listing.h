@@ -10,8 +10,13 @@
  * there at once, a stream per guess (StartAfter), each stopping where the
  * next begins.  A guess that is off costs requests, never names: every
  * stream but the last ends where the next one starts, and the last goes to
- * the end.  Pages are handed out in key order (listing_next), as one
- * stream would have given them.
+ * the end.  Pages are handed out in key order (listing_next) as they
+ * come, and while the next in that order has not come, a later stream's
+ * page that has: the server answers the streams' requests in no
+ * particular order, and the one that holds the next page is often the
+ * last.  A page that may hold a prefix "N/" of a file N in an earlier
+ * stream waits for its turn (dir.c, note 6, wants the file first).  Within
+ * a stream, pages come in key order.
  *
  * Locks: l->lock guards the streams' queues and states; it is taken with
  * no other lock of ours held (the fetchers hold nothing else while they
@@ -54,9 +59,9 @@ int listing_fetch(struct lmfs *fs, const struct index_entry *dir, const char *st
 
 /* Start listing dir in the background.  Returns 0 or a negative errno. */
 int listing_start(struct lmfs *fs, const struct index_entry *dir, struct listing **out);
-/* The next page in key order, waiting for it: 1 and *p (the caller's, to
- * page_release() and free()), 0 after the last, or a negative errno: the
- * listing broke off. */
+/* The next page (see above), waiting for one: 1 and *p (the caller's, to
+ * page_release() and free(); p->last on the listing's last), 0 after the
+ * last, or a negative errno: the listing broke off. */
 int listing_next(struct listing *l, struct page **p);
 /* No more pages are wanted: the fetchers end after the page they are on,
  * and the last one frees l. */
