@@ -77,15 +77,16 @@
  *     Damage found later fails the call that meets it.
  *
  * 12. A listing page whose names all fall in a range with no rows (a first
- *     listing, page after page) inserts them as new, one statement each;
+ *     listing, page after page) inserts them as new, 32 to a statement;
  *     otherwise each name takes ix_upsert's steps (an UPDATE and an
  *     INSERT, each with RETURNING, for which SQLite builds a temporary
  *     table): skipping them took the daemon's CPU in a cold `ls -l` of
  *     6,000 keys from about 165 ms to about 100 ms.
  *
  * index_open.c opens, checks, rebuilds and closes the file and holds the
- * schema (notes 1, 2, 10, 11 and the pragmas of note 4); index_int.h has
- * what the two files share.
+ * schema (notes 1, 2, 10, 11 and the pragmas of note 4); index_list.c
+ * begins, stores and ends listings (notes 7, 8, 12); index_local.c has the
+ * write path's rows; index_int.h has what they share.
  *
  * Etags longer than INDEX_ETAG_MAX - 1 are stored whole but read back cut.
  */
@@ -126,6 +127,8 @@ const char *const ix_sql[ST__N] = {
 	[ST_INSERT_NEW] = "INSERT INTO entries(parent, name, kind, tree, key, size, etag,"
 		" mtime, seen) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 		" ON CONFLICT(parent, name) DO NOTHING",
+	[ST_INSERT_BATCH] = "INSERT INTO entries(parent, name, kind, tree, key, size, etag,"
+		" mtime, seen) VALUES " IX_ROWS32 " ON CONFLICT(parent, name) DO NOTHING",
 	[ST_ANY_IN] = "SELECT count(*) FROM (SELECT 1 FROM entries WHERE parent = ?1"
 		" AND name BETWEEN ?2 AND ?3 LIMIT 1)",
 	[ST_PIN] = "UPDATE entries SET tree = ?2, key = ?3, seen = " SEEN_PINNED_SQL
@@ -436,24 +439,28 @@ int ix_rm(struct index *ix, uint64_t parent, const char *name, int64_t gen)
 void ix_bind_child(struct index *ix, enum ix_stmt id, uint64_t parent, int tree,
 		   const struct index_child *c, int64_t seen)
 {
-	sqlite3_stmt *st = ix->st[id];
+	ix_bind_child_at(ix->st[id], 0, parent, tree, c, seen);
+}
 
-	ix_bind_id(st, 1, parent);
-	ix_bind_str(st, 2, c->name);
-	sqlite3_bind_int(st, 3, c->kind);
-	sqlite3_bind_int(st, 4, tree);
-	ix_bind_str(st, 5, c->key);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)c->size);
-	ix_bind_str(st, 7, c->etag);
-	sqlite3_bind_int64(st, 8, c->mtime);
-	sqlite3_bind_int64(st, 9, seen);
+void ix_bind_child_at(sqlite3_stmt *st, int at, uint64_t parent, int tree,
+		      const struct index_child *c, int64_t seen)
+{
+	ix_bind_id(st, at + 1, parent);
+	ix_bind_str(st, at + 2, c->name);
+	sqlite3_bind_int(st, at + 3, c->kind);
+	sqlite3_bind_int(st, at + 4, tree);
+	ix_bind_str(st, at + 5, c->key);
+	sqlite3_bind_int64(st, at + 6, (sqlite3_int64)c->size);
+	ix_bind_str(st, at + 7, c->etag);
+	sqlite3_bind_int64(st, at + 8, c->mtime);
+	sqlite3_bind_int64(st, at + 9, seen);
 }
 
 /* Insert or update child c of parent, in a transaction (notes 3, 7):
  * update the row of that name and kind, else insert one, else the row in
  * the way is a skeleton one (left alone) or of the other kind (replaced). */
-static int ix_upsert(struct index *ix, uint64_t parent, int tree,
-		     const struct index_child *c, int64_t seen, uint64_t *ino, int *plain)
+int ix_upsert(struct index *ix, uint64_t parent, int tree,
+	      const struct index_child *c, int64_t seen, uint64_t *ino, int *plain)
 {
 	static const enum ix_stmt step[3] = { ST_UPDATE, ST_INSERT, ST_INSERT };
 	struct index_entry old;
@@ -652,108 +659,6 @@ int index_ensure_dir(struct index *ix, uint64_t parent, const char *name, int tr
 		return -1;
 	}
 	return 0;
-}
-
-int index_listing_begin(struct index *ix, uint64_t dir, uint64_t *gen)
-{
-	uint64_t cur = 0;
-	int tree, rc;
-
-	*gen = 0;
-	if (ix_start(ix))
-		return -1;
-	rc = ix_dir(ix, dir, &tree, &cur);
-	if (!rc) {
-		ix_bind_id(ix->st[ST_DIR_BEGIN], 1, dir);
-		rc = ix_run(ix, ST_DIR_BEGIN, "begin listing");
-	}
-	rc = ix_finish(ix, rc);
-	if (!rc)
-		*gen = cur + 1;
-	return rc;
-}
-
-/* Whether dir has a child named between the least and the greatest name
- * of c[0..n) (note 12): 1, 0, or -1 on error. */
-static int ix_any_in(struct index *ix, uint64_t dir, const struct index_child *c, size_t n)
-{
-	const char *lo = c[0].name, *hi = c[0].name;
-	int64_t found;
-	size_t i;
-
-	for (i = 1; i < n; i++) {
-		if (strcmp(c[i].name, lo) < 0)
-			lo = c[i].name;
-		if (strcmp(c[i].name, hi) > 0)
-			hi = c[i].name;
-	}
-	ix_bind_id(ix->st[ST_ANY_IN], 1, dir);
-	ix_bind_str(ix->st[ST_ANY_IN], 2, lo);
-	ix_bind_str(ix->st[ST_ANY_IN], 3, hi);
-	if (ix_run_get(ix, ST_ANY_IN, "look up names", &found, 1))
-		return -1;
-	return found != 0;
-}
-
-int index_listing_page(struct index *ix, uint64_t dir, uint64_t gen,
-		       const struct index_child *c, size_t n, uint64_t *inos)
-{
-	uint64_t cur, ino;
-	size_t i;
-	int tree, rc, plain, fresh = 0;
-
-	for (i = 0; i < n; i++)
-		if (!ix_child_ok(&c[i]))
-			return -1;
-	if (ix_start(ix))
-		return -1;
-	rc = ix_dir(ix, dir, &tree, &cur);
-	if (!rc && n && (fresh = ix_any_in(ix, dir, c, n)) >= 0)
-		fresh = !fresh;
-	if (fresh < 0)
-		rc = -1;
-	for (i = 0; !rc && i < n; i++) {
-		ino = 0;
-		plain = 1;
-		if (fresh) {
-			ix_bind_child(ix, ST_INSERT_NEW, dir, tree, &c[i], (int64_t)gen);
-			if (!(rc = ix_run(ix, ST_INSERT_NEW, "store")) && sqlite3_changes(ix->db) == 1)
-				ino = (uint64_t)sqlite3_last_insert_rowid(ix->db);
-		}
-		/* not fresh, or a name twice in the page (a key and a prefix) */
-		if (!rc && !ino)
-			rc = ix_upsert(ix, dir, tree, &c[i], (int64_t)gen, &ino, &plain);
-		if (!rc && inos)
-			inos[i] = plain ? ino : 0;
-	}
-	return ix_finish(ix, rc);
-}
-
-static int ix_end(struct index *ix, uint64_t dir, uint64_t gen, int64_t now)
-{
-	uint64_t cur;
-	int tree, rc = ix_dir(ix, dir, &tree, &cur);
-
-	if (rc)
-		return rc;
-	if (!gen || gen > cur) {
-		ix_failf("index '%s': directory %llu has no listing %llu", ix->path,
-			 (unsigned long long)dir, (unsigned long long)gen);
-		return -1;
-	}
-	if (ix_rm(ix, dir, NULL, (int64_t)gen))
-		return -1;
-	ix_bind_id(ix->st[ST_DIR_END], 1, dir);
-	sqlite3_bind_int64(ix->st[ST_DIR_END], 2, now);
-	sqlite3_bind_int64(ix->st[ST_DIR_END], 3, (sqlite3_int64)gen);
-	return ix_run(ix, ST_DIR_END, "end listing");
-}
-
-int index_listing_end(struct index *ix, uint64_t dir, uint64_t gen, int64_t now)
-{
-	if (ix_start(ix))
-		return -1;
-	return ix_finish(ix, ix_end(ix, dir, gen, now));
 }
 
 int index_put(struct index *ix, uint64_t parent, const struct index_child *c,

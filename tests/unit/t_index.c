@@ -6,6 +6,8 @@
  */
 #include "unit.h"
 
+#include <stdio.h>
+
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -760,6 +762,44 @@ out:
 	free(key);
 }
 
+/* A first page goes in IX_BATCH rows to a statement; what each row gets
+ * must be what one statement a row gave. */
+static void t_batch(struct index *ix)
+{
+	static char names[100][8], keys[100][16];
+	struct index_child c[100];
+	uint64_t d, gen, inos[100];
+	size_t i, bad = 0;
+
+	unit_case("a first page of 100 names: each row has the number the page returned");
+	for (i = 0; i < 100; i++) {
+		snprintf(names[i], sizeof(names[i]), "n%03zu", i);
+		snprintf(keys[i], sizeof(keys[i]), "b/n%03zu", i);
+		c[i] = i % 7 ? file(names[i], keys[i], i, "e") : dir(names[i], keys[i]);
+	}
+	if (index_ensure_dir(ix, 1, "batch", 0, "b/", &d) || index_listing_begin(ix, d, &gen))
+		return;
+	UNIT_CHECK_INT(index_listing_page(ix, d, gen, c, 100, inos), 0);
+	UNIT_CHECK_INT(index_listing_end(ix, d, gen, 20), 0);
+	UNIT_CHECK_INT(index_count_children(ix, d), 100);
+	for (i = 0; i < 100; i++)
+		bad += !inos[i] || ino_of(ix, d, names[i]) != inos[i] ||
+		       (i && inos[i] <= inos[i - 1]);
+	UNIT_CHECK_INT(bad, 0);
+
+	unit_case("a name twice in a batch (a key and a prefix): one row, the others as before");
+	c[40] = file("n041", "b/n041", 1, "e");	/* and c[41] is n041 too */
+	if (index_ensure_dir(ix, 1, "batch2", 0, "b/", &d) || index_listing_begin(ix, d, &gen))
+		return;
+	UNIT_CHECK_INT(index_listing_page(ix, d, gen, c, 70, inos), 0);
+	UNIT_CHECK_INT(index_count_children(ix, d), 69);
+	for (bad = 0, i = 0; i < 70; i++)
+		if (i != 40 && i != 41)
+			bad += !inos[i] || ino_of(ix, d, names[i]) != inos[i];
+	UNIT_CHECK_INT(bad, 0);
+	UNIT_CHECK(ino_of(ix, d, "n041") != 0);
+}
+
 int main(void)
 {
 	struct index *ix;
@@ -775,6 +815,7 @@ int main(void)
 		t_readdir(ix);
 		t_remove(ix);
 		t_meta(ix);
+		t_batch(ix);
 		ix = t_reopen(ix);
 		index_close(ix);
 	}
