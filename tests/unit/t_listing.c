@@ -26,8 +26,11 @@ static void daily_names(char (*names)[NAME_LEN], int ndays)
 	int y = 2016, m = 10, d = 17, i;
 
 	for (i = 0; i < ndays; i++) {
-		snprintf(names[2 * i], NAME_LEN, "BTCUSDT-1m-%04d-%02d-%02d.zip", y, m, d);
-		snprintf(names[2 * i + 1], NAME_LEN, "%.40s.CHECKSUM", names[2 * i]);
+		char day[NAME_LEN];
+
+		snprintf(day, sizeof(day), "BTCUSDT-1m-%04d-%02d-%02d.zip", y, m, d);
+		snprintf(names[2 * i], NAME_LEN, "%s", day);
+		snprintf(names[2 * i + 1], NAME_LEN, "%.40s.CHECKSUM", day);
 		if (++d > mdays[m - 1] + (m == 2 && y % 4 == 0)) {
 			d = 1;
 			if (++m > 12) {
