@@ -34,14 +34,15 @@
  *     S3 lists the file "a" before the prefix "a/", but not always next to
  *     it: "a.csv" and "a-1" sort between them ('.' and '-' come before
  *     '/'), so any number of pages may part them.  A listing therefore
- *     keeps the names of all the files it took (a hash set, struct
- *     fileset) and drops a prefix named after one of them.
+ *     keeps the names of all the files it took (a hash set:
+ *     fileset_has, fileset_add) and drops a prefix named after one of
+ *     them.
  *  7. Keys (and prefixes) S3 has only until a DELETE in the journal lands
  *     are left out of listings and lookups (wgone.c).
  *  8. A listing served from the index is read from it DIR_LOAD rows at a
  *     time, as readdir gets to them, not whole at opendir: the kernel then
  *     takes the first entries (making their inodes) while the next rows
- *     are read (ops.c reads a slice ahead), which is most of what `ls -l`
+ *     are read (ops_dir.c builds a slice ahead), which is most of what `ls -l`
  *     of 6,000 names after a remount waits for.  Rows are read by name,
  *     after the last one read, so a row added or removed meanwhile moves
  *     no other.

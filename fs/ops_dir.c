@@ -19,11 +19,11 @@
  *     undo them.  Writable trees get no slices ahead: a slice built before
  *     a write, sent after it, would show the kernel the size before.
  *
- * Locks: dir_fh.lock guards the slice ahead; it is held while a slice is
- * built and sent, and after, so the kernel's next request waits for the
- * one ahead rather than build its own, and releasedir for both to let go
- * (the kernel may close the directory the moment it has a reply).  Taken
- * before dir.c's locks.
+ * Locks: dir_fh.lock guards ahead_ok and the slice ahead; it is held
+ * while a slice is built and sent, and after, so the kernel's next request
+ * waits for the one ahead rather than build its own, and releasedir for
+ * both to let go (the kernel may close the directory the moment it has a
+ * reply).  Taken before dir.c's locks.
  */
 #include "ops_int.h"
 
@@ -174,7 +174,11 @@ void ops_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	pthread_mutex_init(&d->lock, NULL);
+	/* (set under the lock, which every readdir of d takes: the kernel
+	 * alone orders the opendir before them) */
+	pthread_mutex_lock(&d->lock);
 	d->ahead_ok = dir_readonly(fs, d->dh);
+	pthread_mutex_unlock(&d->lock);
 	fi->fh = (uintptr_t)d;
 	if (fuse_reply_open(req, fi))
 		dir_fh_free(fs, d);
@@ -193,10 +197,11 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct dir_fh *d = (struct dir_fh *)(uintptr_t)fi->fh;
 	struct lmfs *fs = fs_of(req);
 	struct slice *s = &d->ahead;
-	size_t cap = d->ahead_ok && size > SLICE ? SLICE : size;
+	size_t cap;
 	int rc = 0, more;
 
 	pthread_mutex_lock(&d->lock);
+	cap = d->ahead_ok && size > SLICE ? SLICE : size;
 	if (s->ready && (s->off != off || s->plus != plus || s->len > size))
 		slice_drop(fs, s);
 	if (s->bufcap < cap) {

@@ -293,9 +293,12 @@ static uint64_t prefetch(struct reader *r, struct fhandle *fh, uint64_t first, u
 	return b;
 }
 
-static void readahead(struct reader *r, struct fhandle *fh, uint64_t off, size_t size)
+/* Note 4 for a read of [off, off + size) of fh: 1 when fh reads on
+ * sequentially (its window is open), as seen under fh->lock. */
+static int readahead(struct reader *r, struct fhandle *fh, uint64_t off, size_t size)
 {
 	uint64_t nblocks = (fh->size + r->bs - 1) / r->bs, first, end, ahead;
+	int seq;
 
 	pthread_mutex_lock(&fh->lock);
 	/* The kernel sends a sequential reader's requests several at a time,
@@ -326,7 +329,9 @@ static void readahead(struct reader *r, struct fhandle *fh, uint64_t off, size_t
 		if (first < end)
 			fh->ra_next = prefetch(r, fh, first, end);
 	}
+	seq = fh->window != 0;
 	pthread_mutex_unlock(&fh->lock);
+	return seq;
 }
 
 /* ---- getting one block ---- */
@@ -407,7 +412,7 @@ ssize_t reader_spans(struct reader *r, struct fhandle *fh, size_t size, off_t of
 {
 	uint64_t pos = (uint64_t)off, end, b0, b1;
 	size_t done = 0;
-	int err = 0;
+	int err = 0, seq;
 
 	*nsp = 0;
 	if (off < 0)
@@ -415,7 +420,7 @@ ssize_t reader_spans(struct reader *r, struct fhandle *fh, size_t size, off_t of
 	if (pos >= fh->size || !size)
 		return 0;
 	end = pos + size < fh->size ? pos + size : fh->size;
-	readahead(r, fh, pos, (size_t)(end - pos));
+	seq = readahead(r, fh, pos, (size_t)(end - pos));
 	b0 = pos / r->bs;
 	b1 = (end - 1) / r->bs;
 	blocks_pin(r->fs->blocks, fh->obj, b0, b1);
@@ -433,7 +438,7 @@ ssize_t reader_spans(struct reader *r, struct fhandle *fh, size_t size, off_t of
 			err = -EIO;	/* a short block inside the object */
 			break;
 		}
-		if (fh->window && !in && n == h->len) {
+		if (seq && !in && n == h->len) {
 			pthread_mutex_lock(&r->lock);
 			h->passed = 1;
 			pthread_mutex_unlock(&r->lock);
