@@ -227,6 +227,12 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	req = NULL;
 	if (more && slice_build(fs, d, s, ino, s->next, cap))
 		slice_drop(fs, s);
+	if (!d->ahead_ok) {
+		/* up to a MiB, and `find` keeps a directory open per level */
+		free(s->buf);
+		s->buf = NULL;
+		s->bufcap = 0;
+	}
 out:
 	pthread_mutex_unlock(&d->lock);
 	if (req)
