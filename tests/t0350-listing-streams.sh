@@ -135,10 +135,7 @@ for n in (1, 800, 2300):
 	test_cmp "$TRASH_DIRECTORY/counted.s3" got &&
 	inodes=$(lm_stat mnt inodes) && echo "$inodes inodes" &&
 	test "$inodes" -ge 2500 &&
-	sync && echo 2 >/proc/sys/vm/drop_caches &&
-	few() { test "$(lm_stat mnt inodes)" -lt 20; } &&
-	wait_until 10 few &&
-	echo "after drop_caches: $(lm_stat mnt inodes) inodes" &&
+	lm_forgets mnt 20 &&
 	lm_umount "$PWD/mnt"
 '
 

@@ -146,6 +146,16 @@ wait_until() {
 	done
 }
 
+# lm_forgets MNT FEW: the kernel forgets every inode (drop_caches), and the
+# daemon at MNT must then hold fewer than FEW within 10 s (a lookup count
+# it gave the kernel and never got back keeps one).  Root only.
+lm_inodes_below() { test "$(lm_stat "$1" inodes)" -lt "$2"; }
+lm_forgets() {
+	sync && echo 2 >/proc/sys/vm/drop_caches &&
+	wait_until 10 lm_inodes_below "$1" "$2" &&
+	echo "after drop_caches: $(lm_stat "$1" inodes) inodes"
+}
+
 # lm_wait_pids FILE: waits for every background worker whose pid is listed
 # in FILE (children of this shell); prints a line for each that failed and
 # sets fails to how many did.
