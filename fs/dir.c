@@ -125,15 +125,13 @@ static int fileset_has(const struct htab *t, const char *name)
 	return 0;
 }
 
-/* 0, or -1 out of memory. */
+/* Add name, not in t yet: 0, or -1 out of memory. */
 static int fileset_add(struct htab *t, const char *name)
 {
 	size_t n = strlen(name) + 1;
-	struct fname *f;
+	struct fname *f = malloc(sizeof(*f) + n);
 
-	if (fileset_has(t, name))
-		return 0;
-	if (!(f = malloc(sizeof(*f) + n)))
+	if (!f)
 		return -1;
 	f->h.hash = name_hash(name);
 	memcpy(f->name, name, n);
@@ -170,12 +168,14 @@ static int page_dedup(struct lmfs *fs, const struct index_entry *dir, struct pag
 		ord[i] = i;
 	qsort_r(ord, p->n, sizeof(*ord), by_name, p->c);
 	for (i = 0; i < p->n; i = j) {
-		file = fileset_has(files, p->c[ord[i]].name);
+		int known = fileset_has(files, p->c[ord[i]].name);
+
+		file = known;
 		for (j = i; j < p->n && !strcmp(p->c[ord[j]].name, p->c[ord[i]].name); j++)
 			file |= p->c[ord[j]].kind == INDEX_FILE;
 		for (k = i; k < j; k++)
 			drop[ord[k]] = file && p->c[ord[k]].kind == INDEX_DIR;
-		if (file && fileset_add(files, p->c[ord[i]].name))
+		if (file && !known && fileset_add(files, p->c[ord[i]].name))
 			goto out;
 	}
 	wn_hide_gone(fs, dir->tree, dir->key, p->c, p->n, drop);

@@ -329,15 +329,18 @@ size_t listing_guess(const char *first, const char *last, const char *const *see
 	 * of the same shape. */
 	for (k = 1; k < nf; k++) {
 		f[k].radix = digits_value(last + f[k].at, f[k].w);
-		v = digits_value(first + f[k].at, f[k].w);
-		if (v > f[k].radix)
+		if ((v = digits_value(first + f[k].at, f[k].w)) > f[k].radix)
 			f[k].radix = v;
-		for (i = 0; i < nseen; i++)
-			if (same_shape(seen[i], last, f, nf) &&
-			    (v = digits_value(seen[i] + f[k].at, f[k].w)) > f[k].radix)
-				f[k].radix = v;
-		f[k].radix++;
 	}
+	for (i = 0; i < nseen; i++) {
+		if (!same_shape(seen[i], last, f, nf))
+			continue;
+		for (k = 1; k < nf; k++)
+			if ((v = digits_value(seen[i] + f[k].at, f[k].w)) > f[k].radix)
+				f[k].radix = v;
+	}
+	for (k = 1; k < nf; k++)
+		f[k].radix++;
 	x = fields_value(last, f, nf);
 	xf = fields_value(first, f, nf);
 	if (x <= xf)
