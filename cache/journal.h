@@ -50,7 +50,8 @@ struct journal_op {
 				   caller; "" = an empty body (a "dir/" marker).
 				   COPY of a rename, or the DELETE after a PUT
 				   rekeyed by journal_rename: the inode number
-				   of the file renamed; "INO:LEN" for a
+				   of the file renamed; COPY of a cp: of the
+				   file copied into; "INO:LEN" for a
 				   directory, LEN its old prefix's length
 				   (fs/wreplay.c reads them; "" in older
 				   journals) */

@@ -272,6 +272,66 @@ out:
 	return rc;
 }
 
+/* The file a COPY names (journal.h, staged), or 0: a directory's
+ * ("INO:LEN"), or none in older journals. */
+static uint64_t op_ino(const struct journal_op *op)
+{
+	char *end = NULL;
+	uint64_t ino = op->staged ? strtoull(op->staged, &end, 10) : 0;
+
+	return end && !*end ? ino : 0;
+}
+
+/* A COPY that writes a file's bytes landed (w->lock held).  The file it
+ * counts in (copies) is the inode the op names, else the one at its key
+ * (at_key).  Whatever became of it since (a rename moved it off the key,
+ * a write or a cp reading it gave it bytes of its own, an unlink took its
+ * row), it waited for this op: uncounted, it never left the table and its
+ * row stayed pinned for good (t0610).  The last of its COPYs to land
+ * settles the bytes they wrote.  Returns 1 when the file's bytes are now
+ * the ones this COPY wrote. */
+static int copy_counted(struct writer *w, const struct journal_op *op, struct wfile *at_key)
+{
+	uint64_t ino = op_ino(op);
+	struct wfile *wf = ino ? wfile_lookup(w, ino) : at_key;
+	int rc;
+
+	if (!wf || !wf->copies)
+		return 0;
+	wf->copies--;
+	wf->ops--;
+	if (!wf->copies && wf->copy_version > wf->landed)
+		wf->landed = wf->copy_version;
+	rc = !wf->copies && wf->version == wf->copy_version;
+	if (wf != at_key) {
+		/* this op holds no reference to it: it may go now */
+		wfile_ref(wf);
+		wfile_unref(w, wf);
+	}
+	return rc;
+}
+
+/* A cp's COPY landed after a rename took its file off op->key: the row,
+ * now under the rename's key, gets the ETag of the bytes that rename's
+ * COPY takes there.  Left "", a restart before that COPY lands left no
+ * way to read the file (reads pin the row's ETag, and wreplay.c
+ * read_from_old reads the old key only with one): EIO (t0610). */
+static void row_moved(struct writer *w, const struct journal_op *op, const char *etag)
+{
+	struct lmfs *fs = w->fs;
+	uint64_t ino = op_ino(op);
+	struct index_entry e;
+
+	if (!ino || !op->src_etag || !*op->src_etag || index_get(fs->ix, ino, &e))
+		return;
+	if (e.kind == INDEX_FILE && !e.etag[0] && strcmp(e.key, op->key)) {
+		struct index_attr a = { e.size, etag, e.mtime, e.mode, e.uid, e.gid };
+
+		index_set_attr(fs->ix, e.ino, &a);
+	}
+	index_entry_release(&e);
+}
+
 static int do_copy(struct writer *w, const struct journal_op *op, int src, int tree)
 {
 	struct lmfs *fs = w->fs;
@@ -284,7 +344,7 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 	struct s3_error err;
 	struct wsnap sn;
 	char etag[S3_ETAG_MAX] = "";
-	int rc = -1;
+	int rc = -1, settles;
 
 	if (ssrc < 0)
 		return -1;
@@ -327,22 +387,23 @@ static int do_copy(struct writer *w, const struct journal_op *op, int src, int t
 			 "copy '%s' -> '%s': %s", op->src_key, op->key, m);
 		/* a rename's source already gone: a replay */
 		rc = err.status == S3_ERR_NOT_FOUND && op->src_etag && !*op->src_etag ? 0 : -1;
-		if (!rc)
+		if (!rc) {
+			pthread_mutex_lock(&w->lock);
+			copy_counted(w, op, wf);
+			pthread_mutex_unlock(&w->lock);
 			writer_rename_landed(w, op);
+		}
 		goto out;
 	}
 	pthread_mutex_lock(&w->lock);
 	w->st.copies++;
-	if (wf && wf->copying) {
-		/* the copy landed: reads may go to the object now */
-		if (sn.version > wf->landed)
-			wf->landed = sn.version;
-		wf->ops--;
-	}
+	settles = copy_counted(w, op, wf);	/* reads may go to the object now */
 	pthread_mutex_unlock(&w->lock);
 	if (stree >= 0 && op->sha256[0])
 		index_content_add(fs->ix, op->sha256, op->size, tree, op->key, etag);
 	row_landed(w, tree, op, etag, wf, op->kind == JOURNAL_COPY ? op->size : 0);
+	if (settles)
+		row_moved(w, op, etag);
 	writer_rename_landed(w, op);	/* after: reads may go to S3 now */
 out:
 	if (wf) {

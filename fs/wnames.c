@@ -689,14 +689,32 @@ out:
 	return done ? (ssize_t)done : rc;
 }
 
+/* The row of a copy journalled gets its size now: a rename or a restart
+ * before the copy lands finds it there, not the 0 of the file cp created.
+ * Not before the journal has the COPY (note 5): a kill in between left a
+ * row that size over no object and no staged bytes, which no read could
+ * find (ENOENT, t0610).  Returns size. */
+static ssize_t copy_sized(struct lmfs *fs, uint64_t ino, uint64_t size)
+{
+	struct index_entry e;
+
+	if (index_get(fs->ix, ino, &e) == 0) {
+		struct index_attr a = { size, e.etag, e.mtime, e.mode, e.uid, e.gid };
+
+		index_set_attr(fs->ix, e.ino, &a);
+		index_entry_release(&e);
+	}
+	return (ssize_t)size;
+}
+
 ssize_t wn_copy(struct lmfs *fs, uint64_t ino_in, off_t off_in, struct wfile *out,
 		off_t off_out, size_t len)
 {
 	struct index_entry in = { 0 };
 	struct journal_op op = { 0 };
 	struct wfile *win = NULL;
-	uint64_t out_size;
-	char *out_key = NULL;
+	uint64_t out_size, out_ino;
+	char *out_key = NULL, staged[24];
 	int out_tree;
 	ssize_t rc;
 
@@ -705,7 +723,7 @@ ssize_t wn_copy(struct lmfs *fs, uint64_t ino_in, off_t off_in, struct wfile *ou
 	rc = -EISDIR;
 	if (in.kind != INDEX_FILE)
 		goto out;
-	rc = writer_target(fs, out, &out_tree, &out_key, &out_size);
+	rc = writer_target(fs, out, &out_tree, &out_key, &out_size, &out_ino);
 	if (rc)
 		goto out;
 	win = writer_find(fs, ino_in);
@@ -721,12 +739,15 @@ ssize_t wn_copy(struct lmfs *fs, uint64_t ino_in, off_t off_in, struct wfile *ou
 		op.src_key = in.key;
 		op.src_etag = in.etag;
 		op.size = in.size;
+		/* the file it lands in, wherever a rename takes it (upload.c) */
+		snprintf(staged, sizeof(staged), "%llu", (unsigned long long)out_ino);
+		op.staged = staged;
 		index_content_of(fs->ix, in.tree, in.key, in.etag, op.sha256);
 		rc = writer_copy_pending(fs, out, &in);
 		if (!rc)
 			rc = journal_one(fs, &op);
 		if (!rc)
-			rc = (ssize_t)in.size;
+			rc = copy_sized(fs, out_ino, in.size);
 		goto out;
 	}
 	rc = copy_streamed(fs, &in, win, off_in, out, off_out, len);

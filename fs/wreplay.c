@@ -35,7 +35,7 @@
  * user's, and its row shows it.  A file that has an object in S3 keeps
  * that object: the staging file may be left over from a version that
  * landed, and uploading it could put old bytes over newer ones; it is
- * removed, as is one whose row is gone.
+ * removed (as is one whose row is gone) and its row goes back to listings.
  */
 #include "writer_int.h"
 #include "log.h"
@@ -54,7 +54,7 @@ struct rop {
 	uint64_t size;
 	int rename;
 	/* staged (journal.h): a PUT's file; a rename's file or directory,
-	 * dirlen its old prefix's length (0: a file) */
+	 * dirlen its old prefix's length (0: a file); a cp's file */
 	uint64_t ino;
 	size_t dirlen;
 	int apply;		/* the move of ino that the index may lack */
@@ -540,11 +540,16 @@ static void stage_one(struct writer *w, uint64_t ino, const char *path)
 		/* The row has an object in S3: this file is either left over
 		 * from a version that landed, or an overwrite whose close never
 		 * returned.  Uploading it could put old bytes over newer ones;
-		 * the object S3 has is what was acknowledged. */
+		 * the object S3 has is what was acknowledged.  Nothing will
+		 * land on the row any more: listings may have it back (an
+		 * upload that landed while the file was open, the kill before
+		 * its close, left it pinned for good: t0610). */
 		if (unlink(path) == 0)
 			log_info(LOG_FIELDS(LF_STR("key", e.key)),
 				 "staging: '%s' had changes not closed when lakemount stopped; "
 				 "the object in S3 stays", e.key);
+		if (!journal_waiting(w->j, fs->cfg->sources[t->source].name, e.key))
+			index_unpin(fs->ix, ino);
 		goto out;
 	}
 	if (stat(path, &st))

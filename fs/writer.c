@@ -281,6 +281,8 @@ int wfile_adopt_copy(struct writer *w, uint64_t ino, int tree, const char *key,
 	wf->version++;
 	wf->queued = wf->version;
 	wf->ops++;
+	wf->copies++;
+	wf->copy_version = wf->version;
 	pthread_mutex_unlock(&w->lock);
 	return 0;
 }
@@ -508,7 +510,11 @@ int writer_close(struct lmfs *fs, struct wfile *wf)
 }
 
 /* A server-side copy turned into a file with bytes of its own: fetch the
- * source's (w->lock not held).  0 or a negative errno. */
+ * source's (w->lock not held).  The bytes are the ones the COPY writes, so
+ * the version stays: its landing settles the file.  A new one made a file
+ * that cp only read from (copy_streamed) dirty for good, with no close to
+ * upload it: its wfile never left and its row stayed pinned (t0610).
+ * 0 or a negative errno. */
 static int materialize(struct lmfs *fs, struct wfile *wf)
 {
 	struct writer *w = wr(fs);
@@ -526,7 +532,6 @@ static int materialize(struct lmfs *fs, struct wfile *wf)
 		wf->lazy = 0;
 		wf->size = src.size;
 		w->st.staged_bytes += src.size;
-		wf->version++;
 		fd = -1;
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -681,8 +686,10 @@ void writer_stat(struct lmfs *fs, struct wfile *wf, struct stat *st)
 	pthread_mutex_unlock(&wr(fs)->lock);
 }
 
-int writer_target(struct lmfs *fs, struct wfile *wf, int *tree, char **key, uint64_t *size)
+int writer_target(struct lmfs *fs, struct wfile *wf, int *tree, char **key, uint64_t *size,
+		  uint64_t *ino)
 {
+	*ino = wf->ino;
 	pthread_mutex_lock(&wr(fs)->lock);
 	*tree = wf->tree;
 	*key = strdup(wf->key);
@@ -696,6 +703,8 @@ void writer_unlinked(struct lmfs *fs, struct wfile *wf, int dropped)
 	pthread_mutex_lock(&wr(fs)->lock);
 	wf->unlinked = 1;
 	wf->ops -= dropped < wf->ops ? dropped : wf->ops;
+	if (wf->copies > wf->ops)
+		wf->copies = wf->ops;
 	wf->puts_waiting -= dropped < wf->puts_waiting ? dropped : wf->puts_waiting;
 	pthread_cond_broadcast(&wr(fs)->changed);
 	pthread_mutex_unlock(&wr(fs)->lock);
@@ -738,16 +747,9 @@ int writer_copy_pending(struct lmfs *fs, struct wfile *wf, const struct index_en
 	wf->version++;
 	wf->queued = wf->version;
 	wf->ops++;
+	wf->copies++;
+	wf->copy_version = wf->version;
 	pthread_mutex_unlock(&w->lock);
-	/* The row gets the copy's size now: a rename or a restart before the
-	 * copy lands finds it there, not the 0 of the file cp created. */
-	if (index_get(fs->ix, wf->ino, &copy) == 0) {
-		struct index_attr a = { src->size, copy.etag, copy.mtime, copy.mode, copy.uid,
-					copy.gid };
-
-		index_set_attr(fs->ix, copy.ino, &a);
-		index_entry_release(&copy);
-	}
 	return 0;
 }
 

@@ -77,8 +77,9 @@ int writer_download(struct lmfs *fs, const struct index_entry *e, int fd);
 
 /* Overlay what the wfile knows (size, time, mode, owner) on st. */
 void writer_stat(struct lmfs *fs, struct wfile *wf, struct stat *st);
-/* The tree, key (malloc'd) and size of wf.  0 or -ENOMEM. */
-int writer_target(struct lmfs *fs, struct wfile *wf, int *tree, char **key, uint64_t *size);
+/* The tree, key (malloc'd), size and inode of wf.  0 or -ENOMEM. */
+int writer_target(struct lmfs *fs, struct wfile *wf, int *tree, char **key, uint64_t *size,
+		  uint64_t *ino);
 /* Files under a renamed directory: keys from old (a prefix) to new. */
 void writer_rekey_prefix(struct lmfs *fs, int tree, const char *old, const char *new_);
 /* The file's key changed (rename). */

@@ -12,7 +12,11 @@
  * (queued = v).  An uploader reads version as v0 before it reads the
  * staging file, and on success sets landed = max(landed, v0): the object
  * holds at least what the file held at v0.  fsync of version v waits for
- * landed >= v.  A wfile goes (and its staging file with it) when nobody
+ * landed >= v.  A server-side copy is a version of its own
+ * (copy_version); fetching its bytes to change them (materialize) is not:
+ * they are the copy's.  The COPY's landing counts off the file it names
+ * (copies, ops) and, the last of them, sets landed = copy_version, even
+ * if the file has bytes of its own by then.  A wfile goes (and its staging file with it) when nobody
  * has it open, no PUT or copy for it is in the journal (nor the COPY of a
  * rename of it: until that lands, S3 has nothing or another file under
  * its new key, and reads must stay on the staged bytes), nothing uploads
@@ -51,6 +55,9 @@ struct wfile {
 	char *key;
 	uint64_t version, queued, landed;
 	int ops;			/* journal ops this file waits for */
+	int copies;			/* of ops: COPYs that write its bytes (a
+					   cp, a replayed copy or rename) */
+	uint64_t copy_version;		/* the version the last of them writes */
 	int renames;			/* COPYs of a rename onto its key not
 					   landed: reads stay on the staged bytes */
 	int puts_waiting;		/* PUTs queued that no uploader took yet:

@@ -142,6 +142,28 @@ test_expect_success FUSE 'cp of an archive zip is a server-side copy, readable a
 	test "$(lm_stat "$M" writes.server_copies)" -ge 1
 '
 
+# A copy waiting to land that cp reads from gets bytes of its own; the
+# landing must still settle it, or it served those bytes and hid the
+# object's later changes for as long as the mount lived.
+test_expect_success FUSE 'a cp of a copy not yet landed: once landed, a change made elsewhere shows' '
+	lm_config_layers "$TEST_TMP/c.json" "$bucket" ", \"upload_delay\": 3" &&
+	sed -i "s|\"prefix\": \"bronze/\" }|\"prefix\": \"bronze/\", \"ttl\": 0 }|" "$TEST_TMP/c.json" &&
+	grep -q "\"ttl\": 0" "$TEST_TMP/c.json" &&
+	echo one >one && s3cli put "$bucket" bronze/cc/a one &&
+	lm_mount "$TEST_TMP/c.json" "$TEST_TMP/c" &&
+	test_when_finished "lm_reap \"$TEST_TMP/c.json\" \"$TEST_TMP/c\"" &&
+	C=$TEST_TMP/c/bronze/cc &&
+	cp "$C/a" "$C/b" &&
+	cp "$C/b" "$C/c" &&
+	test "$(s3cli ls "$bucket" bronze/cc/ | wc -l)" = 1 &&
+	lm_wait_drained "$TEST_TMP/c" &&
+	test "$(lm_stat "$TEST_TMP/c" writes.server_copies)" -ge 1 &&
+	test "$(cat "$C/b" "$C/c")" = "$(printf "one\none")" &&
+	echo "two, elsewhere" >two && s3cli put "$bucket" bronze/cc/b two &&
+	ls -l "$C" &&
+	test "$(cat "$C/b")" = "two, elsewhere"
+'
+
 test_expect_success FUSE 'cp of a 256 MiB archive object sends under 1 MiB to the server' '
 	head -c $((256 << 20)) /dev/urandom >big &&
 	s3cli put "$bucket" data/big256.bin big &&
