@@ -45,6 +45,9 @@ op_count() {
 }
 
 cached() { getfattr --only-values -n user.lakemount.cached "$1"; }
+# cached_is FILE BYTES: blocks reach the store after the read that fetched
+# them returns (fs/fetch.c), so a check right after cat waits for them
+cached_is() { test "$(cached "$1")" = "$2"; }
 
 # expect_code CODE CMD...: CMD exits with status CODE.
 expect_code() {
@@ -249,7 +252,7 @@ test_expect_success FUSE 'evict drops a file'"'"'s bytes; pin keeps them until u
 	f=$F/$(cd "$M/$F" && ls *.zip | head -1) &&
 	size=$(stat -c %s "$M/$f") &&
 	cat "$M/$f" >/dev/null &&
-	test "$(cached "$M/$f")" = "$size" &&
+	wait_until 10 cached_is "$M/$f" "$size" &&
 	lakemount-ctl evict "$M" "$f" >out && cat out &&
 	grep -x "$f  $size  ok" out &&
 	test "$(cached "$M/$f")" = 0 &&
