@@ -2,7 +2,8 @@
  * writer: files written through the mount, in staging files until the
  * journal's uploaders have put them in S3.  The rules (locks, versions,
  * when a wfile goes) are at the top of writer_int.h; the uploaders are in
- * upload.c, the wfile side of renames in wrekey.c.
+ * upload.c (closes and fsync in wqueue.c), the wfile side of renames in
+ * wrekey.c.
  *
  * Design notes
  *  1. A staging file is CACHE_DIR/staging/<ino>: one per inode, so a

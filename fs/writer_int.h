@@ -1,6 +1,7 @@
 /*
- * writer_int.h: what writer.c (the files) and upload.c (the uploaders)
- * share.  Private to them; the rest of fs/ uses writer.h.
+ * writer_int.h: what writer.c (the files), upload.c (the uploaders) and
+ * wqueue.c (closes, fsync, start and stop) share.  Private to them; the
+ * rest of fs/ uses writer.h.
  *
  * Locks (outer to inner): writer.lock -> cache/ locks (index, journal).
  * wfile.hlock guards only the running hash and is never held while taking
