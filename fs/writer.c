@@ -512,10 +512,10 @@ int writer_close(struct lmfs *fs, struct wfile *wf)
 
 /* A server-side copy turned into a file with bytes of its own: fetch the
  * source's (w->lock not held).  The bytes are the ones the COPY writes, so
- * the version stays: its landing settles the file.  A new one made a file
- * that cp only read from (copy_streamed) dirty for good, with no close to
- * upload it: its wfile never left and its row stayed pinned (t0610).
- * 0 or a negative errno. */
+ * the version stays: its landing settles the file.  A new version here
+ * left a file that cp only read from (copy_streamed) dirty for good, with
+ * no close to upload it: its wfile never left and its row stayed pinned
+ * (t0610).  0 or a negative errno. */
 static int materialize(struct lmfs *fs, struct wfile *wf)
 {
 	struct writer *w = wr(fs);
