@@ -146,7 +146,7 @@ test_expect_success FUSE 'cp of an archive zip is a server-side copy, readable a
 # landing must still settle it, or it served those bytes and hid the
 # object's later changes for as long as the mount lived.
 test_expect_success FUSE 'a cp of a copy not yet landed: once landed, a change made elsewhere shows' '
-	lm_config_layers "$TEST_TMP/c.json" "$bucket" ", \"upload_delay\": 3" &&
+	lm_config_layers "$TEST_TMP/c.json" "$bucket" ", \"upload_delay\": 5" &&
 	sed -i "s|\"prefix\": \"bronze/\" }|\"prefix\": \"bronze/\", \"ttl\": 0 }|" "$TEST_TMP/c.json" &&
 	grep -q "\"ttl\": 0" "$TEST_TMP/c.json" &&
 	echo one >one && s3cli put "$bucket" bronze/cc/a one &&
