@@ -59,6 +59,7 @@ test_expect_success PASSTHROUGH 'a file read whole is read again from the cache 
 	f=mnt/archive/binance/test/big.bin &&
 	cmp "$f" "$S/big.bin" &&
 	test "$(opens mnt)" = 0 &&
+	lm_settled mnt &&
 	gets=$(lm_stat mnt requests.get) && hits=$(lm_stat mnt cache.hits) &&
 	cmp "$f" "$S/big.bin" &&
 	python3 -c "import mmap, sys
@@ -158,7 +159,7 @@ test_expect_success PASSTHROUGH 'an object replaced while passed through: the op
 	test "$(cat seen)" = "held=same new=same" &&
 	cmp "$f" "$S/other.bin" &&
 	c=$PWD/mnt/archive/binance/test/big.bin &&
-	cmp "$c" "$S/big.bin" && gets=$(lm_stat mnt requests.get) &&
+	cmp "$c" "$S/big.bin" && lm_settled mnt && gets=$(lm_stat mnt requests.get) &&
 	cmp "$c" "$S/big.bin" &&
 	echo "24 MiB more under a 40 MiB cap: GETs for its second read $(($(lm_stat mnt requests.get) - gets))" &&
 	test "$(lm_stat mnt requests.get)" = "$gets" &&
@@ -172,8 +173,10 @@ test_expect_success PASSTHROUGH '-o nopassthrough: a second read is served by th
 	mkdir -p mnt && lm_env_creds &&
 	lakemount -o nopassthrough "$PWD/lm.json" "$PWD/mnt" && mount_register "$PWD/mnt" &&
 	cmp mnt/archive/binance/test/big.bin "$S/big.bin" &&
+	lm_settled mnt &&
 	hits=$(lm_stat mnt cache.hits) && gets=$(lm_stat mnt requests.get) &&
 	cmp mnt/archive/binance/test/big.bin "$S/big.bin" &&
+	echo "passthrough opens $(opens mnt), GETs $gets -> $(lm_stat mnt requests.get), block reads $hits -> $(lm_stat mnt cache.hits)" &&
 	test "$(opens mnt)" = 0 &&
 	test "$(lm_stat mnt cache.hits)" = "$hits" &&
 	test "$(lm_stat mnt requests.get)" = "$gets" &&

@@ -20,6 +20,7 @@
 #   lm_requests MNT       all requests so far (list+head+get+...)
 #   lm_wait_drained MNT   wait until the write-back journal is empty
 #   lm_kill9 CONFIG MNT   kill -9 the daemon and clear its dead mount
+#   lm_settled MNT        wait until MNT's GET and block-read counts hold still
 
 lm_env_creds() {
 	export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY
@@ -144,6 +145,23 @@ wait_until() {
 		[ $n -gt 0 ] || return 1
 		sleep 0.1
 	done
+}
+
+# lm_settled MNT: wait (at most 10 s) until MNT's GET and block-read counts
+# hold still for 0.5 s.  A GET is counted when its request ends, a moment
+# after the bytes it fetched went to the reader (fs/fetch.c): a count taken
+# right after a read may be one short.
+lm_settled() {
+	local a b n=20
+	b="$(lm_stat "$1" requests.get) $(lm_stat "$1" cache.hits)"
+	while [ $n -gt 0 ]; do
+		a=$b
+		sleep 0.5
+		b="$(lm_stat "$1" requests.get) $(lm_stat "$1" cache.hits)"
+		[ "$a" = "$b" ] && return 0
+		n=$((n - 1))
+	done
+	return 1
 }
 
 # lm_forgets MNT FEW: the kernel forgets every inode (drop_caches), and the
