@@ -309,13 +309,7 @@ void writer_stop(struct lmfs *fs, unsigned wait_s)
 
 			/* keep staging files the journal still names */
 			w->buckets[i] = wf->next;
-			if (wf->fd >= 0)
-				close(wf->fd);
-			index_entry_release(&wf->src);
-			EVP_MD_CTX_free(wf->sha);
-			pthread_mutex_destroy(&wf->hlock);
-			free(wf->key);
-			free(wf);
+			wfile_destroy(wf);
 		}
 	}
 	if (w->j)

@@ -75,8 +75,14 @@ static void wfile_free(struct writer *w, struct wfile *wf)
 		    fstat(wf->fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
 		    a.st_dev == b.st_dev)
 			unlink(path);
-		close(wf->fd);
 	}
+	wfile_destroy(wf);
+}
+
+void wfile_destroy(struct wfile *wf)
+{
+	if (wf->fd >= 0)
+		close(wf->fd);
 	index_entry_release(&wf->src);
 	EVP_MD_CTX_free(wf->sha);
 	pthread_mutex_destroy(&wf->hlock);

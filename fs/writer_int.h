@@ -101,6 +101,8 @@ struct writer {
 /* writer.c */
 struct wfile *wfile_lookup(struct writer *w, uint64_t ino);	/* w->lock held */
 void wfile_ref(struct wfile *wf);				/* w->lock held */
+/* Close and free wf; its staging file stays (writer_stop, wfile_free). */
+void wfile_destroy(struct wfile *wf);
 /* Drop a reference (w->lock held); frees and unlinks when due. */
 void wfile_unref(struct writer *w, struct wfile *wf);
 /* Take wf out of the table when nothing needs it any more (w->lock held). */
