@@ -548,7 +548,7 @@ int reader_new(struct lmfs *fs, const struct reader_opts *o, struct reader **out
 	r->o.workers = o->workers ? o->workers : 8;
 	r->o.part_size = o->part_size ? o->part_size : (8u << 20);
 	r->o.window_max = o->window_max ? o->window_max : (32u << 20);
-	r->o.inflight_max = o->inflight_max ? o->inflight_max : (64u << 20);
+	r->o.inflight_max = o->inflight_max ? o->inflight_max : (32u << 20);
 	r->o.hot_max = o->hot_max ? o->hot_max : (16u << 20);
 	r->bs = blocks_block_size(fs->blocks);
 	if (r->o.part_size < r->bs)
