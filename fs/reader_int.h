@@ -29,6 +29,8 @@ struct hot {
 	int unread;			/* readahead not read yet (reader.c note 4) */
 	int passed;			/* read whole by a sequential reader: to go
 					   when the last reference does (note 4) */
+	int loose;			/* a random read's own bytes (note 7): in
+					   no list, freed with its one reference */
 };
 
 /* A flight is in r->flights only until it lands; waiters that still hold

@@ -47,6 +47,8 @@ empty one means "pass everything"):
   methods=M,M             fault only these methods (default: all)
   match=TEXT              fault only requests whose target contains TEXT
   seed=S                  the random seed (default 1; re-seeded on change)
+  rate=B                  relay every answer's body at B bytes a second
+                          (default 0: as fast as it comes), a slow link
 truncate, reset-mid and badlen need an answer with a body of 2 bytes or
 more; an answer without one goes through untouched (and is not counted).
 Prints "ready" on stdout once listening.  Python stdlib only."""
@@ -68,7 +70,7 @@ hung_signal = False
 relayed = [0, 0]
 stats = {"requests": 0, "methods": {}, "faults": {}, "faulted": 0, "hung": 0}
 ctl = {"mode": "pass", "percent": 0.0, "kinds": list(KINDS[:4]), "methods": None,
-       "match": None, "seed": "1"}
+       "match": None, "seed": "1", "rate": 0}
 ctl_mtime = None
 rng = random.Random(1)
 
@@ -116,13 +118,15 @@ def load_ctl():
         words = []
         ctl_mtime = None
     new = {"mode": "pass", "percent": 0.0, "kinds": list(KINDS[:4]), "methods": None,
-           "match": None, "seed": "1"}
+           "match": None, "seed": "1", "rate": 0}
     for w in words:
         k, _, v = w.partition("=")
         if k == "mode" and v in ("pass", "faults", "hang"):
             new["mode"] = v
         elif k == "percent":
             new["percent"] = float(v)
+        elif k == "rate":
+            new["rate"] = int(v)
         elif k == "kinds":
             new["kinds"] = [x for x in v.split(",") if x in KINDS] or list(KINDS[:4])
         elif k == "methods":
@@ -239,6 +243,18 @@ async def send(writer, data):
     await writer.drain()
 
 
+async def send_body(writer, data):
+    """send(), at ctl["rate"] bytes a second when one is set."""
+    rate = ctl["rate"]
+    if not rate:
+        await send(writer, data)
+        return
+    step = max(1, rate // 20)
+    for i in range(0, len(data), step):
+        await send(writer, data[i:i + step])
+        await asyncio.sleep(len(data[i:i + step]) / rate)
+
+
 def with_length(head, n):
     """The response head with its Content-Length set to n."""
     lines = head.decode("latin-1").split("\r\n")
@@ -264,7 +280,7 @@ async def relay_response(method, sreader, cwriter, fault):
     if fault is None:
         await send(cwriter, head)
         if kind == "chunked":
-            await send(cwriter, await read_chunked(sreader))
+            await send_body(cwriter, await read_chunked(sreader))
         elif kind == "length":
             left = length
             while left:
@@ -272,13 +288,13 @@ async def relay_response(method, sreader, cwriter, fault):
                 if not data:
                     raise Closed()
                 left -= len(data)
-                await send(cwriter, data)
+                await send_body(cwriter, data)
         else:
             while True:
                 data = await sreader.read(262144)
                 if not data:
                     break
-                await send(cwriter, data)
+                await send_body(cwriter, data)
         return "keep" if keep else "close"
     # A fault that cuts the body: take the whole answer first.
     if kind == "chunked":
