@@ -14,7 +14,10 @@
  *     one round trip for its path instead of one per level.  With max-keys
  *     1, that listing reads one key, not the subtree: nothing is listed
  *     recursively.  (In a layer, an unlink or rmdir not yet uploaded must
- *     still hide what S3 has, so nothing is seeded there.)
+ *     still hide what S3 has, so nothing is seeded there.)  The key itself
+ *     goes in too, as a file, with the size, ETag and date the listing
+ *     gives: the lookup of that name then needs no request, and on a fresh
+ *     mount `tail -c 100 bench/big.bin` costs a round trip less.
  */
 #include "lookup.h"
 
@@ -35,7 +38,10 @@ struct probe {
 	struct s3_client *c;
 	const char *prefix;
 	unsigned n;
-	char *first;
+	char *first;		/* the first key, and what the listing says of it */
+	uint64_t first_size;
+	char first_etag[INDEX_ETAG_MAX];
+	int64_t first_mtime;
 	int failed;
 	struct s3_error err;
 };
@@ -44,8 +50,12 @@ static int probe_one(void *arg, const struct s3_list_entry *e)
 {
 	struct probe *pr = arg;
 
-	if (!pr->n++ && !e->is_prefix)
+	if (!pr->n++ && !e->is_prefix && strlen(e->etag) < sizeof(pr->first_etag)) {
 		pr->first = strdup(e->key);	/* NULL: no seeding, no harm */
+		pr->first_size = e->size;
+		strcpy(pr->first_etag, e->etag);
+		pr->first_mtime = (int64_t)e->mtime;
+	}
 	return 0;
 }
 
@@ -70,12 +80,12 @@ static void *probe_main(void *arg)
 	return NULL;
 }
 
-/* Note 2: first is the first key under a directory whose row is ino and
- * whose prefix is first's first plen bytes; every directory on first's
- * path below it goes into the index. */
-static void seed_path(struct lmfs *fs, uint64_t ino, const char *first, size_t plen)
+/* Note 2: pr->first is the first key under a directory whose row is ino
+ * and whose prefix is that key's first plen bytes; every directory on its
+ * path below it, and the key, go into the index. */
+static void seed_path(struct lmfs *fs, uint64_t ino, const struct probe *pr, size_t plen)
 {
-	const char *p = first + plen, *slash;
+	const char *first = pr->first, *p = first + plen, *slash;
 	char name[NAME_MAX + 1], *key;
 	struct index_child c;
 	size_t n;
@@ -101,6 +111,16 @@ static void seed_path(struct lmfs *fs, uint64_t ino, const char *first, size_t p
 			return;
 		p = slash + 1;
 	}
+	if (!*p || !strcmp(p, ".") || !strcmp(p, ".."))
+		return;
+	if (!(key = strndup(first, (size_t)(p - first))))
+		return;
+	rc = wn_name_check(key, p, 0);
+	free(key);
+	c = (struct index_child){ p, INDEX_FILE, first, pr->first_size, pr->first_etag,
+				  pr->first_mtime };
+	if (!rc)
+		index_put(fs->ix, ino, &c, NULL);
 }
 
 int lookup_remote(struct lmfs *fs, const struct index_entry *pe, const char *name,
@@ -108,7 +128,7 @@ int lookup_remote(struct lmfs *fs, const struct index_entry *pe, const char *nam
 {
 	struct s3_client *c = lmfs_client(fs, pe->tree);
 	struct s3_object_info info = { 0 };
-	struct probe pr = { c, NULL, 0, NULL, 0, { 0 } };
+	struct probe pr = { .c = c };
 	struct index_child child;
 	struct s3_error err;
 	char *key = NULL, *prefix = NULL;
@@ -149,7 +169,7 @@ int lookup_remote(struct lmfs *fs, const struct index_entry *pe, const char *nam
 	    index_lookup(fs->ix, pe->ino, name, e) == 0)
 		rc = 0;
 	if (!rc && child.kind == INDEX_DIR && pr.first && wn_writable(fs, pe->tree))
-		seed_path(fs, e->ino, pr.first, strlen(prefix));
+		seed_path(fs, e->ino, &pr, strlen(prefix));
 out:
 	s3_object_info_release(&info);
 	free(pr.first);

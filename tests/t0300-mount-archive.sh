@@ -158,7 +158,7 @@ test_expect_success FUSE 'a lookup in a directory never listed costs at most two
 	test $((after - before)) -le 2
 '
 
-test_expect_success FUSE 'a deep folder costs one round trip for its whole path, not one per level' '
+test_expect_success FUSE 'a deep folder costs one round trip for its whole path, not one per level, and its first file none more' '
 	top=$(cut -f1 "$manifest" | grep "^data/.*/.*/.*/" | LC_ALL=C sort | head -1 | cut -d/ -f2) &&
 	first=$(cut -f1 "$manifest" | grep "^data/$top/" | LC_ALL=C sort | head -1) &&
 	dir=${first%/*} && dir=${dir#data/} &&
@@ -173,6 +173,9 @@ test_expect_success FUSE 'a deep folder costs one round trip for its whole path,
 	after=$(lm_requests "$TEST_TMP/deep") &&
 	echo "$((after - before)) requests" &&
 	test $((after - before)) -le 2 &&
+	size=$(grep "^$first	" "$manifest" | cut -f2) &&
+	test "$(stat -c %s "$TEST_TMP/deep/archive/binance/${first#data/}")" = "$size" &&
+	test "$(lm_requests "$TEST_TMP/deep")" = "$after" &&
 	ls "$TEST_TMP/deep/archive/binance/$dir" >got &&
 	grep "^data/$dir/[^/]*\$" "$manifest" | cut -f1 | sed "s|.*/||" | LC_ALL=C sort >want &&
 	test_cmp want got
