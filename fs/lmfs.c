@@ -23,6 +23,7 @@
 #include "inode.h"
 #include "log.h"
 #include "reader.h"
+#include "siblings.h"
 #include "source.h"
 #include "stats.h"
 
@@ -273,7 +274,8 @@ int lmfs_open(struct lmfs *fs, struct config *cfg, char *err, size_t errlen)
 	fs->clients = calloc(cfg->nsources, sizeof(*fs->clients));
 	fs->inodes = inodes_new();
 	fs->stats = stats_new(cfg->nsources);
-	if (!fs->clients || !fs->inodes || !fs->stats) {
+	fs->siblings = siblings_new();
+	if (!fs->clients || !fs->inodes || !fs->stats || !fs->siblings) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -319,6 +321,7 @@ void lmfs_close(struct lmfs *fs)
 	/* The uploaders read files and the index: first let them drain. */
 	writer_stop(fs, WRITER_UNMOUNT_WAIT);
 	reader_free(fs->reader);
+	siblings_free(fs->siblings);
 	for (i = 0; fs->clients && i < fs->cfg->nsources; i++)
 		s3_client_free(fs->clients[i]);
 	free(fs->clients);

@@ -33,6 +33,7 @@
 
 struct inodes;
 struct reader;
+struct siblings;
 struct stats;
 struct writer;
 
@@ -44,6 +45,7 @@ struct lmfs {
 	struct s3_client **clients;	/* one per config source */
 	struct inodes *inodes;
 	struct reader *reader;
+	struct siblings *siblings;	/* fetching ahead across files */
 	struct writer *writer;		/* the write path (writer.h) */
 	struct stats *stats;		/* counters since mount (stats.h) */
 	struct passthru *pt;		/* passthrough (passthru.h), or NULL */

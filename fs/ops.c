@@ -33,6 +33,7 @@
 #include "log.h"
 #include "passthru.h"
 #include "reader.h"
+#include "siblings.h"
 #include "stats.h"
 #include "verify.h"
 #include "wnames.h"
@@ -275,6 +276,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (id ? passthru_reply_open(req, fi, id) : fuse_reply_open(req, fi))
 		ops_release_file(fs, ino, of);
 	of = NULL;
+	if (wn_writable(fs, e.tree))
+		siblings_opened(fs->siblings, fs, &e);	/* after the reply */
 out:
 	if (rc)
 		fuse_reply_err(req, -rc);

@@ -603,6 +603,38 @@ void reader_release(struct reader *r, struct fhandle *fh)
 	free(fh);
 }
 
+int reader_prefetch(struct reader *r, const struct index_entry *e)
+{
+	struct fhandle *fh = NULL;
+	uint64_t part = e->size < r->o.part_size ? e->size : r->o.part_size;
+	uint64_t n = (part + r->bs - 1) / r->bs;
+	uint64_t run = 0, k;
+	struct job *j;
+	int rc = 0;
+
+	if (!n || reader_open(r, e, &fh))
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	if (r->inflight + n * r->bs > r->o.inflight_max / 2) {
+		rc = -1;
+		goto out;
+	}
+	/* the blocks from the first on that are nowhere yet */
+	while (!fetch_is_stale(r, fh->obj) && run < n && !hot_find(r, fh->obj, run) &&
+	       !reader_flight_find(r, fh->obj, run) && !blocks_has(r->fs->blocks, fh->obj, run))
+		run++;
+	if (run && (j = fetch_job_new(fh, 0, run, 0))) {
+		j->ahead_of_open = 1;
+		for (k = 0; k < run; k++)
+			flight_new(r, fh->obj, k);
+		fetch_job_queue(r, j);
+	}
+out:
+	pthread_mutex_unlock(&r->lock);
+	reader_release(r, fh);
+	return rc;
+}
+
 int reader_new(struct lmfs *fs, const struct reader_opts *o, struct reader **out)
 {
 	struct reader *r = calloc(1, sizeof(*r));

@@ -57,6 +57,8 @@ struct job {
 	uint64_t size;			/* the object's */
 	uint64_t first, n;		/* blocks */
 	int demand;
+	int ahead_of_open;		/* reader_prefetch's: lands as cached
+					   blocks, not as unread readahead */
 };
 
 struct fhandle {

@@ -29,6 +29,15 @@ counters() {
 	echo "$(lm_stat "$1" requests.get) $(lm_stat "$1" requests.bytes_in)"
 }
 
+cached() { getfattr --absolute-names --only-values -n user.lakemount.cached "$1"; }
+# test_cached_all DIR FROM TO: fFROM..fTO of DIR are whole in the cache
+test_cached_all() {
+	local i
+	for i in $(seq "$2" "$3"); do
+		test "$(cached "$1/f$i")" = $((100 << 10)) || return 1
+	done
+}
+
 test_expect_success FUSE 'reading 2.5 times the cache cap keeps the cache under its cap' '
 	mkdir cap && cd cap &&
 	test_bucket b && s3cli mb "$b" &&
@@ -281,6 +290,39 @@ with zipfile.ZipFile(\"trades.zip\", \"w\", zipfile.ZIP_STORED) as z:
 	test_cmp want got &&
 	test $((g1 - g0)) -le 4 &&
 	test $((b1 - b0)) -le $((4 << 20)) &&
+	lm_umount "$PWD/mnt"
+'
+
+test_expect_success FUSE 'files read one after another in name order: the next ones are fetched ahead, and only those' '
+	mkdir siblings && cd siblings &&
+	test_bucket b && s3cli mb "$b" &&
+	for i in $(seq 10 39); do
+		put_random "$b" data/test/files/f$i $((100 << 10)) || return 1
+	done &&
+	lm_config "$PWD/lm.json" "$b" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	d=$PWD/mnt/archive/binance/test/files &&
+	test "$(ls "$d" | wc -l)" = 30 &&
+	# opened out of order: nothing is fetched but what is read
+	cat "$d/f30" "$d/f20" "$d/f25" >/dev/null &&
+	lm_settled mnt &&
+	test "$(cached "$d/f31")" = 0 && test "$(cached "$d/f26")" = 0 &&
+	# three in a row: the next eight come without being opened, the ninth not
+	cat "$d/f10" "$d/f11" "$d/f12" >/dev/null &&
+	wait_until 10 test_cached_all "$d" 13 20 &&
+	lm_settled mnt &&
+	echo "after f10..f12: f13 $(cached "$d/f13"), f20 $(cached "$d/f20"), f21 $(cached "$d/f21")" &&
+	test "$(cached "$d/f21")" = 0 &&
+	# reading on: each open keeps eight ahead; f13 and f14 cost no GET
+	set -- $(counters mnt) && g0=$1 &&
+	cat "$d/f13" "$d/f14" | cmp - <(cat f13 f14) &&
+	wait_until 10 test_cached_all "$d" 21 22 &&
+	lm_settled mnt &&
+	set -- $(counters mnt) && g1=$1 &&
+	echo "f13 and f14 read: $((g1 - g0)) GETs (f21 and f22, ahead)" &&
+	test $((g1 - g0)) = 2 &&
+	test "$(cached "$d/f23")" = 0 &&
 	lm_umount "$PWD/mnt"
 '
 
