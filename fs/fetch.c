@@ -291,6 +291,13 @@ out:
 		if (!h)
 			continue;
 		blocks_put(r->fs->blocks, j->obj, j->first + b, h->data, h->len);
+		if (j->ahead_of_open) {
+			/* on disk now, where the open it waits for reads it
+			 * (passthrough, when whole): memory need not keep it */
+			pthread_mutex_lock(&r->lock);
+			h->passed = 1;
+			pthread_mutex_unlock(&r->lock);
+		}
 		reader_hot_unref(r, h);
 	}
 	for (b = 0; l.bufs && b < j->n; b++)

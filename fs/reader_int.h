@@ -58,7 +58,8 @@ struct job {
 	uint64_t first, n;		/* blocks */
 	int demand;
 	int ahead_of_open;		/* reader_prefetch's: lands as cached
-					   blocks, not as unread readahead */
+					   blocks, not as unread readahead, and
+					   leaves memory once on disk */
 };
 
 struct fhandle {

@@ -16,8 +16,8 @@
  *     the first part of each of the next AHEAD files (reader_prefetch)
  *     that was not asked for already (`upto`, the last name queued).  The
  *     reader bounds what is in flight (half its readahead budget) and
- *     keeps what lands as ordinary cached blocks: a guess that is wrong
- *     costs some GETs and cache space, never memory held.
+ *     keeps what lands on disk only: a guess that is wrong costs some GETs
+ *     and cache space, never memory held.
  *  3. Only read-only trees: there an object does not change under its name
  *     between the listing and the fetch, so nothing is fetched for a file
  *     a write is about to replace.
