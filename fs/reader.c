@@ -36,7 +36,6 @@
  *     A mismatch drops the blocks and fetches them once more; a second
  *     mismatch is recorded (index meta "chk:<object id>") and logged with
  *     both hashes; with policy "enforce" reads and opens then fail with EIO.
-
  *  7. A random read of a block that is nowhere yet does not wait for the
  *     block: the block is queued as usual, and the read's own bytes (at
  *     most QUICK_MAX, and at most half the block) come at once by a GET of
@@ -55,7 +54,8 @@
  * Locks: r->lock guards hot, flights, queue, inflight, stale and stopping;
  * fh->lock guards a handle's readahead state.  Order: fh->lock, then
  * r->lock, then the buffer pool's own lock.  r->verify_lock serialises checksum checks and is taken with
- * neither held.  No lock is held during a GET or disk I/O.
+ * neither held.  No lock is held during a GET or disk I/O.  A loose entry
+ * (note 7) belongs to the one span holding it and needs no lock.
  */
 #include "reader.h"
 #include "reader_int.h"
