@@ -8,10 +8,12 @@
  *
  * Design notes
  *  1. A folder's opens are followed in a small table (SLOTS folders; the
- *     least recently used slot goes).  An open of the file that comes right
- *     after the folder's last opened one, in the index's order (bytes, as
- *     S3 lists and a C-locale glob sorts), extends the folder's run; any
- *     other open starts a new one.
+ *     least recently used slot goes).  An open of a file among the AHEAD
+ *     that come after the folder's last opened one, in the index's order
+ *     (bytes, as S3 lists and a C-locale glob sorts), extends the folder's
+ *     run; any other open starts a new one.  Among, not just next: a loop
+ *     over the zips of an archive folder skips the X.zip.CHECKSUM between
+ *     them.
  *  2. From the third file of a run on, each open asks the reader to fetch
  *     the first part of each of the next AHEAD files (reader_prefetch)
  *     that was not asked for already (`upto`, the last name queued).  The
@@ -40,7 +42,9 @@
 
 struct slot {
 	uint64_t parent;		/* 0: free */
-	char next[NAME_MAX + 1];	/* the file after the last one opened */
+	char last[NAME_MAX + 1];	/* the last file opened */
+	char horizon[NAME_MAX + 1];	/* the AHEAD-th file after it, or the
+					   folder's last file */
 	char upto[NAME_MAX + 1];	/* the last file queued ahead */
 	unsigned run;			/* files opened in order, this one too */
 	uint64_t used;			/* s->clock at the last open */
@@ -79,7 +83,9 @@ static int collect(void *arg, const struct index_entry *e)
 {
 	struct ahead *a = arg;
 
-	if (e->kind == INDEX_FILE && !index_entry_copy(&a->e[a->n], e))
+	/* (a name over NAME_MAX is never opened: the kernel refuses it) */
+	if (e->kind == INDEX_FILE && strlen(e->name) <= NAME_MAX &&
+	    !index_entry_copy(&a->e[a->n], e))
 		a->n++;
 	return a->n == AHEAD;
 }
@@ -108,20 +114,22 @@ void siblings_opened(struct siblings *s, struct lmfs *fs, const struct index_ent
 	struct ahead a = { .n = 0 };
 	struct slot *sl;
 	unsigned run;
-	int i;
+	int i, known;
 
 	if (!s || !e->parent || strlen(e->name) > NAME_MAX)
 		return;
-	if (index_readdir_after(fs->ix, e->parent, e->name, 4 * AHEAD, collect, &a) < 0)
-		a.n = 0;
+	/* on an index error, no guess: the run starts again */
+	known = index_readdir_after(fs->ix, e->parent, e->name, 4 * AHEAD, collect, &a) >= 0;
 	pthread_mutex_lock(&s->lock);
 	sl = slot_of(s, e->parent);
-	sl->run = !strcmp(sl->next, e->name) ? sl->run + 1 : 1;
-	if (sl->run == 1)
-		sl->upto[0] = '\0';
-	strcpy(sl->next, a.n ? a.e[0].name : "");
+	if (strcmp(e->name, sl->last) > 0 && strcmp(e->name, sl->horizon) <= 0)
+		sl->run++;
+	else
+		sl->run = 1, sl->upto[0] = '\0';
+	strcpy(sl->last, e->name);
+	strcpy(sl->horizon, known && a.n ? a.e[a.n - 1].name : "");
 	sl->used = ++s->clock;
-	run = sl->run;
+	run = known ? sl->run : 0;
 	strcpy(upto, sl->upto);
 	pthread_mutex_unlock(&s->lock);
 

@@ -326,4 +326,26 @@ test_expect_success FUSE 'files read one after another in name order: the next o
 	lm_umount "$PWD/mnt"
 '
 
+test_expect_success FUSE 'a loop over the zips of a folder, a CHECKSUM between each two: the next zips are fetched ahead too' '
+	mkdir zips && cd zips &&
+	test_bucket b && s3cli mb "$b" &&
+	for i in $(seq 10 19); do
+		put_random "$b" data/test/z/z$i.zip $((100 << 10)) &&
+		sha256sum z$i.zip >z$i.zip.CHECKSUM &&
+		s3cli put "$b" data/test/z/z$i.zip.CHECKSUM z$i.zip.CHECKSUM || return 1
+	done &&
+	lm_config "$PWD/lm.json" "$b" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	d=$PWD/mnt/archive/binance/test/z &&
+	test "$(ls "$d" | wc -l)" = 20 &&
+	cat "$d/z10.zip" "$d/z11.zip" "$d/z12.zip" >/dev/null &&
+	wait_until 10 test "$(cached "$d/z16.zip")" = $((100 << 10)) &&
+	lm_settled mnt &&
+	echo "after z10..z12: z13.zip $(cached "$d/z13.zip"), z16.zip $(cached "$d/z16.zip"), z17.zip $(cached "$d/z17.zip")" &&
+	test "$(cached "$d/z13.zip")" = $((100 << 10)) &&
+	test "$(cached "$d/z17.zip")" = 0 &&
+	lm_umount "$PWD/mnt"
+'
+
 test_done
