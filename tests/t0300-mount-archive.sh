@@ -61,6 +61,23 @@ test_expect_success FUSE 'sha256sum -c passes for every zip but the corrupted on
 	test_cmp want failed
 '
 
+test_expect_success FUSE 'a zip read whole is checked against its CHECKSUM, which a read then takes from the cache' '
+	corrupt=$(sed -n "s/^lakemount-mkarchive: corrupt: data\///p" "$TEST_TMP/bucket.mkarchive") &&
+	zip=$(cut -f1 "$manifest" | grep "\.zip\$" | grep -v "$corrupt" | LC_ALL=C sort | head -1) &&
+	zip=${zip#data/} &&
+	lm_config "$TEST_TMP/side.json" "$bucket" &&
+	lm_mount "$TEST_TMP/side.json" "$TEST_TMP/side" &&
+	test_when_finished "lm_umount $TEST_TMP/side" &&
+	f=$TEST_TMP/side/archive/binance/$zip &&
+	ls "${f%/*}" >/dev/null &&
+	cat "$f" >/dev/null &&
+	wait_until 10 test "$(getfattr --only-values -n user.lakemount.checksum "$f")" = ok &&
+	lm_settled "$TEST_TMP/side" &&
+	gets=$(lm_stat "$TEST_TMP/side" requests.get) &&
+	(cd "${f%/*}" && sha256sum --quiet -c "${f##*/}.CHECKSUM") &&
+	test "$(lm_stat "$TEST_TMP/side" requests.get)" = "$gets"
+'
+
 test_expect_success FUSE 'the corrupted zip is caught: xattr, EIO, and a log line naming it' '
 	corrupt=$(sed -n "s/^lakemount-mkarchive: corrupt: data\///p" "$TEST_TMP/bucket.mkarchive") &&
 	test "$(getfattr --only-values -n user.lakemount.checksum "$M/$corrupt")" = mismatch &&
