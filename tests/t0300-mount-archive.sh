@@ -11,6 +11,10 @@ rgw_start
 TEST_TIMEOUT=240
 BIG=spot/daily/klines/BTCUSDT/1m
 
+checksum_is() {  # FILE STATE: user.lakemount.checksum of FILE is STATE
+	test "$(getfattr --only-values -n user.lakemount.checksum "$1")" = "$2"
+}
+
 test_expect_success FUSE 'setup: the archive bucket and a mount' '
 	lm_archive_bucket bucket --corrupt &&
 	echo "$bucket" >"$TEST_TMP/bucket" &&
@@ -71,7 +75,7 @@ test_expect_success FUSE 'a zip read whole is checked against its CHECKSUM, whic
 	f=$TEST_TMP/side/archive/binance/$zip &&
 	ls "${f%/*}" >/dev/null &&
 	cat "$f" >/dev/null &&
-	wait_until 10 test "$(getfattr --only-values -n user.lakemount.checksum "$f")" = ok &&
+	wait_until 10 checksum_is "$f" ok &&
 	lm_settled "$TEST_TMP/side" &&
 	gets=$(lm_stat "$TEST_TMP/side" requests.get) &&
 	(cd "${f%/*}" && sha256sum --quiet -c "${f##*/}.CHECKSUM") &&

@@ -30,6 +30,7 @@ counters() {
 }
 
 cached() { getfattr --absolute-names --only-values -n user.lakemount.cached "$1"; }
+cached_is() { test "$(cached "$1")" = "$2"; }
 # test_cached_all DIR FROM TO: fFROM..fTO of DIR are whole in the cache
 test_cached_all() {
 	local i
@@ -340,7 +341,7 @@ test_expect_success FUSE 'a loop over the zips of a folder, a CHECKSUM between e
 	d=$PWD/mnt/archive/binance/test/z &&
 	test "$(ls "$d" | wc -l)" = 20 &&
 	cat "$d/z10.zip" "$d/z11.zip" "$d/z12.zip" >/dev/null &&
-	wait_until 10 test "$(cached "$d/z16.zip")" = $((100 << 10)) &&
+	wait_until 10 cached_is "$d/z16.zip" $((100 << 10)) &&
 	lm_settled mnt &&
 	echo "after z10..z12: z13.zip $(cached "$d/z13.zip"), z16.zip $(cached "$d/z16.zip"), z17.zip $(cached "$d/z17.zip")" &&
 	test "$(cached "$d/z13.zip")" = $((100 << 10)) &&
