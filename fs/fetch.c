@@ -11,6 +11,13 @@
  * at once; without this, a reader of an endpoint that stopped answering
  * would wait io_timeout twice before its EIO.  The hold is short, so that
  * a reader who tries again later does get a new fetch.
+ *
+ * Lanes: jobs fetched ahead of an open (fs/siblings.c) are a guess, and
+ * must never keep a reader waiting: against a hung endpoint each holds a
+ * worker for io_timeout, and a reader whose job queued behind them waited
+ * two timeouts for its EIO (t0600).  So they run on workers of their own
+ * (the ahead lane), and a reader who needs a block of one that has not
+ * started moves it to the head of the queue, for any worker.
  */
 #include "reader_int.h"
 
@@ -109,7 +116,28 @@ void fetch_job_queue(struct reader *r, struct job *j)
 		r->tail = j;
 		r->inflight += j->n * r->bs;
 	}
-	pthread_cond_signal(&r->work);
+	/* (two kinds of workers wait on r->work) */
+	pthread_cond_broadcast(&r->work);
+}
+
+void fetch_job_promote(struct reader *r, const char *obj, uint64_t no)
+{
+	struct job **pp, *j, *prev = NULL;
+
+	for (pp = &r->head; (j = *pp); prev = j, pp = &j->next) {
+		if (!j->ahead_lane || no < j->first || no >= j->first + j->n || strcmp(j->obj, obj))
+			continue;
+		*pp = j->next;
+		if (r->tail == j)
+			r->tail = prev;
+		j->ahead_lane = 0;
+		j->next = r->head;
+		r->head = j;
+		if (!r->tail)
+			r->tail = j;
+		pthread_cond_broadcast(&r->work);
+		return;
+	}
 }
 
 /* Finish the flights of j's blocks with err (r->lock held). */
@@ -307,23 +335,33 @@ out:
 	return rc;
 }
 
-void *fetch_worker_main(void *arg)
+/* The first queued job of the lane, taken out of the queue (r->lock held). */
+static struct job *job_take(struct reader *r, int ahead)
 {
-	struct reader *r = arg;
+	struct job **pp, *j, *prev = NULL;
 
+	for (pp = &r->head; (j = *pp); prev = j, pp = &j->next) {
+		if (j->ahead_lane != ahead)
+			continue;
+		*pp = j->next;
+		if (r->tail == j)
+			r->tail = prev;
+		return j;
+	}
+	return NULL;
+}
+
+static void *worker(struct reader *r, int ahead)
+{
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
 		struct job *j;
 		int rc;
 
-		while (!r->head && !r->stopping)
+		while (!(j = job_take(r, ahead)) && !r->stopping)
 			pthread_cond_wait(&r->work, &r->lock);
-		if (!r->head)
+		if (!j)
 			break;
-		j = r->head;
-		r->head = j->next;
-		if (!r->head)
-			r->tail = NULL;
 		pthread_mutex_unlock(&r->lock);
 		rc = job_fetch(r, j);
 		if (!rc)
@@ -343,4 +381,14 @@ void *fetch_worker_main(void *arg)
 	}
 	pthread_mutex_unlock(&r->lock);
 	return NULL;
+}
+
+void *fetch_worker_main(void *arg)
+{
+	return worker(arg, 0);
+}
+
+void *fetch_ahead_main(void *arg)
+{
+	return worker(arg, 1);
 }

@@ -382,6 +382,7 @@ static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, 
 			break;
 		}
 		if ((f = reader_flight_find(r, fh->obj, no))) {
+			fetch_job_promote(r, fh->obj, no);
 			f->refs++;
 			while (!f->done)
 				pthread_cond_wait(&r->landed, &r->lock);
@@ -625,6 +626,7 @@ int reader_prefetch(struct reader *r, const struct index_entry *e)
 		run++;
 	if (run && (j = fetch_job_new(fh, 0, run, 0))) {
 		j->ahead_of_open = 1;
+		j->ahead_lane = 1;
 		for (k = 0; k < run; k++)
 			flight_new(r, fh->obj, k);
 		fetch_job_queue(r, j);
@@ -657,14 +659,16 @@ int reader_new(struct lmfs *fs, const struct reader_opts *o, struct reader **out
 	pthread_mutex_init(&r->verify_lock, NULL);
 	pthread_cond_init(&r->work, NULL);
 	pthread_cond_init(&r->landed, NULL);
-	r->threads = calloc(r->o.workers, sizeof(*r->threads));
+	/* as many workers again for the ahead lane (fetch.c, "Lanes") */
+	r->threads = calloc(2 * (size_t)r->o.workers, sizeof(*r->threads));
 	/* As many buffers as the budgets let the reader hold at once: the hot
 	 * list, readahead in flight or unread, a demand block per worker. */
 	r->pool = bufpool_new(r->bs, (r->o.hot_max + r->o.inflight_max) / r->bs + r->o.workers);
 	if (!r->threads || !r->pool)
 		goto fail;
-	for (i = 0; i < r->o.workers; i++) {
-		if (pthread_create(&r->threads[i], NULL, fetch_worker_main, r))
+	for (i = 0; i < 2 * r->o.workers; i++) {
+		if (pthread_create(&r->threads[i], NULL,
+				   i < r->o.workers ? fetch_worker_main : fetch_ahead_main, r))
 			goto fail;
 		r->nthreads++;
 	}

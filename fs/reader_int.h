@@ -60,6 +60,8 @@ struct job {
 	int ahead_of_open;		/* reader_prefetch's: lands as cached
 					   blocks, not as unread readahead, and
 					   leaves memory once on disk */
+	int ahead_lane;			/* taken by the ahead workers only
+					   (fetch.c, "Lanes") */
 };
 
 struct fhandle {
@@ -164,7 +166,13 @@ int fetch_is_stale(struct reader *r, const char *obj);
 /* obj was opened again from the index: it is current.  Takes r->lock. */
 void fetch_stale_clear(struct reader *r, const char *obj);
 
-/* A worker thread (arg is the reader): runs jobs until r->stopping. */
+/* A worker thread (arg is the reader): runs jobs until r->stopping; the
+ * ahead workers run the jobs of the ahead lane only, the others the rest. */
 void *fetch_worker_main(void *arg);
+void *fetch_ahead_main(void *arg);
+/* A reader waits for block no of obj: if a job of the ahead lane that has
+ * not started covers it, it moves to the head of the queue for any worker
+ * (r->lock held). */
+void fetch_job_promote(struct reader *r, const char *obj, uint64_t no);
 
 #endif
