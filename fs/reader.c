@@ -271,6 +271,14 @@ void reader_flight_put(struct reader *r, struct flight *f)
 
 /* Ask for the missing blocks of [first, end) of fh, in jobs of part_size.
  * Returns the first block not asked for (budget spent). fh->lock held. */
+/* Block no of obj is neither in memory, nor on its way, nor on disk
+ * (r->lock held). */
+static int block_absent(struct reader *r, const char *obj, uint64_t no)
+{
+	return !hot_find(r, obj, no) && !reader_flight_find(r, obj, no) &&
+	       !blocks_has(r->fs->blocks, obj, no);
+}
+
 static uint64_t prefetch(struct reader *r, struct fhandle *fh, uint64_t first, uint64_t end)
 {
 	uint64_t per_job = r->o.part_size / r->bs, b = first;
@@ -283,13 +291,9 @@ static uint64_t prefetch(struct reader *r, struct fhandle *fh, uint64_t first, u
 		if (r->inflight + per_job * r->bs > r->o.inflight_max)
 			break;
 		/* Skip blocks that are here or on their way. */
-		while (b < end && (hot_find(r, fh->obj, b) ||
-				   reader_flight_find(r, fh->obj, b) ||
-				   blocks_has(r->fs->blocks, fh->obj, b)))
+		while (b < end && !block_absent(r, fh->obj, b))
 			b++;
-		while (b + run < end && run < per_job && !hot_find(r, fh->obj, b + run) &&
-		       !reader_flight_find(r, fh->obj, b + run) &&
-		       !blocks_has(r->fs->blocks, fh->obj, b + run))
+		while (b + run < end && run < per_job && block_absent(r, fh->obj, b + run))
 			run++;
 		if (!run)
 			break;
@@ -430,9 +434,8 @@ static size_t quick_read(struct reader *r, struct fhandle *fh, uint64_t pos, uin
 	if ((end - 1) / r->bs != no || g.len > QUICK_MAX || 2 * g.len > blen)
 		return 0;
 	pthread_mutex_lock(&r->lock);
-	queued = !fetch_is_stale(r, fh->obj) && !hot_find(r, fh->obj, no) &&
-		 !reader_flight_find(r, fh->obj, no) && !fetch_failed_recently(r, fh->obj, no) &&
-		 !blocks_has(r->fs->blocks, fh->obj, no) && !demand_queue(r, fh, no);
+	queued = !fetch_is_stale(r, fh->obj) && block_absent(r, fh->obj, no) &&
+		 !fetch_failed_recently(r, fh->obj, no) && !demand_queue(r, fh, no);
 	pthread_mutex_unlock(&r->lock);
 	if (!queued)
 		return 0;
@@ -621,8 +624,7 @@ int reader_prefetch(struct reader *r, const struct index_entry *e)
 		goto out;
 	}
 	/* the blocks from the first on that are nowhere yet */
-	while (!fetch_is_stale(r, fh->obj) && run < n && !hot_find(r, fh->obj, run) &&
-	       !reader_flight_find(r, fh->obj, run) && !blocks_has(r->fs->blocks, fh->obj, run))
+	while (!fetch_is_stale(r, fh->obj) && run < n && block_absent(r, fh->obj, run))
 		run++;
 	if (run && (j = fetch_job_new(fh, 0, run, 0))) {
 		j->ahead_of_open = 1;
