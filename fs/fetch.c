@@ -116,8 +116,9 @@ void fetch_job_queue(struct reader *r, struct job *j)
 		r->tail = j;
 		r->inflight += j->n * r->bs;
 	}
-	/* (two kinds of workers wait on r->work) */
-	pthread_cond_broadcast(&r->work);
+	/* One worker of the job's lane: a broadcast woke all 16 threads per
+	 * 8 MiB part, for one of them to take it. */
+	pthread_cond_signal(&r->work[j->ahead_lane]);
 }
 
 void fetch_job_promote(struct reader *r, const char *obj, uint64_t no)
@@ -135,7 +136,7 @@ void fetch_job_promote(struct reader *r, const char *obj, uint64_t no)
 		r->head = j;
 		if (!r->tail)
 			r->tail = j;
-		pthread_cond_broadcast(&r->work);
+		pthread_cond_signal(&r->work[0]);
 		return;
 	}
 }
@@ -359,7 +360,7 @@ static void *worker(struct reader *r, int ahead)
 		int rc;
 
 		while (!(j = job_take(r, ahead)) && !r->stopping)
-			pthread_cond_wait(&r->work, &r->lock);
+			pthread_cond_wait(&r->work[ahead], &r->lock);
 		if (!j)
 			break;
 		pthread_mutex_unlock(&r->lock);

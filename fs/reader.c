@@ -659,7 +659,8 @@ int reader_new(struct lmfs *fs, const struct reader_opts *o, struct reader **out
 		r->o.part_size = r->bs;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_mutex_init(&r->verify_lock, NULL);
-	pthread_cond_init(&r->work, NULL);
+	pthread_cond_init(&r->work[0], NULL);
+	pthread_cond_init(&r->work[1], NULL);
 	pthread_cond_init(&r->landed, NULL);
 	/* as many workers again for the ahead lane (fetch.c, "Lanes") */
 	r->threads = calloc(2 * (size_t)r->o.workers, sizeof(*r->threads));
@@ -698,7 +699,8 @@ void reader_free(struct reader *r)
 		fetch_job_free(j);
 	}
 	r->tail = NULL;
-	pthread_cond_broadcast(&r->work);
+	pthread_cond_broadcast(&r->work[0]);
+	pthread_cond_broadcast(&r->work[1]);
 	pthread_mutex_unlock(&r->lock);
 	for (i = 0; i < r->nthreads; i++)
 		pthread_join(r->threads[i], NULL);
@@ -716,7 +718,8 @@ void reader_free(struct reader *r)
 	free(r->stale);
 	pthread_mutex_destroy(&r->lock);
 	pthread_mutex_destroy(&r->verify_lock);
-	pthread_cond_destroy(&r->work);
+	pthread_cond_destroy(&r->work[0]);
+	pthread_cond_destroy(&r->work[1]);
 	pthread_cond_destroy(&r->landed);
 	free(r);
 }

@@ -93,7 +93,8 @@ struct reader {
 	struct reader_opts o;
 	uint32_t bs;
 	pthread_mutex_t lock;
-	pthread_cond_t work;		/* jobs queued, or stopping */
+	pthread_cond_t work[2];		/* jobs queued for lane 0 or 1 (the
+					   ahead lane), or stopping */
 	pthread_cond_t landed;		/* a flight finished */
 	struct hot *hot;
 	uint64_t hot_bytes;		/* of the entries not unread */
