@@ -81,7 +81,7 @@ int index_listing_page(struct index *ix, uint64_t dir, uint64_t gen,
 {
 	uint64_t cur, ino;
 	size_t i;
-	int tree, rc, plain, fresh = 0;
+	int tree, rc, plain, fresh = 0, batch_old = 0;
 
 	for (i = 0; i < n; i++)
 		if (!ix_child_ok(&c[i]))
@@ -94,7 +94,8 @@ int index_listing_page(struct index *ix, uint64_t dir, uint64_t gen,
 	if (fresh < 0)
 		rc = -1;
 	for (i = 0; !rc && i < n; i++) {
-		if (fresh && !(i % IX_BATCH) && n - i >= IX_BATCH) {
+		if (!(i % IX_BATCH) && n - i >= IX_BATCH &&
+		    (fresh || !(batch_old = ix_any_in(ix, dir, c + i, IX_BATCH)))) {
 			int got = ix_insert_batch(ix, dir, tree, c + i, (int64_t)gen, inos ? inos + i : NULL);
 
 			if (got < 0) {
@@ -105,6 +106,10 @@ int index_listing_page(struct index *ix, uint64_t dir, uint64_t gen,
 				i += IX_BATCH - 1;
 				continue;
 			}
+		}
+		if (batch_old < 0) {
+			rc = -1;
+			break;
 		}
 		ino = 0;
 		plain = 1;

@@ -126,7 +126,7 @@ static void t_batch(void)
 	static char names[100][8], keys[100][16];
 	struct index_child c[100];
 	struct index *ix;
-	uint64_t d, gen, inos[100];
+	uint64_t d, gen, inos[100], seeded;
 	size_t i, bad = 0;
 
 	unit_case("a first page of 100 names: each row has the number the page returned");
@@ -157,6 +157,22 @@ static void t_batch(void)
 			bad += !inos[i] || ino_of(ix, d, names[i]) != inos[i];
 	UNIT_CHECK_INT(bad, 0);
 	UNIT_CHECK(ino_of(ix, d, "n041") != 0);
+
+	/* The lookup that finds a folder leaves its first key as a row: the
+	 * batch it falls in goes name by name, the others 32 at a time. */
+	unit_case("a first page with a row a lookup left: it keeps its number, every row once");
+	c[40] = file(names[40], keys[40], 40, "e");
+	if (index_ensure_dir(ix, 1, "batch3", 0, "b/", &d) ||
+	    index_put(ix, d, &c[50], &seeded) || index_listing_begin(ix, d, &gen))
+		goto out;
+	UNIT_CHECK_INT(index_listing_page(ix, d, gen, c, 100, inos), 0);
+	UNIT_CHECK_INT(index_listing_end(ix, d, gen, 20), 0);
+	UNIT_CHECK_INT(index_count_children(ix, d), 100);
+	UNIT_CHECK_INT(ino_of(ix, d, names[50]), seeded);
+	UNIT_CHECK_INT(inos[50], seeded);
+	for (bad = 0, i = 0; i < 100; i++)
+		bad += !inos[i] || ino_of(ix, d, names[i]) != inos[i];
+	UNIT_CHECK_INT(bad, 0);
 out:
 	index_close(ix);
 }
