@@ -25,7 +25,9 @@
 # begins with the page cache dropped.  RGW runs on this machine, so that
 # cools the server as well (its code, the OSD's files): the first requests
 # after a drop are slower, and a raw transfer measured without one would
-# meet a warmer server than the mounts do.
+# meet a warmer server than the mounts do.  Every measurement, of every
+# tool and of the raw transfer, waits first for the CPUs to be idle
+# (settle, at most 5 s).
 # After the tail, lakemount's root xattr user.lakemount.stats (its request
 # counters) is read and printed as a note; for every tool the table also
 # shows the requests RGW's access log saw (LIST, HEAD, GET and bytes).
@@ -358,6 +360,21 @@ earlier() {
 # MEASURE_TIMEOUT (default TIMEOUT) is the time limit; MEASURE_CHECK, an
 # array, a command that must succeed after CMD did, else the run failed
 # (the write side checks there what arrived on the server).
+# Until the CPUs are idle: at most 10% busy (iowait counts as busy) over
+# 0.1 s, for at most 5 s.  What a tool or the server leaves running after
+# its turn (an unmounted peer's uploads, RGW's and the OSD's own work,
+# writeback) would otherwise land in whichever measurement comes next.
+settle() {
+	local i a b
+	for ((i = 0; i < 50; i++)); do
+		a=($(awk '/^cpu / { print $2 + $3 + $4 + $6 + $7 + $8 + $9, $5 }' /proc/stat))
+		sleep 0.1
+		b=($(awk '/^cpu / { print $2 + $3 + $4 + $6 + $7 + $8 + $9, $5 }' /proc/stat))
+		[ $(((b[0] - a[0]) * 10)) -le $((b[0] - a[0] + b[1] - a[1])) ] && return 0
+	done
+	say "bench: the CPUs were still busy after 5 s; measuring anyway"
+}
+
 measure() {
 	local scen=$1 tool=$2 out=$3 want=$4 s0 t1 t2 rc secs reqs status=ok n
 	local limit=${MEASURE_TIMEOUT:-$TIMEOUT}
@@ -370,6 +387,7 @@ measure() {
 		say "$NET $tool run $RUN: $scen not repeated (took over $ONCE s before)"
 		return 0
 	fi
+	settle
 	s0=$(log_mark)
 	t1=$EPOCHREALTIME
 	guarded "$limit" "$out" "$@"
