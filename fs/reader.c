@@ -41,9 +41,9 @@
  *     most QUICK_MAX, and at most half the block) come at once by a GET of
  *     their own, served from a buffer of their own ("loose", outside the
  *     hot list).  Behind 20 ms of round trip, a GET of a whole 1 MiB block
- *     on a new connection took 290 ms, most of it TCP slow start, and one
- *     of a few KiB 45 ms: that is the wait of `tail -c`, of `unzip -l` and
- *     of a parquet reader's footer.  A second read of the block waits for
+ *     on a new connection took 144 ms, most of it TCP slow start, and one
+ *     of a few KiB 42 ms (the bench's delay line at MTU 9000): that is the
+ *     wait of `tail -c`, of `unzip -l` and of a parquet reader's footer.  A second read of the block waits for
  *     it as any reader does.  If that GET fails, the read waits for the
  *     block, whose own GET meets the same error (412, timeout).
  *
