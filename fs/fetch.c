@@ -252,8 +252,10 @@ static void land_block(struct landing *l, uint64_t b)
 	struct flight *f;
 
 	pthread_mutex_lock(&r->lock);
+	/* Unread only while a handle may read it (reader.c note 4). */
 	l->landed[b] = reader_hot_add(r, l->j->obj, l->j->first + b, l->bufs[b], blen,
-				      HOT_HOLD | (l->j->demand || l->j->ahead_of_open ? 0 : HOT_UNREAD));
+				      HOT_HOLD | (l->j->demand || l->j->ahead_of_open ||
+						  !reader_object_open(r, l->j->obj) ? 0 : HOT_UNREAD));
 	l->bufs[b] = NULL;
 	f = reader_flight_find(r, l->j->obj, l->j->first + b);
 	if (f) {

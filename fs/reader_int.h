@@ -104,6 +104,12 @@ struct reader {
 					 * landed and unread (note 4) */
 	char (*stale)[BLOCKS_ID_LEN + 1];
 	size_t nstale;
+	struct opened {			/* objects with open handles, and how
+					   many (note 4) */
+		char obj[BLOCKS_ID_LEN + 1];
+		unsigned n;
+	} *opened;
+	size_t nopened, capopened;
 	struct failure failures[READER_FAILURES];	/* a ring */
 	unsigned nextfailure;
 	int stopping;
@@ -121,6 +127,9 @@ char *reader_buf_get(struct reader *r);
 /* Give back a buffer from reader_buf_get(), or the malloc'd data of a hot
  * entry (NULL is fine).  Any locks may be held. */
 void reader_buf_put(struct reader *r, char *b);
+
+/* Whether a handle has obj open (r->lock held). */
+int reader_object_open(struct reader *r, const char *obj);
 
 /* The hot list; r->lock held for all three. */
 /* Take ownership of data as block no of obj (unless it is there already,

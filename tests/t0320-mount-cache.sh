@@ -267,6 +267,46 @@ test_expect_success FUSE 'tail -c 100 of a 64 MiB file fetches at most two block
 	lm_umount "$PWD/mnt"
 '
 
+# bytes_in once it has stayed the same for half a second (what was asked
+# for has come)
+settled_bytes() {
+	local m=$1 a b
+	b=$(lm_stat "$m" requests.bytes_in) || return 1
+	while :; do
+		sleep 0.5
+		a=$b
+		b=$(lm_stat "$m" requests.bytes_in) || return 1
+		test "$a" = "$b" && break
+	done
+	echo "$b"
+}
+
+# head closes its file before the 4 MiB fetched ahead of it land: those
+# blocks must not keep that much of the readahead budget from the next
+# reader (they did, for the life of the mount, before 2026-12-06).
+test_expect_success FUSE 'head -c 100 of a cold 64 MiB file fetches 5 MiB; after it, a first read of a whole MiB of another has the next 31 coming' '
+	mkdir head && cd head &&
+	test_bucket b && s3cli mb "$b" &&
+	put_random "$b" data/test/big.bin $((64 << 20)) &&
+	put_random "$b" data/test/big2.bin $((64 << 20)) &&
+	lm_config "$PWD/lm.json" "$b" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	M=$PWD/mnt/archive/binance/test &&
+	stat "$M/big.bin" "$M/big2.bin" >/dev/null &&
+	b0=$(settled_bytes mnt) &&
+	head -c 100 "$M/big.bin" | cmp - <(head -c 100 big.bin) &&
+	b1=$(settled_bytes mnt) &&
+	echo "head -c 100: $((b1 - b0)) bytes in, $(cached "$M/big.bin") cached" &&
+	test $((b1 - b0)) -le $(((5 << 20) + (64 << 10))) &&
+	dd if="$M/big2.bin" bs=1M count=1 iflag=direct status=none | cmp - <(head -c 1M big2.bin) &&
+	wait_until 10 cached_is "$M/big2.bin" $((32 << 20)) &&
+	b2=$(settled_bytes mnt) &&
+	echo "a first read of 1 MiB: $((b2 - b1)) bytes in" &&
+	test $((b2 - b1)) -le $(((33 << 20) + (64 << 10))) &&
+	lm_umount "$PWD/mnt"
+'
+
 test_expect_success FUSE 'unzip -l of a 32 MiB zip reads its directory, not the whole zip' '
 	mkdir unzip && cd unzip &&
 	test_bucket b && s3cli mb "$b" &&
