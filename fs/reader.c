@@ -13,9 +13,10 @@
  *     A readahead job covers up to part_size bytes of missing blocks.
  *  4. Readahead: a handle whose reads follow each other (within a few
  *     blocks, since the kernel's requests arrive out of order) gets a window
- *     that starts at 4 MiB and doubles per read up to window_max (at once
- *     for a first read of a whole block at offset 0: behind 20 ms, cat of
- *     256 MiB took 1.18-1.22 s with the ramp and 1.03-1.08 s without); a seek
+ *     that starts at 4 MiB and doubles per read up to window_max (opening
+ *     it at window_max for a first read of a whole block at offset 0 was
+ *     tried: the bench's WAN read stayed at 1.01-1.03 s, and on loopback
+ *     four 8 MiB GETs at once, landing together, made cat 0.36 -> 0.43 s); a seek
  *     resets it to none, so random readers (tail -c, unzip -l) fetch only
  *     the blocks they touch.  All readahead in flight is capped at
  *     inflight_max, and so are its blocks once landed, until they are read:
@@ -327,13 +328,7 @@ static int readahead(struct reader *r, struct fhandle *fh, uint64_t off, size_t 
 	 * and they may arrive out of order: a read near where the last one
 	 * ended (a few blocks either way) still counts as sequential. */
 	if (off + SEQ_SLACK * r->bs >= fh->next_off && off <= fh->next_off + SEQ_SLACK * r->bs) {
-		/* A reader that starts at the beginning asking for a whole
-		 * block (st_blksize) streams the file: cat, cp, sha256sum.
-		 * Its window opens wide at once (note 4). */
-		if (fh->window)
-			fh->window *= 2;
-		else
-			fh->window = !off && size >= r->bs ? r->o.window_max : WINDOW_START;
+		fh->window = fh->window ? fh->window * 2 : WINDOW_START;
 		if (fh->window > r->o.window_max)
 			fh->window = r->o.window_max;
 		if (off + size > fh->next_off)
