@@ -16,8 +16,8 @@
  *     that starts at 4 MiB and doubles per read up to window_max (opening
  *     it at window_max for a first read of a whole block at offset 0 was
  *     tried: the bench's WAN read stayed at 1.01-1.03 s, and on loopback
- *     four 8 MiB GETs at once, landing together, made cat 0.36 -> 0.43 s); a seek
- *     resets it to none, so random readers (tail -c, unzip -l) fetch only
+ *     four 8 MiB GETs at once, landing together, made cat 0.36 -> 0.43
+ *     s); a seek resets it to none, so random readers (tail -c, unzip -l) fetch only
  *     the blocks they touch.  All readahead in flight is capped at
  *     inflight_max, and so are its blocks once landed, until they are read:
  *     such an "unread" block stays in memory, out of the hot list's LRU
@@ -50,19 +50,21 @@
  *     hot list).  Behind 20 ms of round trip, a GET of a whole 1 MiB block
  *     on a new connection took 144 ms, most of it TCP slow start, and one
  *     of a few KiB 42 ms (the bench's delay line at MTU 9000): that is the
- *     wait of `tail -c`, of `unzip -l` and of a parquet reader's footer.  A second read of the block waits for
- *     it as any reader does.  If that GET fails, the read waits for the
- *     block, whose own GET meets the same error (412, timeout).
+ *     wait of `tail -c`, of `unzip -l` and of a parquet reader's footer.
+ *     A second read of the block waits for it as any reader does.  If
+ *     that GET fails, the read waits for the block, whose own GET meets
+ *     the same error (412, timeout).
  *
  * fs/fetch.c holds the machinery of notes 3 and 5: the job queue, the
  * worker threads, landing fetched bytes, and the set of stale objects.
  * fs/reader_int.h has the structs and functions the two files share.
  *
- * Locks: r->lock guards hot, flights, queue, inflight, stale and stopping;
- * fh->lock guards a handle's readahead state.  Order: fh->lock, then
- * r->lock, then the buffer pool's own lock.  r->verify_lock serialises checksum checks and is taken with
- * neither held.  No lock is held during a GET or disk I/O.  A loose entry
- * (note 7) belongs to the one span holding it and needs no lock.
+ * Locks: r->lock guards hot, flights, queue, inflight, stale, opened and
+ * stopping; fh->lock guards a handle's readahead state.  Order: fh->lock,
+ * then r->lock, then the buffer pool's own lock.  r->verify_lock
+ * serialises checksum checks and is taken with neither held.  No lock is
+ * held during a GET or disk I/O.  A loose entry (note 7) belongs to the
+ * one span holding it and needs no lock.
  */
 #include "reader.h"
 #include "reader_int.h"
