@@ -121,23 +121,49 @@ void fetch_job_queue(struct reader *r, struct job *j)
 	pthread_cond_signal(&r->work[j->ahead_lane]);
 }
 
-void fetch_job_promote(struct reader *r, const char *obj, uint64_t no)
+/* The first queued job that match() accepts, taken out of the queue
+ * (r->lock held); NULL when none does. */
+static struct job *job_take_if(struct reader *r, int (*match)(const struct job *, const void *),
+			       const void *arg)
 {
 	struct job **pp, *j, *prev = NULL;
 
 	for (pp = &r->head; (j = *pp); prev = j, pp = &j->next) {
-		if (!j->ahead_lane || no < j->first || no >= j->first + j->n || strcmp(j->obj, obj))
+		if (!match(j, arg))
 			continue;
 		*pp = j->next;
 		if (r->tail == j)
 			r->tail = prev;
+		return j;
+	}
+	return NULL;
+}
+
+struct block_of {
+	const char *obj;
+	uint64_t no;
+};
+
+static int covers(const struct job *j, const void *arg)
+{
+	const struct block_of *b = arg;
+
+	return j->ahead_lane && b->no >= j->first && b->no < j->first + j->n &&
+	       !strcmp(j->obj, b->obj);
+}
+
+void fetch_job_promote(struct reader *r, const char *obj, uint64_t no)
+{
+	struct block_of b = { obj, no };
+	struct job *j = job_take_if(r, covers, &b);
+
+	if (j) {
 		j->ahead_lane = 0;
 		j->next = r->head;
 		r->head = j;
 		if (!r->tail)
 			r->tail = j;
 		pthread_cond_signal(&r->work[0]);
-		return;
 	}
 }
 
@@ -338,20 +364,9 @@ out:
 	return rc;
 }
 
-/* The first queued job of the lane, taken out of the queue (r->lock held). */
-static struct job *job_take(struct reader *r, int ahead)
+static int in_lane(const struct job *j, const void *arg)
 {
-	struct job **pp, *j, *prev = NULL;
-
-	for (pp = &r->head; (j = *pp); prev = j, pp = &j->next) {
-		if (j->ahead_lane != ahead)
-			continue;
-		*pp = j->next;
-		if (r->tail == j)
-			r->tail = prev;
-		return j;
-	}
-	return NULL;
+	return j->ahead_lane == *(const int *)arg;
 }
 
 static void *worker(struct reader *r, int ahead)
@@ -361,7 +376,7 @@ static void *worker(struct reader *r, int ahead)
 		struct job *j;
 		int rc;
 
-		while (!(j = job_take(r, ahead)) && !r->stopping)
+		while (!(j = job_take_if(r, in_lane, &ahead)) && !r->stopping)
 			pthread_cond_wait(&r->work[ahead], &r->lock);
 		if (!j)
 			break;

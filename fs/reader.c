@@ -17,8 +17,8 @@
  *     it at window_max for a first read of a whole block at offset 0 was
  *     tried: the bench's WAN read stayed at 1.01-1.03 s, and on loopback
  *     four 8 MiB GETs at once, landing together, made cat 0.36 -> 0.43
- *     s); a seek resets it to none, so random readers (tail -c, unzip -l) fetch only
- *     the blocks they touch.  All readahead in flight is capped at
+ *     s); a seek resets it to none, so random readers (tail -c, unzip -l)
+ *     fetch only the blocks they touch.  All readahead in flight is capped at
  *     inflight_max, and so are its blocks once landed, until they are read:
  *     such an "unread" block stays in memory, out of the hot list's LRU
  *     order and its hot_max, because it is the very block a sequential
@@ -278,8 +278,6 @@ void reader_flight_put(struct reader *r, struct flight *f)
 
 /* ---- readahead (note 4) ---- */
 
-/* Ask for the missing blocks of [first, end) of fh, in jobs of part_size.
- * Returns the first block not asked for (budget spent). fh->lock held. */
 /* Block no of obj is neither in memory, nor on its way, nor on disk
  * (r->lock held). */
 static int block_absent(struct reader *r, const char *obj, uint64_t no)
@@ -288,6 +286,8 @@ static int block_absent(struct reader *r, const char *obj, uint64_t no)
 	       !blocks_has(r->fs->blocks, obj, no);
 }
 
+/* Ask for the missing blocks of [first, end) of fh, in jobs of part_size.
+ * Returns the first block not asked for (budget spent). fh->lock held. */
 static uint64_t prefetch(struct reader *r, struct fhandle *fh, uint64_t first, uint64_t end)
 {
 	uint64_t per_job = r->o.part_size / r->bs, b = first;
@@ -615,6 +615,17 @@ static int opened_add(struct reader *r, const char *obj)
 	return 0;
 }
 
+/* What a job needs to know of e's object, into fh (all but key and lock). */
+static void describe(struct reader *r, struct fhandle *fh, const struct index_entry *e)
+{
+	fh->ino = e->ino;
+	fh->tree = e->tree;
+	fh->c = lmfs_client(r->fs, e->tree);
+	memcpy(fh->etag, e->etag, sizeof(fh->etag));
+	fh->size = e->size;
+	blocks_object_id(s3_client_bucket(fh->c), e->key, e->etag, fh->obj);
+}
+
 int reader_open(struct reader *r, const struct index_entry *e, struct fhandle **out)
 {
 	struct fhandle *fh;
@@ -629,12 +640,7 @@ int reader_open(struct reader *r, const struct index_entry *e, struct fhandle **
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&fh->lock, NULL);
-	fh->ino = e->ino;
-	fh->tree = e->tree;
-	fh->c = lmfs_client(r->fs, e->tree);
-	memcpy(fh->etag, e->etag, sizeof(fh->etag));
-	fh->size = e->size;
-	blocks_object_id(s3_client_bucket(fh->c), e->key, e->etag, fh->obj);
+	describe(r, fh, e);
 	fetch_stale_clear(r, fh->obj);
 	pthread_mutex_lock(&r->lock);
 	rc = opened_add(r, fh->obj);
@@ -671,33 +677,35 @@ void reader_release(struct reader *r, struct fhandle *fh)
 
 int reader_prefetch(struct reader *r, const struct index_entry *e)
 {
-	struct fhandle *fh = NULL;
 	uint64_t part = e->size < r->o.part_size ? e->size : r->o.part_size;
 	uint64_t n = (part + r->bs - 1) / r->bs;
 	uint64_t run = 0, k;
+	struct fhandle fh = { .key = e->key };	/* what a job copies, no more */
 	struct job *j;
 	int rc = 0;
 
-	if (!n || reader_open(r, e, &fh))
+	if (!n || verify_refuses(r->fs, e))
 		return 0;
+	describe(r, &fh, e);
+	/* the index names it, so it is current (as at reader_open) */
+	fetch_stale_clear(r, fh.obj);
 	pthread_mutex_lock(&r->lock);
 	if (r->inflight + n * r->bs > r->o.inflight_max / 2) {
 		rc = -1;
 		goto out;
 	}
 	/* the blocks from the first on that are nowhere yet */
-	while (!fetch_is_stale(r, fh->obj) && run < n && block_absent(r, fh->obj, run))
+	while (run < n && block_absent(r, fh.obj, run))
 		run++;
-	if (run && (j = fetch_job_new(fh, 0, run, 0))) {
+	if (run && (j = fetch_job_new(&fh, 0, run, 0))) {
 		j->ahead_of_open = 1;
 		j->ahead_lane = 1;
 		for (k = 0; k < run; k++)
-			flight_new(r, fh->obj, k);
+			flight_new(r, fh.obj, k);
 		fetch_job_queue(r, j);
 	}
 out:
 	pthread_mutex_unlock(&r->lock);
-	reader_release(r, fh);
 	return rc;
 }
 

@@ -29,6 +29,14 @@ counters() {
 	echo "$(lm_stat "$1" requests.get) $(lm_stat "$1" requests.bytes_in)"
 }
 
+# mount_bucket BUCKET: a config for BUCKET here (lm.json), mounted at ./mnt,
+# reaped however the case ends
+mount_bucket() {
+	lm_config "$PWD/lm.json" "$1" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt"
+}
+
 cached() { getfattr --absolute-names --only-values -n user.lakemount.cached "$1"; }
 cached_is() { test "$(cached "$1")" = "$2"; }
 # test_cached_all DIR FROM TO: fFROM..fTO of DIR are whole in the cache
@@ -69,9 +77,7 @@ test_expect_success FUSE 'cat of a cold 48 MiB file finishes, twice in a row' '
 	test_bucket b && s3cli mb "$b" &&
 	put_random "$b" data/test/trades-1.bin $((48 << 20)) &&
 	put_random "$b" data/test/trades-2.bin $((48 << 20)) &&
-	lm_config "$PWD/lm.json" "$b" &&
-	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
-	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	mount_bucket "$b" &&
 	M=$PWD/mnt/archive/binance/test &&
 	timeout 30 cat "$M/trades-1.bin" >got-1 &&
 	timeout 30 cat "$M/trades-2.bin" >got-2 &&
@@ -150,9 +156,7 @@ test_expect_success FUSE 'an object replaced while it is read never yields bytes
 	test_bucket b && s3cli mb "$b" &&
 	put_random "$b" data/test/day.bin $((48 << 20)) && mv day.bin A &&
 	head -c $((48 << 20)) /dev/urandom >B &&
-	lm_config "$PWD/lm.json" "$b" &&
-	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
-	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	mount_bucket "$b" &&
 	f=$PWD/mnt/archive/binance/test/day.bin &&
 	timeout 60 python3 "$TEST_TMP/replace.py" "$f" A B "$b" data/test/day.bin >seen &&
 	echo "reads after the replacement: $(cat seen)" &&
@@ -169,9 +173,7 @@ test_expect_success FUSE 'a reader that keeps the old version open never gets th
 	test_bucket b && s3cli mb "$b" &&
 	put_random "$b" data/test/day.bin $((48 << 20)) && mv day.bin A &&
 	head -c $((48 << 20)) /dev/urandom >B &&
-	lm_config "$PWD/lm.json" "$b" &&
-	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
-	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	mount_bucket "$b" &&
 	f=$PWD/mnt/archive/binance/test/day.bin &&
 	timeout 60 python3 "$TEST_TMP/replace.py" "$f" A B "$b" data/test/day.bin keep >seen &&
 	{ read -r old_after; read -r new_open; read -r old_again; } <seen &&
@@ -188,9 +190,7 @@ test_expect_success FUSE 'a file replaced and then put back reads again' '
 	test_bucket b && s3cli mb "$b" &&
 	put_random "$b" data/test/day.bin $((48 << 20)) && mv day.bin A &&
 	head -c $((48 << 20)) /dev/urandom >B &&
-	lm_config "$PWD/lm.json" "$b" &&
-	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
-	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	mount_bucket "$b" &&
 	f=$PWD/mnt/archive/binance/test/day.bin &&
 	timeout 60 python3 "$TEST_TMP/replace.py" "$f" A B "$b" data/test/day.bin >seen &&
 	echo "A replaced by B: $(cat seen)" &&
@@ -208,9 +208,7 @@ test_expect_success FUSE 'eight readers of one cold file cost the GETs of one' '
 	test_bucket b && s3cli mb "$b" &&
 	put_random "$b" data/test/one.bin $((2 << 20)) &&
 	put_random "$b" data/test/eight.bin $((2 << 20)) &&
-	lm_config "$PWD/lm.json" "$b" &&
-	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
-	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	mount_bucket "$b" &&
 	M=$PWD/mnt/archive/binance/test &&
 	ls -l "$M" >/dev/null &&
 	g0=$(lm_stat mnt requests.get) &&
@@ -234,9 +232,7 @@ test_expect_success FUSE 'after a restart a cached file is read without a reques
 	mkdir restart && cd restart &&
 	test_bucket b && s3cli mb "$b" &&
 	put_random "$b" data/test/kept.bin $((3 << 20)) &&
-	lm_config "$PWD/lm.json" "$b" &&
-	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
-	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	mount_bucket "$b" &&
 	f=$PWD/mnt/archive/binance/test/kept.bin &&
 	cmp "$f" kept.bin &&
 	test "$(lm_stat mnt requests.get)" -gt 0 &&
@@ -252,9 +248,7 @@ test_expect_success FUSE 'tail -c 100 of a 64 MiB file fetches at most two block
 	mkdir tail && cd tail &&
 	test_bucket b && s3cli mb "$b" &&
 	put_random "$b" data/test/big.bin $((64 << 20)) &&
-	lm_config "$PWD/lm.json" "$b" &&
-	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
-	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	mount_bucket "$b" &&
 	f=$PWD/mnt/archive/binance/test/big.bin &&
 	test "$(stat -c %s "$f")" = $((64 << 20)) &&
 	set -- $(counters mnt) && g0=$1 b0=$2 &&
@@ -281,9 +275,7 @@ test_expect_success FUSE 'after head -c 100 of seven cold files, a read of anoth
 	done &&
 	lm_proxy_start LM_ENDPOINT &&
 	test_when_finished "lm_proxy_stop" &&
-	lm_config "$PWD/lm.json" "$b" &&
-	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
-	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	mount_bucket "$b" &&
 	M=$PWD/mnt/archive/binance/test &&
 	stat "$M"/h*.bin >/dev/null &&
 	echo rate=2097152 >"$TEST_TMP/proxy.ctl" &&
@@ -310,9 +302,7 @@ with zipfile.ZipFile(\"trades.zip\", \"w\", zipfile.ZIP_STORED) as z:
 " &&
 	size=$(stat -c %s trades.zip) &&
 	s3cli put "$b" data/test/trades.zip trades.zip &&
-	lm_config "$PWD/lm.json" "$b" &&
-	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
-	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	mount_bucket "$b" &&
 	f=$PWD/mnt/archive/binance/test/trades.zip &&
 	test "$(stat -c %s "$f")" = "$size" &&
 	set -- $(counters mnt) && g0=$1 b0=$2 &&
@@ -332,9 +322,7 @@ test_expect_success FUSE 'files read one after another in name order: the next o
 	for i in $(seq 10 39); do
 		put_random "$b" data/test/files/f$i $((100 << 10)) || return 1
 	done &&
-	lm_config "$PWD/lm.json" "$b" &&
-	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
-	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	mount_bucket "$b" &&
 	d=$PWD/mnt/archive/binance/test/files &&
 	test "$(ls "$d" | wc -l)" = 30 &&
 	# opened out of order: nothing is fetched but what is read
@@ -367,9 +355,7 @@ test_expect_success FUSE 'a loop over the zips of a folder, a CHECKSUM between e
 		sha256sum z$i.zip >z$i.zip.CHECKSUM &&
 		s3cli put "$b" data/test/z/z$i.zip.CHECKSUM z$i.zip.CHECKSUM || return 1
 	done &&
-	lm_config "$PWD/lm.json" "$b" &&
-	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
-	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	mount_bucket "$b" &&
 	d=$PWD/mnt/archive/binance/test/z &&
 	test "$(ls "$d" | wc -l)" = 20 &&
 	cat "$d/z10.zip" "$d/z11.zip" "$d/z12.zip" >/dev/null &&
