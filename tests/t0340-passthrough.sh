@@ -24,6 +24,15 @@ for i in range(int(sys.argv[1])):
 # opens MNT: the passthrough opens the mount counted.
 opens() { lm_stat "$1" cache.passthrough_opens; }
 
+# page_cache_missing_mib FILE: MiB of FILE (rounded up) not in the page
+# cache.  The kernel may drop pages of a file read seconds ago without any
+# memory pressure: these machines run a DAMON "pageout" scheme, and 2 MiB
+# of a 256 MiB local file read 20 s before were gone.  A re-read of those
+# pages is the kernel's choice, not a miss of ours.
+page_cache_missing_mib() {
+	fincore -b -n -o SIZE,RES "$1" | awk '{ print int(($1 - $2 + 1048575) / 1048576) }'
+}
+
 test_expect_success FUSE,ROOT 'setup: random objects and a CSV in a read-only tree' '
 	test_bucket b && s3cli mb "$b" && echo "$b" >"$TEST_TMP/bucket" &&
 	mkdir -p "$TEST_TMP/src" && cd "$TEST_TMP/src" &&
@@ -175,10 +184,11 @@ test_expect_success PASSTHROUGH '-o nopassthrough: a second read is served by th
 	cmp mnt/archive/binance/test/big.bin "$S/big.bin" &&
 	lm_settled mnt &&
 	hits=$(lm_stat mnt cache.hits) && gets=$(lm_stat mnt requests.get) &&
+	out=$(page_cache_missing_mib mnt/archive/binance/test/big.bin) &&
 	cmp mnt/archive/binance/test/big.bin "$S/big.bin" &&
-	echo "passthrough opens $(opens mnt), GETs $gets -> $(lm_stat mnt requests.get), block reads $hits -> $(lm_stat mnt cache.hits)" &&
+	echo "passthrough opens $(opens mnt), GETs $gets -> $(lm_stat mnt requests.get), block reads $hits -> $(lm_stat mnt cache.hits), MiB out of the page cache before the second read: $out" &&
 	test "$(opens mnt)" = 0 &&
-	test "$(lm_stat mnt cache.hits)" = "$hits" &&
+	test $(($(lm_stat mnt cache.hits) - hits)) -le $((2 * out)) &&
 	test "$(lm_stat mnt requests.get)" = "$gets" &&
 	lm_umount "$PWD/mnt"
 '
