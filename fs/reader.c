@@ -12,29 +12,36 @@
  *     reader waits) go to the head of the queue, readahead jobs to the tail.
  *     A readahead job covers up to part_size bytes of missing blocks.
  *  4. Readahead: a handle whose reads follow each other (within a few
- *     blocks, since the kernel's requests arrive out of order) gets a window
- *     that starts at 4 MiB and doubles per read up to window_max (opening
- *     it at window_max for a first read of a whole block at offset 0 was
- *     tried: the bench's WAN read stayed at 1.01-1.03 s, and on loopback
- *     four 8 MiB GETs at once, landing together, made cat 0.36 -> 0.43
- *     s); a seek resets it to none, so random readers (tail -c, unzip -l)
- *     fetch only the blocks they touch.  All readahead in flight is capped at
- *     inflight_max, and so are its blocks once landed, until they are read:
- *     such an "unread" block stays in memory, out of the hot list's LRU
- *     order and its hot_max, because it is the very block a sequential
- *     reader asks for next (LRU would evict it first, and the reader would
- *     read back from disk what just came from S3).  A handle's release
- *     turns its object's unread blocks into ordinary entries, so a reader
- *     that stops early does not keep the budget, and blocks that land for
- *     an object no handle has open (r->opened) land as ordinary entries:
- *     nothing would read them out of the budget, and each `head` of a big
- *     file that closed before its readahead came kept up to 5 MiB of the
- *     32 for as long as the mount lived.  A block a sequential
- *     reader took whole in one read is not kept at all once that read is
- *     answered (it is on disk): it would not be read again, and streaming
- *     a big file would otherwise push the hot list's other blocks out and
- *     keep hot_max of buffers in use (their first use, zeroed pages, costs
- *     a tenth of the daemon's CPU in a cold read of 256 MiB).
+ *     blocks, since the kernel's requests arrive out of order) gets a
+ *     window that starts at 4 MiB and doubles per read up to window_max
+ *     (64 MiB); a first read of a whole block at offset 0 (cat, cp,
+ *     sha256sum: they read st_blksize at a time) opens it at window_max at
+ *     once.  A part is asked for as soon as it fits in the window, so GETs
+ *     go out one by one as the reader moves.  Behind 20 ms of round trip,
+ *     a cold cat of 256 MiB took 1.15-1.22 s with a 32 MiB window opened
+ *     by doubling and refilled when half empty (three GETs in flight most
+ *     of the time, the first alone for 180 ms of TCP slow start), 1.02 s
+ *     opened wide, 0.81 s wide at 64 MiB, 0.72 s at 96 MiB (but 100 MiB of
+ *     RSS), medians of 5; on loopback all of these were alike (medians of
+ *     6-10 runs, 0.32-0.34 s, within the noise).  A seek resets the window
+ *     to none, so random readers (tail -c, unzip -l) fetch only the blocks
+ *     they touch.  All readahead in flight is capped at inflight_max, and
+ *     so are its blocks once landed, until they are read: such an "unread"
+ *     block stays in memory, out of the hot list's LRU order and its
+ *     hot_max, because it is the very block a sequential reader asks for
+ *     next (LRU would evict it first, and the reader would read back from
+ *     disk what just came from S3).  A handle's release turns its object's
+ *     unread blocks into ordinary entries, so a reader that stops early
+ *     does not keep the budget, and blocks that land for an object no
+ *     handle has open (r->opened) land as ordinary entries: nothing would
+ *     read them out of the budget, and each `head` of a big file that
+ *     closed before its readahead came kept up to 5 MiB of the budget for
+ *     as long as the mount lived.  A block a sequential reader took whole
+ *     in one read is not kept at all once that read is answered (it is on
+ *     disk): it would not be read again, and streaming a big file would
+ *     otherwise push the hot list's other blocks out and keep hot_max of
+ *     buffers in use (their first use, zeroed pages, costs a tenth of the
+ *     daemon's CPU in a cold read of 256 MiB).
  *  5. Every GET carries If-Match with the handle's ETag.  A 412 marks the
  *     object id stale (every handle on it then fails with EIO) and the
  *     index is told the object's new size and ETag.
@@ -330,7 +337,13 @@ static int readahead(struct reader *r, struct fhandle *fh, uint64_t off, size_t 
 	 * and they may arrive out of order: a read near where the last one
 	 * ended (a few blocks either way) still counts as sequential. */
 	if (off + SEQ_SLACK * r->bs >= fh->next_off && off <= fh->next_off + SEQ_SLACK * r->bs) {
-		fh->window = fh->window ? fh->window * 2 : WINDOW_START;
+		/* A reader that starts at the beginning asking for a whole
+		 * block (st_blksize) streams the file: cat, cp, sha256sum.
+		 * Its window opens wide at once (note 4). */
+		if (fh->window)
+			fh->window *= 2;
+		else
+			fh->window = !off && size >= r->bs ? r->o.window_max : WINDOW_START;
 		if (fh->window > r->o.window_max)
 			fh->window = r->o.window_max;
 		if (off + size > fh->next_off)
@@ -340,11 +353,11 @@ static int readahead(struct reader *r, struct fhandle *fh, uint64_t off, size_t 
 		fh->ra_next = 0;
 		fh->next_off = off + size;
 	}
-	/* Ask for more only once less than half the window is left ahead of
-	 * the reader, so that GETs go out part_size at a time rather than a
-	 * block per read as the window slides. */
+	/* Ask for more once a part fits in the window again, so that GETs go
+	 * out part_size at a time rather than a block per read as the window
+	 * slides, and one by one rather than in waves (note 4). */
 	ahead = fh->ra_next * r->bs > off + size ? fh->ra_next * r->bs - (off + size) : 0;
-	if (fh->window && (!fh->ra_next || ahead < fh->window / 2)) {
+	if (fh->window && (!fh->ra_next || ahead + r->o.part_size <= fh->window)) {
 		first = off / r->bs;
 		if (first < fh->ra_next)
 			first = fh->ra_next;
@@ -721,8 +734,8 @@ int reader_new(struct lmfs *fs, const struct reader_opts *o, struct reader **out
 	r->o = *o;
 	r->o.workers = o->workers ? o->workers : 8;
 	r->o.part_size = o->part_size ? o->part_size : (8u << 20);
-	r->o.window_max = o->window_max ? o->window_max : (32u << 20);
-	r->o.inflight_max = o->inflight_max ? o->inflight_max : (32u << 20);
+	r->o.window_max = o->window_max ? o->window_max : (64u << 20);
+	r->o.inflight_max = o->inflight_max ? o->inflight_max : (64u << 20);
 	r->o.hot_max = o->hot_max ? o->hot_max : (16u << 20);
 	r->bs = blocks_block_size(fs->blocks);
 	if (r->o.part_size < r->bs)

@@ -24,8 +24,8 @@ struct hot;
 struct reader_opts {
 	unsigned workers;		/* parallel GETs; default 8 */
 	uint64_t part_size;		/* bytes per readahead GET; default 8 MiB */
-	uint64_t window_max;		/* readahead per file; default 32 MiB */
-	uint64_t inflight_max;		/* readahead in all; default 32 MiB */
+	uint64_t window_max;		/* readahead per file; default 64 MiB */
+	uint64_t inflight_max;		/* readahead in all; default 64 MiB */
 	uint64_t hot_max;		/* decoded blocks kept in memory; 16 MiB */
 };
 
