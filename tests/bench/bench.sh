@@ -165,12 +165,6 @@ cleanup() {
 	for d in "${RGW_DIRS[@]}"; do
 		bash "$SRC/tests/bench/rgw.sh" wipe "$d" >>"$WORK/log/rgw-stop.log" 2>&1
 	done
-	if [ -n "$NETNS" ]; then
-		# TX drops of either TUN device: packets the line lost (see net_wan)
-		d=$({ ip -s link show "lmb$$h"; ip netns exec "$NETNS" ip -s link show "lmb$$n"; } 2>/dev/null |
-			awk '/TX:/ { getline; s += $4 } END { print s + 0 }')
-		[ "$d" = 0 ] || say "bench: the WAN delay line dropped $d packets (TUN queue full)"
-	fi
 	if [ -n "$DELAYLINE_PID" ]; then
 		lm_kill_group "$DELAYLINE_PID" 5
 	fi
