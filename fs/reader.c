@@ -67,7 +67,10 @@
  *
  * fs/fetch.c holds the machinery of notes 3 and 5: the job queue, the
  * worker threads, landing fetched bytes, and the set of stale objects.
- * fs/reader_int.h has the structs and functions the two files share.
+ * fs/reader_open.c holds the handles: opening and releasing them, the
+ * count of open handles per object (note 4), the pins of passthrough,
+ * and fetching ahead of an open.  fs/reader_int.h has the structs and
+ * functions the three files share.
  *
  * Locks: r->lock guards hot, flights, queue, inflight, stale, opened and
  * stopping; fh->lock guards a handle's readahead state.  Order: fh->lock,
@@ -204,6 +207,16 @@ struct hot *reader_hot_add(struct reader *r, const char *obj, uint64_t no, char 
 	return hold ? h : NULL;
 }
 
+void reader_hot_read_object(struct reader *r, const char *obj)
+{
+	struct hot *h;
+
+	for (h = r->hot; h; h = h->next)
+		if (h->unread && !strcmp(h->obj, obj))
+			hot_read(r, h);
+	reader_hot_trim(r);
+}
+
 void reader_hot_drop_object(struct reader *r, const char *obj)
 {
 	struct hot **pp = &r->hot, *h;
@@ -251,7 +264,7 @@ struct flight *reader_flight_find(struct reader *r, const char *obj, uint64_t no
 	return NULL;
 }
 
-static struct flight *flight_new(struct reader *r, const char *obj, uint64_t no)
+struct flight *reader_flight_new(struct reader *r, const char *obj, uint64_t no)
 {
 	struct flight *f = calloc(1, sizeof(*f));
 
@@ -288,9 +301,7 @@ void reader_flight_put(struct reader *r, struct flight *f)
 
 /* ---- readahead (note 4) ---- */
 
-/* Block no of obj is neither in memory, nor on its way, nor on disk
- * (r->lock held). */
-static int block_absent(struct reader *r, const char *obj, uint64_t no)
+int reader_block_absent(struct reader *r, const char *obj, uint64_t no)
 {
 	return !hot_find(r, obj, no) && !reader_flight_find(r, obj, no) &&
 	       !blocks_has(r->fs->blocks, obj, no);
@@ -310,9 +321,9 @@ static uint64_t prefetch(struct reader *r, struct fhandle *fh, uint64_t first, u
 		if (r->inflight + per_job * r->bs > r->o.inflight_max)
 			break;
 		/* Skip blocks that are here or on their way. */
-		while (b < end && !block_absent(r, fh->obj, b))
+		while (b < end && !reader_block_absent(r, fh->obj, b))
 			b++;
-		while (b + run < end && run < per_job && block_absent(r, fh->obj, b + run))
+		while (b + run < end && run < per_job && reader_block_absent(r, fh->obj, b + run))
 			run++;
 		if (!run)
 			break;
@@ -320,7 +331,7 @@ static uint64_t prefetch(struct reader *r, struct fhandle *fh, uint64_t first, u
 		if (!j)
 			break;
 		for (uint64_t k = b; k < b + run; k++)
-			flight_new(r, fh->obj, k);
+			reader_flight_new(r, fh->obj, k);
 		fetch_job_queue(r, j);
 		b += run;
 	}
@@ -382,7 +393,7 @@ static int demand_queue(struct reader *r, struct fhandle *fh, uint64_t no)
 {
 	struct job *j = fetch_job_new(fh, no, 1, 1);
 
-	if (!j || !flight_new(r, fh->obj, no)) {
+	if (!j || !reader_flight_new(r, fh->obj, no)) {
 		fetch_job_free(j);
 		return -ENOMEM;
 	}
@@ -459,7 +470,7 @@ static size_t quick_read(struct reader *r, struct fhandle *fh, uint64_t pos, uin
 	if ((end - 1) / r->bs != no || g.len > QUICK_MAX || 2 * g.len > blen)
 		return 0;
 	pthread_mutex_lock(&r->lock);
-	queued = !fetch_is_stale(r, fh->obj) && block_absent(r, fh->obj, no) &&
+	queued = !fetch_is_stale(r, fh->obj) && reader_block_absent(r, fh->obj, no) &&
 		 !fetch_failed_recently(r, fh->obj, no) && !demand_queue(r, fh, no);
 	pthread_mutex_unlock(&r->lock);
 	if (!queued)
@@ -560,169 +571,6 @@ void reader_spans_release(struct reader *r, struct reader_span *sp, int n)
 
 	for (i = 0; i < n; i++)
 		reader_hot_unref(r, sp[i].ref);
-}
-
-/* ---- handles ---- */
-
-int reader_backing_open(struct reader *r, struct fhandle *fh)
-{
-	int stale;
-
-	pthread_mutex_lock(&r->lock);
-	stale = fetch_is_stale(r, fh->obj);
-	pthread_mutex_unlock(&r->lock);
-	return stale ? -1 : blocks_backing_open(r->fs->blocks, fh->obj, fh->size);
-}
-
-void reader_backing_of(const struct fhandle *fh, char obj[BLOCKS_ID_LEN + 1], uint64_t *size)
-{
-	memcpy(obj, fh->obj, BLOCKS_ID_LEN + 1);
-	*size = fh->size;
-}
-
-void reader_backing_release(struct reader *r, const struct fhandle *fh, const char *obj,
-			    uint64_t size)
-{
-	if (fh) {
-		obj = fh->obj;
-		size = fh->size;
-	}
-	if (size)
-		blocks_unpin(r->fs->blocks, obj, 0, (size - 1) / r->bs);
-}
-
-/* The entry of obj in r->opened, or NULL (r->lock held). */
-static struct opened *opened_find(struct reader *r, const char *obj)
-{
-	size_t i;
-
-	for (i = 0; i < r->nopened; i++)
-		if (!strcmp(r->opened[i].obj, obj))
-			return &r->opened[i];
-	return NULL;
-}
-
-int reader_object_open(struct reader *r, const char *obj)
-{
-	return opened_find(r, obj) != NULL;
-}
-
-/* Count a handle of obj (r->lock held): 0, or -ENOMEM. */
-static int opened_add(struct reader *r, const char *obj)
-{
-	struct opened *o = opened_find(r, obj);
-
-	if (o) {
-		o->n++;
-		return 0;
-	}
-	if (r->nopened == r->capopened) {
-		size_t cap = r->capopened ? 2 * r->capopened : 16;
-		struct opened *grown = realloc(r->opened, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		r->opened = grown;
-		r->capopened = cap;
-	}
-	o = &r->opened[r->nopened++];
-	memcpy(o->obj, obj, sizeof(o->obj));
-	o->n = 1;
-	return 0;
-}
-
-/* What a job needs to know of e's object, into fh (all but key and lock). */
-static void describe(struct reader *r, struct fhandle *fh, const struct index_entry *e)
-{
-	fh->ino = e->ino;
-	fh->tree = e->tree;
-	fh->c = lmfs_client(r->fs, e->tree);
-	memcpy(fh->etag, e->etag, sizeof(fh->etag));
-	fh->size = e->size;
-	blocks_object_id(s3_client_bucket(fh->c), e->key, e->etag, fh->obj);
-}
-
-int reader_open(struct reader *r, const struct index_entry *e, struct fhandle **out)
-{
-	struct fhandle *fh;
-	int rc;
-
-	*out = NULL;
-	if (verify_refuses(r->fs, e))
-		return -EIO;
-	fh = calloc(1, sizeof(*fh));
-	if (!fh || !(fh->key = strdup(e->key))) {
-		free(fh);
-		return -ENOMEM;
-	}
-	pthread_mutex_init(&fh->lock, NULL);
-	describe(r, fh, e);
-	fetch_stale_clear(r, fh->obj);
-	pthread_mutex_lock(&r->lock);
-	rc = opened_add(r, fh->obj);
-	pthread_mutex_unlock(&r->lock);
-	if (rc) {
-		pthread_mutex_destroy(&fh->lock);
-		free(fh->key);
-		free(fh);
-		return rc;
-	}
-	*out = fh;
-	return 0;
-}
-
-void reader_release(struct reader *r, struct fhandle *fh)
-{
-	struct opened *o;
-	struct hot *h;
-
-	if (!fh)
-		return;
-	pthread_mutex_lock(&r->lock);
-	if ((o = opened_find(r, fh->obj)) && !--o->n)
-		*o = r->opened[--r->nopened];
-	for (h = r->hot; h; h = h->next)
-		if (h->unread && !strcmp(h->obj, fh->obj))
-			hot_read(r, h);
-	reader_hot_trim(r);
-	pthread_mutex_unlock(&r->lock);
-	pthread_mutex_destroy(&fh->lock);
-	free(fh->key);
-	free(fh);
-}
-
-int reader_prefetch(struct reader *r, const struct index_entry *e)
-{
-	uint64_t part = e->size < r->o.part_size ? e->size : r->o.part_size;
-	uint64_t n = (part + r->bs - 1) / r->bs;
-	uint64_t run = 0, k;
-	struct fhandle fh = { .key = e->key };	/* what a job copies, no more */
-	struct job *j;
-	int rc = 0;
-
-	if (!n || verify_refuses(r->fs, e))
-		return 0;
-	describe(r, &fh, e);
-	/* the index names it, so it is current (as at reader_open) */
-	fetch_stale_clear(r, fh.obj);
-	pthread_mutex_lock(&r->lock);
-	if (r->inflight + n * r->bs > r->o.inflight_max / 2) {
-		rc = -1;
-		goto out;
-	}
-	/* the blocks from the first on that are nowhere yet */
-	while (run < n && block_absent(r, fh.obj, run))
-		run++;
-	if (run && (j = fetch_job_new(&fh, 0, run, 0))) {
-		j->ahead_of_open = 1;
-		j->ahead_lane = 1;
-		for (k = 0; k < run; k++)
-			flight_new(r, fh.obj, k);
-		fetch_job_queue(r, j);
-	}
-out:
-	pthread_mutex_unlock(&r->lock);
-	return rc;
 }
 
 int reader_new(struct lmfs *fs, const struct reader_opts *o, struct reader **out)

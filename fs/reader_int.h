@@ -128,10 +128,11 @@ char *reader_buf_get(struct reader *r);
  * entry (NULL is fine).  Any locks may be held. */
 void reader_buf_put(struct reader *r, char *b);
 
-/* Whether a handle has obj open (r->lock held). */
-int reader_object_open(struct reader *r, const char *obj);
+/* Block no of obj is neither in memory, nor on its way, nor on disk
+ * (r->lock held). */
+int reader_block_absent(struct reader *r, const char *obj, uint64_t no);
 
-/* The hot list; r->lock held for all three. */
+/* The hot list; r->lock held for all but reader_hot_unref. */
 /* Take ownership of data as block no of obj (unless it is there already,
  * then data is freed).  With HOT_HOLD, the entry is returned referenced
  * (the caller drops the reference and calls reader_hot_trim()); NULL when
@@ -148,13 +149,23 @@ void reader_hot_trim(struct reader *r);
 void reader_hot_unref(struct reader *r, struct hot *h);
 /* Drop every unreferenced block of obj. */
 void reader_hot_drop_object(struct reader *r, const char *obj);
+/* Turn obj's unread readahead into ordinary entries, then trim (a handle
+ * of obj was released: note 4). */
+void reader_hot_read_object(struct reader *r, const char *obj);
 
-/* Flights; r->lock held for all three. */
+/* Flights; r->lock held for all four. */
 struct flight *reader_flight_find(struct reader *r, const char *obj, uint64_t no);
+/* A new flight of block no of obj, in r->flights; NULL when out of memory. */
+struct flight *reader_flight_new(struct reader *r, const char *obj, uint64_t no);
 /* Take f out of r->flights (done flights are no longer there). */
 void reader_flight_unlink(struct reader *r, struct flight *f);
 /* Drop a reference to f; the last one frees it. */
 void reader_flight_put(struct reader *r, struct flight *f);
+
+/* ---- reader_open.c ---- */
+
+/* Whether a handle has obj open (r->lock held). */
+int reader_object_open(struct reader *r, const char *obj);
 
 /* ---- fetch.c ---- */
 
