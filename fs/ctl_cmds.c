@@ -190,11 +190,6 @@ bad:
 	return -1;
 }
 
-static void object_of(struct ctl *c, const struct index_entry *e, char obj[BLOCKS_ID_LEN + 1])
-{
-	blocks_object_id(s3_client_bucket(lmfs_client(c->fs, e->tree)), e->key, e->etag, obj);
-}
-
 static uint64_t nblocks_of(struct ctl *c, const struct index_entry *e)
 {
 	uint32_t bs = blocks_block_size(c->fs->blocks);
@@ -215,7 +210,7 @@ static int fetch_all(struct ctl_req *r, const struct index_entry *e, uint64_t *f
 	ssize_t n;
 	int nsp, rc, stalled;
 
-	object_of(r->c, e, obj);
+	lmfs_object_id(r->c->fs, e, obj);
 	before = blocks_cached_bytes(fs->blocks, obj);
 	rc = reader_open(fs->reader, e, &fh);
 	if (rc)
@@ -438,7 +433,7 @@ json_t *ctl_cmd_pin(struct ctl_req *r, json_t *req)
 
 	if (file_of(r, req, &e, &path, &fail))
 		return fail;
-	object_of(r->c, &e, obj);
+	lmfs_object_id(r->c->fs, &e, obj);
 	/* Pinned first, so that what is fetched stays. */
 	had = pin_add(r->c, obj, nblocks_of(r->c, &e), 1);
 	if (had < 0) {
@@ -464,7 +459,7 @@ json_t *ctl_cmd_unpin(struct ctl_req *r, json_t *req)
 
 	if (file_of(r, req, &e, &path, &fail))
 		return fail;
-	object_of(r->c, &e, obj);
+	lmfs_object_id(r->c->fs, &e, obj);
 	was = pin_remove(r->c, obj);
 	index_entry_release(&e);
 	return json_pack("{s:b,s:b}", "ok", 1, "was_pinned", was);
@@ -481,7 +476,7 @@ json_t *ctl_cmd_evict(struct ctl_req *r, json_t *req)
 
 	if (file_of(r, req, &e, &path, &fail))
 		return fail;
-	object_of(r->c, &e, obj);
+	lmfs_object_id(r->c->fs, &e, obj);
 	pthread_mutex_lock(&r->c->lock);
 	pinned = pin_find(r->c, obj) >= 0;
 	pthread_mutex_unlock(&r->c->lock);

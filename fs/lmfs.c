@@ -34,6 +34,12 @@ struct s3_client *lmfs_client(struct lmfs *fs, int tree)
 	return fs->clients[fs->cfg->tree[tree].source];
 }
 
+void lmfs_object_id(struct lmfs *fs, const struct index_entry *e,
+		    char obj[BLOCKS_ID_LEN + 1])
+{
+	blocks_object_id(s3_client_bucket(lmfs_client(fs, e->tree)), e->key, e->etag, obj);
+}
+
 const struct config_tree *lmfs_tree(struct lmfs *fs, int tree)
 {
 	if (tree < 0 || (size_t)tree >= fs->cfg->ntree)

@@ -68,6 +68,9 @@ void lmfs_close(struct lmfs *fs);
  * root and synthesised directories). */
 struct s3_client *lmfs_client(struct lmfs *fs, int tree);
 const struct config_tree *lmfs_tree(struct lmfs *fs, int tree);
+/* The block-cache id of a file row's object (its bucket, key and ETag). */
+void lmfs_object_id(struct lmfs *fs, const struct index_entry *e,
+		    char obj[BLOCKS_ID_LEN + 1]);
 /* The name of the row's source, for logs (NULL as above). */
 const char *lmfs_source_name(struct lmfs *fs, int tree);
 

@@ -401,7 +401,7 @@ static char *xattr_value(struct lmfs *fs, const struct index_entry *e, const cha
 		if (asprintf(&v, "s3://%s/%s", s3_client_bucket(c), e->key) < 0)
 			v = NULL;
 	} else if (!strcmp(attr, "cached")) {
-		blocks_object_id(s3_client_bucket(c), e->key, e->etag, obj);
+		lmfs_object_id(fs, e, obj);
 		if (asprintf(&v, "%llu",
 			     (unsigned long long)blocks_cached_bytes(fs->blocks, obj)) < 0)
 			v = NULL;

@@ -244,7 +244,7 @@ int reader_verify(struct reader *r, const struct index_entry *e)
 
 	if (!c)
 		return 0;
-	blocks_object_id(s3_client_bucket(c), e->key, e->etag, obj);
+	lmfs_object_id(r->fs, e, obj);
 	rc = verify_after_fetch(r->fs, c, e->tree, e->key, e->etag, obj, e->size,
 				&r->verify_lock);
 	if (rc == -EAGAIN || rc == -EBADMSG)

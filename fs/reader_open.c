@@ -98,7 +98,7 @@ static void describe(struct reader *r, struct fhandle *fh, const struct index_en
 	fh->c = lmfs_client(r->fs, e->tree);
 	memcpy(fh->etag, e->etag, sizeof(fh->etag));
 	fh->size = e->size;
-	blocks_object_id(s3_client_bucket(fh->c), e->key, e->etag, fh->obj);
+	lmfs_object_id(r->fs, e, fh->obj);
 }
 
 int reader_open(struct reader *r, const struct index_entry *e, struct fhandle **out)

@@ -64,11 +64,6 @@ out:
 	return rc;
 }
 
-static void object_id(struct lmfs *fs, const struct index_entry *e, char obj[BLOCKS_ID_LEN + 1])
-{
-	blocks_object_id(s3_client_bucket(lmfs_client(fs, e->tree)), e->key, e->etag, obj);
-}
-
 /* The hash X.zip.CHECKSUM names: 0, 1 when there is no sidecar, -1 when it
  * could not be read now.  A sidecar the index knows is read from the block
  * cache when it is there, and put there when its GET brought it whole:
@@ -92,7 +87,7 @@ static int sidecar(struct lmfs *fs, struct s3_client *c, int tree, const char *k
 	known = index_find_key(fs->ix, tree, side, &e) == 0 && e.kind == INDEX_FILE &&
 		e.etag[0] && e.size && e.size < sizeof(buf);
 	if (known)
-		object_id(fs, &e, obj);
+		lmfs_object_id(fs, &e, obj);
 	if (known && (n = blocks_get(fs->blocks, obj, 0, buf, sizeof(buf) - 1)) == (ssize_t)e.size) {
 		got = (size_t)n;
 	} else if (s3_get(c, &g, &got, &info, &err)) {
@@ -211,7 +206,7 @@ int verify_refuses(struct lmfs *fs, const struct index_entry *e)
 
 	if (!wants_check(fs, e->tree, e->key) || policy_warns(fs, e->tree))
 		return 0;
-	object_id(fs, e, obj);
+	lmfs_object_id(fs, e, obj);
 	return get_state(fs, obj, state, sizeof(state)) == 0 && !strcmp(state, "mismatch");
 }
 
@@ -221,7 +216,7 @@ const char *verify_state(struct lmfs *fs, const struct index_entry *e)
 
 	if (e->kind != INDEX_FILE || !wants_check(fs, e->tree, e->key))
 		return "none";
-	object_id(fs, e, obj);
+	lmfs_object_id(fs, e, obj);
 	if (get_state(fs, obj, state, sizeof(state)))
 		return "unverified";
 	return !strcmp(state, "ok") ? "ok" : !strcmp(state, "mismatch") ? "mismatch" : "none";
