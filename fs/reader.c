@@ -26,7 +26,9 @@
  *     loopback all of these were alike (medians of 6-10 runs, 0.32-0.34 s,
  *     within the noise), though 64 MiB took 0.05 s more of the daemon's
  *     CPU (0.23 -> 0.28 s, means of 8): the kernel clears the huge pages
- *     of the pool's extra buffers on their first use.  A seek resets the
+ *     of the pool's extra buffers on their first use (less since a block's
+ *     buffer is taken when its first byte comes: fetch.c, "landing").
+ *     A seek resets the
  *     window to none, so random readers (tail -c, unzip -l) fetch only the
  *     blocks they touch.  All readahead in flight is capped at
  *     inflight_max, and so are its blocks once landed, until they are
