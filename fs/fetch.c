@@ -275,6 +275,7 @@ struct landing {
 	struct hot **landed;	/* referenced until written to disk */
 	uint64_t len;		/* bytes the job fetches */
 	uint64_t got;
+	int nomem;		/* a block found no buffer: the GET stopped */
 };
 
 static void land_block(struct landing *l, uint64_t b)
@@ -310,8 +311,10 @@ static int land_bytes(void *arg, const char *data, size_t len)
 
 		if (l->got + take > l->len)
 			return -1;	/* more than we asked for */
-		if (!l->bufs[b] && !(l->bufs[b] = reader_buf_get(l->r)))
+		if (!l->bufs[b] && !(l->bufs[b] = reader_buf_get(l->r))) {
+			l->nomem = 1;
 			return -1;
+		}
 		memcpy(l->bufs[b] + in, data, take);
 		l->got += take;
 		data += take;
@@ -328,7 +331,7 @@ static int job_fetch(struct reader *r, struct job *j)
 {
 	uint64_t off = j->first * r->bs, b;
 	struct s3_get_params g = { j->key, off, 0, j->etag, NULL, 0, land_bytes, NULL };
-	struct landing l = { r, j, NULL, NULL, j->n * r->bs, 0 };
+	struct landing l = { r, j, NULL, NULL, j->n * r->bs, 0, 0 };
 	struct s3_error err;
 	int rc = -ENOMEM;
 
@@ -344,7 +347,7 @@ static int job_fetch(struct reader *r, struct job *j)
 	if (s3_get(j->c, &g, NULL, NULL, &err) || l.got != l.len) {
 		if (err.status == S3_ERR_PRECONDITION)
 			object_replaced(r, j);
-		rc = l.got != l.len && !err.status ? -EIO : -lmfs_errno(&err);
+		rc = l.nomem ? -ENOMEM : l.got != l.len && !err.status ? -EIO : -lmfs_errno(&err);
 	}
 out:
 	for (b = 0; l.landed && b < j->n; b++) {
