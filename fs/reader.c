@@ -28,20 +28,19 @@
  *     CPU (0.23 -> 0.28 s, means of 8): the kernel clears the huge pages
  *     of the pool's extra buffers on their first use (less since a block's
  *     buffer is taken when its first byte comes: fetch.c, "landing").
- *     A seek resets the
- *     window to none, so random readers (tail -c, unzip -l) fetch only the
- *     blocks they touch.  All readahead in flight is capped at
- *     inflight_max, and so are its blocks once landed, until they are
- *     read: such an "unread" block stays in memory, out of the hot list's
- *     LRU order and its hot_max, because it is the very block a sequential
- *     reader asks for next (LRU would evict it first, and the reader would
- *     read back from disk what just came from S3).  A handle's release
- *     turns its object's unread blocks into ordinary entries, so a reader
- *     that stops early does not keep the budget, and blocks that land for
- *     an object no handle has open (r->opened) land as ordinary entries:
- *     nothing would read them out of the budget, and each `head` of a big
- *     file that closed before its readahead came kept up to 5 MiB of the
- *     budget for as long as the mount lived.  A block a sequential reader
+ *     A seek resets the window to none, so random readers (tail -c,
+ *     unzip -l) fetch only the blocks they touch.  All readahead in
+ *     flight is capped at inflight_max, and so are its blocks once landed,
+ *     until they are read: such an "unread" block stays in memory, out of
+ *     the hot list's LRU order and its hot_max, because it is the very
+ *     block a sequential reader asks for next (LRU would evict it first,
+ *     and the reader would read back from disk what just came from S3).
+ *     A handle's release turns its object's unread blocks into ordinary
+ *     entries, so a reader that stops early does not keep the budget, and
+ *     blocks that land for an object no handle has open (r->opened) land
+ *     as ordinary entries: nothing would read them out of the budget, and
+ *     each `head` of a big file that closed before its readahead came kept
+ *     up to 5 MiB of the budget for as long as the mount lived.  A block a sequential reader
  *     took whole in one read is not kept at all once that read is answered
  *     (it is on disk): it would not be read again, and streaming a big
  *     file would otherwise push the hot list's other blocks out and keep

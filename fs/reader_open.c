@@ -107,8 +107,6 @@ int reader_open(struct reader *r, const struct index_entry *e, struct fhandle **
 	int rc;
 
 	*out = NULL;
-	if (verify_refuses(r->fs, e))
-		return -EIO;
 	fh = calloc(1, sizeof(*fh));
 	if (!fh || !(fh->key = strdup(e->key))) {
 		free(fh);
@@ -116,6 +114,9 @@ int reader_open(struct reader *r, const struct index_entry *e, struct fhandle **
 	}
 	pthread_mutex_init(&fh->lock, NULL);
 	describe(r, fh, e);
+	rc = -EIO;
+	if (verify_refuses(r->fs, e, fh->obj))
+		goto fail;
 	fetch_stale_clear(r, fh->obj);
 	pthread_mutex_lock(&r->lock);
 	rc = opened_add(r, fh->obj);
@@ -152,9 +153,11 @@ int reader_prefetch(struct reader *r, const struct index_entry *e)
 	struct job *j;
 	int rc = 0;
 
-	if (!n || verify_refuses(r->fs, e))
+	if (!n)
 		return 0;
 	describe(r, &fh, e);
+	if (verify_refuses(r->fs, e, fh.obj))
+		return 0;
 	/* the index names it, so it is current (as at reader_open) */
 	fetch_stale_clear(r, fh.obj);
 	pthread_mutex_lock(&r->lock);

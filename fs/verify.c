@@ -200,13 +200,12 @@ out:
 	return rc ? rc : refetched ? -EAGAIN : 0;
 }
 
-int verify_refuses(struct lmfs *fs, const struct index_entry *e)
+int verify_refuses(struct lmfs *fs, const struct index_entry *e, const char *obj)
 {
-	char obj[BLOCKS_ID_LEN + 1], state[32];
+	char state[32];
 
 	if (!wants_check(fs, e->tree, e->key) || policy_warns(fs, e->tree))
 		return 0;
-	lmfs_object_id(fs, e, obj);
 	return get_state(fs, obj, state, sizeof(state)) == 0 && !strcmp(state, "mismatch");
 }
 

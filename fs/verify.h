@@ -28,8 +28,9 @@ int verify_after_fetch(struct lmfs *fs, struct s3_client *c, int tree, const cha
 		       const char *etag, const char *obj, uint64_t size,
 		       pthread_mutex_t *lock);
 
-/* Is opening e refused: a mismatch was recorded and the policy enforces? */
-int verify_refuses(struct lmfs *fs, const struct index_entry *e);
+/* Is opening e (its object id obj, lmfs_object_id) refused: a mismatch
+ * was recorded and the policy enforces? */
+int verify_refuses(struct lmfs *fs, const struct index_entry *e, const char *obj);
 
 /* "ok", "mismatch", "unverified" or "none" for user.lakemount.checksum. */
 const char *verify_state(struct lmfs *fs, const struct index_entry *e);
