@@ -47,9 +47,9 @@ static void usage(FILE *out)
 		"\n"
 		"  -c, --check       validate the config and try every source, then exit\n"
 		"                    (0: all fine, 1: a source failed, 2: config error)\n"
-		"  -o opt,...        allow_other, ro, noexec, nopassthrough, debug,\n"
-		"                    log_file=PATH, log_level=error|warn|info|debug,\n"
-		"                    metrics_file=PATH;\n"
+		"  -o opt,...        allow_other, ro, noexec, nopassthrough, nopretouch,\n"
+		"                    debug, log_file=PATH, metrics_file=PATH,\n"
+		"                    log_level=error|warn|info|debug;\n"
 		"                    generic mount options (rw, _netdev, nofail, noatime...)\n"
 		"                    are accepted; for s3:// sources also endpoint=URL,\n"
 		"                    region=R, profile=P, anonymous, path_style,\n"
@@ -139,6 +139,8 @@ static int own_option(const char *opt, struct mount_opts *mo, struct opt_paths *
 		mo->noexec = 1;
 	else if (!strcmp(opt, "nopassthrough"))
 		mo->nopassthrough = 1;
+	else if (!strcmp(opt, "nopretouch"))
+		mo->nopretouch = 1;
 	else if ((v = opt_value(opt, "log_level")) != NULL) {
 		if (log_level_parse(v, &mo->log_level)) {
 			fprintf(stderr, "lakemount: -o log_level='%s': expected error, warn, "

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "ops.h"
 #include "passthru.h"
+#include "reader.h"
 
 /* Report to the parent (fd >= 0) or to stderr. */
 static void report(int fd, const char *msg)
@@ -189,6 +190,9 @@ static int serve(struct config *cfg, const struct mount_opts *o, int notify)
 			    LF_STR("log_level", log_level_name(o->log_level))),
 		 "mounted on %s", o->mountpoint);
 	report(notify, "");
+	/* after the mount is up, so that nobody waits for it */
+	if (!o->nopretouch && fs.reader)
+		reader_pretouch(fs.reader);
 	if (notify >= 0) {
 		close(notify);
 		notify = -1;

@@ -18,6 +18,7 @@ struct mount_opts {
 	int readonly;		/* -o ro: the kernel mount is read-only too */
 	int noexec;		/* -o noexec: passed to the kernel */
 	int nopassthrough;	/* -o nopassthrough: no FUSE passthrough */
+	int nopretouch;		/* -o nopretouch: read buffers resident on use */
 	const char *log_file;	/* -o log_file=PATH (absolute), or NULL */
 	enum log_level log_level;	/* -o log_level=, default info */
 	const char *metrics_file;	/* Prometheus text, rewritten every 15 s; or NULL */

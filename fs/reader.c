@@ -89,6 +89,7 @@
 
 #include "bufpool.h"
 #include "lmfs.h"
+#include "log.h"
 #include "verify.h"
 
 #define WINDOW_START ((uint64_t)4 << 20)
@@ -617,6 +618,28 @@ fail:
 	return -ENOMEM;
 }
 
+static void *pretouch_main(void *arg)
+{
+	struct reader *r = arg;
+	/* a cold sequential read's: readahead in flight or unread, and a
+	 * block part way per worker (a cat of 256 MiB peaked at 55-65) */
+	size_t n = r->o.inflight_max / r->bs + r->o.workers;
+
+	if (bufpool_pretouch(r->pool, n)) {
+		const char *why = strerror(errno);
+
+		log_info(LOG_FIELDS(LF_STR("error", why)),
+			 "read buffers not made resident ahead of use: %s", why);
+	}
+	return NULL;
+}
+
+void reader_pretouch(struct reader *r)
+{
+	if (!r->pretouching && !pthread_create(&r->pretouch, NULL, pretouch_main, r))
+		r->pretouching = 1;
+}
+
 void reader_free(struct reader *r)
 {
 	struct flight *f;
@@ -639,6 +662,8 @@ void reader_free(struct reader *r)
 	pthread_mutex_unlock(&r->lock);
 	for (i = 0; i < r->nthreads; i++)
 		pthread_join(r->threads[i], NULL);
+	if (r->pretouching)
+		pthread_join(r->pretouch, NULL);
 	while ((h = r->hot)) {
 		r->hot = h->next;
 		reader_buf_put(r, h->data);

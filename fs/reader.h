@@ -31,6 +31,9 @@ struct reader_opts {
 
 int reader_new(struct lmfs *fs, const struct reader_opts *o, struct reader **out);
 void reader_free(struct reader *r);
+/* Make the buffers of a cold sequential read resident, in a thread of its
+ * own (fs/bufpool.c, "Pretouch"), and return at once.  At most once. */
+void reader_pretouch(struct reader *r);
 
 /* Open the file row e.  Returns 0 and a handle, or a negative errno
  * (-EIO when a checksum mismatch was recorded for it and the policy is

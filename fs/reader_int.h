@@ -116,6 +116,8 @@ struct reader {
 	struct bufpool *pool;		/* block buffers */
 	pthread_t *threads;
 	unsigned nthreads;
+	pthread_t pretouch;		/* reader_pretouch's, if pretouching */
+	int pretouching;
 	pthread_mutex_t verify_lock;
 };
 
