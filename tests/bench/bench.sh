@@ -30,7 +30,10 @@
 # (settle, at most 5 s).
 # After the tail, lakemount's root xattr user.lakemount.stats (its request
 # counters) is read and printed as a note; for every tool the table also
-# shows the requests RGW's access log saw (LIST, HEAD, GET and bytes).
+# shows the requests RGW's access log saw (LIST, HEAD, GET and bytes), and
+# for the cold read the CPU time the server's processes and the client (the
+# tool's daemon and the command) used while it ran: with RGW on this
+# machine, what the client spends is taken from the server's two cores.
 # The write side (write_1g, cp_1g, rsync_500, beside `aws s3 cp` and s3fs)
 # is in tests/bench/write.sh, which says what it measures and how.
 # The peers: s3fs with use_cache=<fresh dir>, rclone mount with
@@ -146,6 +149,7 @@ if [ -x "$BUILD/lakemount" ]; then
 fi
 cp "$S3CLI" "$WORK/bin/s3cli" && S3CLI=$WORK/bin/s3cli
 RGW_DIRS=() NETNS= DELAYLINE_PID= DAEMONS=() CMD_PID= DPID= OPS_ON= OPS_LOG= RGW_ASOK=
+SERVER_DIR=/nonexistent CLK_TCK=$(getconf CLK_TCK)
 
 # ---------------------------------------------------------------- cleanup
 cleanup() {
@@ -384,8 +388,26 @@ settle() {
 	say "bench: the CPUs were still busy after 5 s; measuring anyway"
 }
 
+# cpu_ms PID...: the CPU time (user and system) the processes have used so
+# far, in ms; a process that is gone counts nothing.
+cpu_ms() {
+	local p a t=0
+	for p in "$@"; do
+		a=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null) && t=$((t + a))
+	done
+	echo $((t * 1000 / CLK_TCK))
+}
+
+# times_ms FILE: the CPU time of the shell's reaped children in FILE (the
+# output of `times`, taken in this shell: a $(times) would be a subshell's).
+times_ms() {
+	awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] }
+		printf "%d\n", t * 1000 }' "$1"
+}
+
 measure() {
 	local scen=$1 tool=$2 out=$3 want=$4 s0 t1 t2 rc secs reqs status=ok n
+	local srv c0 c1 d0=0 d1=0
 	local limit=${MEASURE_TIMEOUT:-$TIMEOUT}
 	shift 4
 	if earlier timeout || earlier skip; then
@@ -398,12 +420,24 @@ measure() {
 	fi
 	settle
 	s0=$(log_mark)
+	# CPU used meanwhile: the server's processes, the tool's daemon, and
+	# the command (reaped by this shell, with what it ran: curl, cat)
+	srv=$(pgrep -f -- "$SERVER_DIR/ceph.conf" | tr '\n' ' ')
+	# shellcheck disable=SC2086
+	c0=$(cpu_ms $srv)
+	[ -z "$DPID" ] || d0=$(cpu_ms "$DPID")
+	times >"$WORK/times.0"
 	t1=$EPOCHREALTIME
 	guarded "$limit" "$out" "$@"
 	t2=$EPOCHREALTIME
+	times >"$WORK/times.1"
+	# shellcheck disable=SC2086
+	c1=$(cpu_ms $srv)
+	[ -z "$DPID" ] || d1=$(cpu_ms "$DPID")
 	rc=$GUARD_RC
 	secs=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.6f", b - a }')
-	reqs=$(log_count "$s0")
+	reqs="$(log_count "$s0") CPUS=$((c1 - c0))"
+	reqs="$reqs CPUC=$((d1 - d0 + $(times_ms "$WORK/times.1") - $(times_ms "$WORK/times.0")))"
 	if [ $rc = 124 ] || [ $rc = 137 ]; then
 		status=timeout secs=
 	elif [ $rc != 0 ]; then
@@ -660,6 +694,7 @@ net_local() {
 		{ tail -n 20 "$WORK/log/rgw-local.log" >&2; return 1; }
 	export S3_ENDPOINT=http://127.0.0.1:$rgw
 	RGW_LOG=$dir/log/client.rgw.a.log OPS_LOG=$dir/log/ops.log RGW_ASOK=$dir/run/client.rgw.a.asok
+	SERVER_DIR=$dir
 	NET_DESC="Ceph RGW on $S3_ENDPOINT (loopback)"
 }
 
@@ -703,6 +738,7 @@ net_wan() {
 		{ tail -n 20 "$WORK/log/rgw-wan.log" >&2; return 1; }
 	export S3_ENDPOINT=http://$srv:7480
 	RGW_LOG=$dir/log/client.rgw.a.log OPS_LOG=$dir/log/ops.log RGW_ASOK=$dir/run/client.rgw.a.asok
+	SERVER_DIR=$dir
 	i=$(curl -s -o /dev/null -w '%{time_connect}' "$S3_ENDPOINT/")
 	NET_DESC="Ceph RGW on $S3_ENDPOINT in netns $NETNS, $WAN_DELAY ms each way through a TUN delay line (TCP connect took ${i}s)"
 }

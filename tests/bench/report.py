@@ -11,7 +11,9 @@ earlier one took long (BENCH_ONCE) has no line;
 requests: what RGW's access log saw meanwhile, "GET=n/bytes HEAD=n LIST=n/bytes
 OTHER=n SENT=n/bytes" (SENT: the requests other than GET, HEAD and LIST and
 the body bytes RGW received for them, plus their small XML answers: what the
-client sent); extra: the lakemount stats xattr, or a note.
+client sent), then "CPUS=ms CPUC=ms": the CPU the server's processes and the
+client (the tool's daemon and the command) used meanwhile; extra: the
+lakemount stats xattr, or a note.
 
 Prints the table of the read scenarios and that of the write scenarios
 (tests/bench/write.sh), medians over the runs, to stdout and writes OUT.json.
@@ -32,6 +34,7 @@ SCENARIOS = [
     ("rss", "peak RSS of the daemon, MiB (max)"),
 ]
 REQ_ROWS = ["read_cold", "tail_cold", "ls_cold", "ls_remount", "files_cold"]
+CPU_ROWS = ["read_cold"]
 TOOLS = ["local", "raw", "raw8", "lakemount", "s3fs", "rclone"]
 HEAD = {"local": "local", "raw": "raw", "raw8": "raw x8", "lakemount": "lakemount",
         "s3fs": "s3fs", "rclone": "rclone"}
@@ -180,6 +183,16 @@ def req_cell(s):
     return " ".join(parts) or "0"
 
 
+def cpu_cell(s):
+    """Server + client CPU seconds of the run nearest the median."""
+    if not s or s["status"] != "ok":
+        return "-"
+    r = s.get("requests") or {}
+    if "CPUS" not in r or "CPUC" not in r:
+        return ""
+    return "%.2f+%.2f" % (r["CPUS"]["count"] / 1000, r["CPUC"]["count"] / 1000)
+
+
 def human(b):
     for unit, n in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
         if b >= n:
@@ -207,6 +220,12 @@ def table(summary, nets, meta):
             row = [net, label]
             for t in TOOLS:
                 row.append(req_cell(summary.get((net, scen, t))) if t not in ("local",) else "")
+            row += [""] * len(RATIOS)
+            lines.append(row)
+        for scen in CPU_ROWS:
+            row = [net, "  cpu s, server+client: " + scen.replace("_", " ")]
+            for t in TOOLS:
+                row.append(cpu_cell(summary.get((net, scen, t))) if t != "local" else "")
             row += [""] * len(RATIOS)
             lines.append(row)
     widths = [max(len(str(x)) for x in col) for col in zip(cols, *lines)]
@@ -369,6 +388,9 @@ def read_report(summary, nets, meta):
           "H = HEAD, G = GET, O = other, then the bytes the GETs returned.  >N: took over N s "
           "(BENCH_TIMEOUT) and was not run again; *: fewer runs, as one took over %s s (BENCH_ONCE); "
           "n/a: the tool could not be used (see the notes)." % meta.get("once_s"))
+    print("cpu: CPU seconds used while the command ran, in the run nearest the median: by the "
+          "server (RGW, its OSD and monitor) + by the client (the tool's daemon and the command: "
+          "cat, or curl for raw); the machine's cores times the seconds is what there was.")
 
 
 def write_report(summary, nets, meta, wbytes):
