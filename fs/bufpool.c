@@ -19,9 +19,9 @@
  * Pretouch: even with the pool, the first cold read of a mount makes the
  * kernel clear a page for every byte of the buffers it first uses.  On a
  * VM whose host takes back free guest memory (virtio-balloon free page
- * reporting, as on the machines here) that clear waits on the host: 5 us
- * per 4 KiB, and a third of the daemon's CPU in the first cold read of 256
- * MiB (105 of 330 ms).  bufpool_pretouch() makes buffers resident ahead of
+ * reporting, as on the machines here) that clear waits on the host: 5-12
+ * us per 4 KiB, and a third of the daemon's CPU in the first cold read of
+ * 256 MiB (105 of 330 ms).  bufpool_pretouch() makes buffers resident ahead of
  * use, from a thread of their own after the mount is up, where nobody
  * waits for it.  It only faults pages in (MADV_POPULATE_WRITE): a buffer
  * in use meanwhile keeps its bytes.

@@ -78,7 +78,9 @@
  * then r->lock, then the buffer pool's own lock.  r->verify_lock
  * serialises checksum checks and is taken with neither held.  No lock is
  * held during a GET or disk I/O.  A loose entry (note 7) belongs to the
- * one span holding it and needs no lock.
+ * one span holding it and needs no lock.  r->pretouch and pretouching need
+ * none either: the mount's thread sets them (reader_pretouch) and reads
+ * them (reader_free), and the pretouch thread reads only r->o and r->pool.
  */
 #include "reader.h"
 #include "reader_int.h"

@@ -142,7 +142,8 @@ test_expect_success FUSE,ROOT 'reading 4,000 files: memory stays flat, forgotten
 	lm_config "$PWD/lm.json" "$b" &&
 	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
 	# without the read buffers made resident at mount (the next case), so
-	# that what is measured is what reading costs
+	# that what is measured is what reading costs; the second before rss0
+	# would let a pretouch show, were -o nopretouch not heeded
 	mkdir -p mnt && lm_env_creds &&
 	lakemount -o nopretouch "$PWD/lm.json" "$PWD/mnt" && mount_register "$PWD/mnt" &&
 	M=$PWD/mnt/archive/binance/many &&
