@@ -280,6 +280,7 @@ json_t *ctl_cmd_verify(struct ctl_req *r, json_t *req)
 {
 	struct index_entry e;
 	const char *path, *state;
+	char obj[BLOCKS_ID_LEN + 1];
 	json_t *fail;
 	uint64_t fetched = 0;
 	int rc;
@@ -292,7 +293,8 @@ json_t *ctl_cmd_verify(struct ctl_req *r, json_t *req)
 	rc = fetch_all(r, &e, &fetched);
 	if (!rc)	/* a check the fetch started may still be running */
 		rc = reader_verify(r->c->fs->reader, &e);
-	state = verify_state(r->c->fs, &e);
+	lmfs_object_id(r->c->fs, &e, obj);
+	state = verify_state(r->c->fs, &e, obj);
 	if (rc && strcmp(state, "mismatch"))
 		fail = ctl_fail(-rc, "%s: %s", path, strerror(-rc));
 	else

@@ -99,9 +99,20 @@ struct job *fetch_job_new(struct fhandle *fh, uint64_t first, uint64_t n, int de
 	return j;
 }
 
-/* Queue j (r->lock held): demand jobs first (note 3). */
-void fetch_job_queue(struct reader *r, struct job *j)
+/* Queue j (r->lock held): demand jobs first (note 3), each of its blocks
+ * in flight (note 2).  A readahead block whose flight cannot be had is
+ * still fetched: a reader who needs it meanwhile only sends a GET of its
+ * own. */
+int fetch_job_queue(struct reader *r, struct job *j)
 {
+	uint64_t k;
+
+	for (k = 0; k < j->n; k++) {
+		if (!reader_flight_new(r, j->obj, j->first + k) && j->demand) {
+			fetch_job_free(j);
+			return -ENOMEM;
+		}
+	}
 	if (j->demand) {
 		j->next = r->head;
 		r->head = j;
@@ -119,6 +130,7 @@ void fetch_job_queue(struct reader *r, struct job *j)
 	/* One worker of the job's lane: a broadcast woke all 16 threads per
 	 * 8 MiB part, for one of them to take it. */
 	pthread_cond_signal(&r->work[j->ahead_lane]);
+	return 0;
 }
 
 /* The first queued job that match() accepts, taken out of the queue

@@ -192,12 +192,12 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
  * cache (inodes_open): the page cache would hold a second copy of what
  * the cache's file holds, and a passthrough open would first have to
  * drop it all. */
-static int may_passthrough(struct lmfs *fs, const struct index_entry *e)
+static int may_passthrough(struct lmfs *fs, const struct index_entry *e, const char *obj)
 {
 	const struct config_tree *t = lmfs_tree(fs, e->tree);
 
 	return t && t->readonly && passthru_enabled(fs->pt) &&
-	       strcmp(verify_state(fs, e), "unverified");
+	       strcmp(verify_state(fs, e, obj), "unverified");
 }
 
 struct backing {
@@ -226,6 +226,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct index_entry e = { 0 };
 	struct open_file *of = NULL;
 	struct backing pt = { fs, NULL, -1, 0 };
+	char obj[BLOCKS_ID_LEN + 1];
+	uint64_t size;
 	int rc = -ENOMEM, keep, tries, id, uncached;
 
 	of = calloc(1, sizeof(*of));
@@ -259,7 +261,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		goto out;
 	/* Pinned and opened before the inode table is locked: it may wait
 	 * for the last blocks of a read just done to reach the disk. */
-	uncached = may_passthrough(fs, &e);
+	reader_backing_of(of->fh, obj, &size);
+	uncached = may_passthrough(fs, &e, obj);
 	pt.fh = of->fh;
 	if (uncached)
 		pt.fd = reader_backing_open(fs->reader, of->fh);
@@ -406,7 +409,8 @@ static char *xattr_value(struct lmfs *fs, const struct index_entry *e, const cha
 			     (unsigned long long)blocks_cached_bytes(fs->blocks, obj)) < 0)
 			v = NULL;
 	} else if (!strcmp(attr, "checksum")) {
-		v = strdup(verify_state(fs, e));
+		lmfs_object_id(fs, e, obj);
+		v = strdup(verify_state(fs, e, obj));
 	} else {
 		return NULL;
 	}

@@ -27,7 +27,8 @@
  *     within the noise), though 64 MiB took 0.05 s more of the daemon's
  *     CPU (0.23 -> 0.28 s, means of 8): the kernel clears the huge pages
  *     of the pool's extra buffers on their first use (less since a block's
- *     buffer is taken when its first byte comes: fetch.c, "landing").
+ *     buffer is taken when its first byte comes: fetch.c, "landing"; and
+ *     at mount since the pretouch: bufpool.c).
  *     A seek resets the window to none, so random readers (tail -c,
  *     unzip -l) fetch only the blocks they touch.  All readahead in
  *     flight is capped at inflight_max, and so are its blocks once landed,
@@ -40,12 +41,13 @@
  *     blocks that land for an object no handle has open (r->opened) land
  *     as ordinary entries: nothing would read them out of the budget, and
  *     each `head` of a big file that closed before its readahead came kept
- *     up to 5 MiB of the budget for as long as the mount lived.  A block a sequential reader
- *     took whole in one read is not kept at all once that read is answered
- *     (it is on disk): it would not be read again, and streaming a big
- *     file would otherwise push the hot list's other blocks out and keep
- *     hot_max of buffers in use (their first use, zeroed pages, costs a
- *     tenth of the daemon's CPU in a cold read of 256 MiB).
+ *     up to 5 MiB of the budget for as long as the mount lived.  A block a
+ *     sequential reader took whole in one read is not kept at all once
+ *     that read is answered (it is on disk): it would not be read again,
+ *     and streaming a big file would otherwise push the hot list's other
+ *     blocks out and keep hot_max of buffers in use (their first use,
+ *     zeroed pages, costs a tenth of the daemon's CPU in a cold read of
+ *     256 MiB).
  *  5. Every GET carries If-Match with the handle's ETag.  A 412 marks the
  *     object id stale (every handle on it then fails with EIO) and the
  *     index is told the object's new size and ETag.
@@ -334,8 +336,6 @@ static uint64_t prefetch(struct reader *r, struct fhandle *fh, uint64_t first, u
 		j = fetch_job_new(fh, b, run, 0);
 		if (!j)
 			break;
-		for (uint64_t k = b; k < b + run; k++)
-			reader_flight_new(r, fh->obj, k);
 		fetch_job_queue(r, j);
 		b += run;
 	}
@@ -397,12 +397,7 @@ static int demand_queue(struct reader *r, struct fhandle *fh, uint64_t no)
 {
 	struct job *j = fetch_job_new(fh, no, 1, 1);
 
-	if (!j || !reader_flight_new(r, fh->obj, no)) {
-		fetch_job_free(j);
-		return -ENOMEM;
-	}
-	fetch_job_queue(r, j);
-	return 0;
+	return j ? fetch_job_queue(r, j) : -ENOMEM;
 }
 
 /* Return block no of fh, referenced (reader_hot_unref when done), or NULL with

@@ -175,8 +175,10 @@ int reader_object_open(struct reader *r, const char *obj);
  * waits for it.  NULL when out of memory.  No lock needed. */
 struct job *fetch_job_new(struct fhandle *fh, uint64_t first, uint64_t n, int demand);
 void fetch_job_free(struct job *j);
-/* Queue j for the workers (r->lock held); the queue owns it then. */
-void fetch_job_queue(struct reader *r, struct job *j);
+/* Queue j for the workers with a flight for each of its blocks (r->lock
+ * held); the queue owns it then.  -ENOMEM (j freed) when a demand job's
+ * flight cannot be had; a readahead job is queued all the same. */
+int fetch_job_queue(struct reader *r, struct job *j);
 /* Finish the flights of j's blocks with err (r->lock held). */
 void fetch_job_land(struct reader *r, struct job *j, int err);
 

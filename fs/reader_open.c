@@ -148,7 +148,7 @@ int reader_prefetch(struct reader *r, const struct index_entry *e)
 {
 	uint64_t part = e->size < r->o.part_size ? e->size : r->o.part_size;
 	uint64_t n = (part + r->bs - 1) / r->bs;
-	uint64_t run = 0, k;
+	uint64_t run = 0;
 	struct fhandle fh = { .key = e->key };	/* what a job copies, no more */
 	struct job *j;
 	int rc = 0;
@@ -171,8 +171,6 @@ int reader_prefetch(struct reader *r, const struct index_entry *e)
 	if (run && (j = fetch_job_new(&fh, 0, run, 0))) {
 		j->ahead_of_open = 1;
 		j->ahead_lane = 1;
-		for (k = 0; k < run; k++)
-			reader_flight_new(r, fh.obj, k);
 		fetch_job_queue(r, j);
 	}
 out:

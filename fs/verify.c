@@ -209,13 +209,12 @@ int verify_refuses(struct lmfs *fs, const struct index_entry *e, const char *obj
 	return get_state(fs, obj, state, sizeof(state)) == 0 && !strcmp(state, "mismatch");
 }
 
-const char *verify_state(struct lmfs *fs, const struct index_entry *e)
+const char *verify_state(struct lmfs *fs, const struct index_entry *e, const char *obj)
 {
-	char obj[BLOCKS_ID_LEN + 1], state[32];
+	char state[32];
 
 	if (e->kind != INDEX_FILE || !wants_check(fs, e->tree, e->key))
 		return "none";
-	lmfs_object_id(fs, e, obj);
 	if (get_state(fs, obj, state, sizeof(state)))
 		return "unverified";
 	return !strcmp(state, "ok") ? "ok" : !strcmp(state, "mismatch") ? "mismatch" : "none";

@@ -32,7 +32,8 @@ int verify_after_fetch(struct lmfs *fs, struct s3_client *c, int tree, const cha
  * was recorded and the policy enforces? */
 int verify_refuses(struct lmfs *fs, const struct index_entry *e, const char *obj);
 
-/* "ok", "mismatch", "unverified" or "none" for user.lakemount.checksum. */
-const char *verify_state(struct lmfs *fs, const struct index_entry *e);
+/* "ok", "mismatch", "unverified" or "none" for user.lakemount.checksum
+ * (obj: e's object id, as for verify_refuses). */
+const char *verify_state(struct lmfs *fs, const struct index_entry *e, const char *obj);
 
 #endif
