@@ -112,6 +112,17 @@ static int unwell(const struct s3_request_event *ev)
 		ev->http_status == 403);
 }
 
+/* Did the request fail, once its retries are over?  A HEAD's 404 is an
+ * answer, not a failure: every lookup of a name not in the index asks
+ * whether a key of that name exists, and the first walk of a path makes one
+ * for each directory on it.  A GET's 404 (an object gone behind a listing)
+ * is a failure: a read got EIO. */
+static int failed(const struct s3_request_event *ev)
+{
+	return ev->final && ev->status != S3_OK &&
+	       !(ev->status == S3_ERR_NOT_FOUND && !strcmp(ev->method, "HEAD"));
+}
+
 static void observe(void *arg, const struct s3_request_event *ev)
 {
 	struct source_slot *slot = arg;
@@ -150,12 +161,10 @@ static void observe(void *arg, const struct s3_request_event *ev)
 	s->copied += ev->bytes_copied;
 	slot->requests++;
 	slot->seen = 1;
-	if (ev->final) {
+	if (ev->final)
 		slot->failing = unwell(ev);
-		if (ev->status != S3_OK)
-			slot->failures++;
-	}
-	s->m.failures += ev->final && ev->status != S3_OK;
+	slot->failures += failed(ev);
+	s->m.failures += failed(ev);
 	if (unwell(ev)) {
 		snprintf(slot->last_error, sizeof(slot->last_error), "%s %s: %s%s%s",
 			 ev->op, ev->key ? ev->key : ev->bucket, s3_status_name(ev->status),

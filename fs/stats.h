@@ -38,8 +38,10 @@ uint64_t stats_passthrough_opens(struct stats *s);
 /* The counters as the "stats" object of the control protocol (fs/ctl.h). */
 json_t *stats_json(struct stats *s, const struct stats_extra *x);
 
-/* Attempts by HTTP kind (every attempt counts), final failures and body
- * bytes received, summed over the sources: user.lakemount.stats. */
+/* Attempts by HTTP kind (every attempt counts), failures (requests that
+ * failed after their retries; a HEAD's 404, which says a key is absent,
+ * is not one) and body bytes received, summed over the sources:
+ * user.lakemount.stats. */
 struct stats_methods {
 	uint64_t list, head, get, put, post, del, retries, failures, bytes_in;
 };

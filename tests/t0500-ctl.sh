@@ -88,6 +88,27 @@ test_expect_success FUSE 'status --json shows the source and the cache cap; stat
 	grep "^last error: " st.txt
 '
 
+# failures S: source failures in status, then requests.failures in the stats
+failures() {
+	lakemount-ctl status --json "$M" >fl.json &&
+	echo "$(jpy fl.json "v[\"status\"][\"sources\"][0][\"failures\"]") $(lm_stat "$M" requests.failures)"
+}
+
+test_expect_success FUSE 'failures: a lookup of an absent name is none, a read of a deleted object one' '
+	f0=$(failures) && h0=$(lm_stat "$M" requests.head) &&
+	! stat "$M/$A/option/daily/no-such-name.zip" &&
+	! stat "$M/$A/option/no-such-dir/x.zip" &&
+	h1=$(lm_stat "$M" requests.head) && echo "HEAD $h0 -> $h1, failures $f0" &&
+	test "$h1" -ge $((h0 + 2)) &&
+	test "$(failures)" = "$f0" &&
+	echo gone >gone.csv && s3cli put "$bucket" data/spot/gone/x.csv gone.csv &&
+	ls -l "$M/$A/spot/gone" &&
+	s3cli rm "$bucket" data/spot/gone/x.csv &&
+	! cat "$M/$A/spot/gone/x.csv" &&
+	set -- $f0 && f1=$(failures) && echo "failures $f0 -> $f1" &&
+	test "$f1" = "$(($1 + 1)) $(($2 + 1))"
+'
+
 test_expect_success FUSE 'stats shows requests by operation, bytes, cache and latency' '
 	ls -R "$M/$A/spot/monthly" >/dev/null &&
 	lakemount-ctl stats "$M" >stats.txt &&
