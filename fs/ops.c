@@ -123,6 +123,12 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	/* Cached pages are dropped at open when the object changed
 	 * (keep_cache); the kernel need not check attributes on every read. */
 	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+	/* FUSE_CAP_READDIRPLUS_AUTO stays: the kernel asks for readdirplus
+	 * for a listing's first slice and then only when the entries get
+	 * looked at.  Without it, `ls -l` of 6,000 names after a remount took
+	 * 41.0 ms instead of 43.8 (means of 8: no first stat of an entry
+	 * falls out of the RCU path walk), but plain `ls` and `find` took
+	 * 30 ms instead of 13, making 6,000 inodes they never use. */
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)

@@ -78,7 +78,8 @@
  * Locks: r->lock guards hot, flights, queue, inflight, stale, opened and
  * stopping; fh->lock guards a handle's readahead state.  Order: fh->lock,
  * then r->lock, then the buffer pool's own lock.  r->verify_lock
- * serialises checksum checks and is taken with neither held.  No lock is
+ * serialises checksum checks and is taken with neither held; a check
+ * takes r->lock under it (reader_peek, reader_claim).  No lock is
  * held during a GET or disk I/O.  A loose entry (note 7) belongs to the
  * one span holding it and needs no lock.  r->pretouch and pretouching need
  * none either: the mount's thread sets them (reader_pretouch) and reads
@@ -256,6 +257,43 @@ int reader_verify(struct reader *r, const struct index_entry *e)
 	if (rc == -EAGAIN || rc == -EBADMSG)
 		reader_forget(r, obj);	/* as a fetch does: note 6 of fetch.c */
 	return rc;
+}
+
+ssize_t reader_peek(struct reader *r, const char *obj, uint64_t no, char *buf, size_t cap)
+{
+	struct hot *h;
+	ssize_t n = -1;
+
+	pthread_mutex_lock(&r->lock);
+	if ((h = hot_find(r, obj, no))) {
+		n = (ssize_t)(h->len < cap ? h->len : cap);
+		memcpy(buf, h->data, (size_t)n);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return n >= 0 ? n : blocks_get(r->fs->blocks, obj, no, buf, cap);
+}
+
+struct flight *reader_claim(struct reader *r, const char *obj, uint64_t no)
+{
+	struct flight *f = NULL;
+
+	pthread_mutex_lock(&r->lock);
+	if (!hot_find(r, obj, no) && !reader_flight_find(r, obj, no))
+		f = reader_flight_new(r, obj, no);
+	pthread_mutex_unlock(&r->lock);
+	return f;
+}
+
+void reader_claim_end(struct reader *r, struct flight *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&r->lock);
+	reader_flight_unlink(r, f);
+	f->done = 1;
+	reader_flight_put(r, f);
+	pthread_cond_broadcast(&r->landed);
+	pthread_mutex_unlock(&r->lock);
 }
 
 /* ---- flights (r->lock held) ---- */

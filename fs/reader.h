@@ -82,4 +82,16 @@ void reader_forget(struct reader *r, const char *obj);
  * and not checked yet (verify.h): 0, or -EBADMSG for an enforced mismatch. */
 int reader_verify(struct reader *r, const struct index_entry *e);
 
+/* For the check of a zip (fs/verify.c), which reads its sidecar outside
+ * any handle.  reader_peek: up to cap bytes of block no of obj, from memory
+ * or the cache; how many, or -1 when the block is in neither.
+ * reader_claim: a flight for that block, which a reader of it then waits
+ * on rather than fetch it too; NULL when one is under way (or no memory).
+ * reader_claim_end, once the block is in the cache (or is not: the
+ * waiters then fetch it themselves). */
+struct flight;
+ssize_t reader_peek(struct reader *r, const char *obj, uint64_t no, char *buf, size_t cap);
+struct flight *reader_claim(struct reader *r, const char *obj, uint64_t no);
+void reader_claim_end(struct reader *r, struct flight *f);
+
 #endif

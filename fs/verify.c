@@ -8,6 +8,7 @@
 
 #include "lmfs.h"
 #include "log.h"
+#include "reader.h"
 
 static int wants_check(struct lmfs *fs, int tree, const char *key)
 {
@@ -65,9 +66,16 @@ out:
 }
 
 /* The hash X.zip.CHECKSUM names: 0, 1 when there is no sidecar, -1 when it
- * could not be read now.  A sidecar the index knows is read from the block
- * cache when it is there, and put there when its GET brought it whole:
- * `rsync` or `sha256sum -c` read it too, and would GET it a second time. */
+ * could not be read now.  A sidecar the index knows is read from the
+ * reader's memory or the block cache when it is there, and put in the
+ * cache when its GET brought it whole: `rsync` or `sha256sum -c` read it
+ * too, and would GET it a second time.  Its GET is a flight of the reader
+ * (reader_claim), so that one of them reading it meanwhile waits for it
+ * rather than GET it too: `rsync` of the bench's 500 zips and their
+ * sidecars, which reads X.zip.CHECKSUM as soon as X.zip is read, made 270
+ * such second GETs.  When the reader's own fetch of it is under way, the
+ * check still GETs it: waiting there could wait for a job queued behind
+ * the very worker that waits. */
 static int sidecar(struct lmfs *fs, struct s3_client *c, int tree, const char *key,
 		   char want[65])
 {
@@ -78,27 +86,34 @@ static int sidecar(struct lmfs *fs, struct s3_client *c, int tree, const char *k
 				   NULL, NULL };
 	struct s3_object_info info = { 0 };
 	struct index_entry e = { 0 };
+	struct flight *f = NULL;
 	struct s3_error err;
 	size_t got = 0, i;
 	ssize_t n;
-	int known;
+	int known, rc = 0;
 
 	snprintf(side, sizeof(side), "%s.CHECKSUM", key);
 	known = index_find_key(fs->ix, tree, side, &e) == 0 && e.kind == INDEX_FILE &&
 		e.etag[0] && e.size && e.size < sizeof(buf);
 	if (known)
 		lmfs_object_id(fs, &e, obj);
-	if (known && (n = blocks_get(fs->blocks, obj, 0, buf, sizeof(buf) - 1)) == (ssize_t)e.size) {
+	if (known && (n = reader_peek(fs->reader, obj, 0, buf, sizeof(buf) - 1)) ==
+		     (ssize_t)e.size) {
 		got = (size_t)n;
-	} else if (s3_get(c, &g, &got, &info, &err)) {
-		index_entry_release(&e);
-		/* 416: an empty sidecar, as unusable as none */
-		return err.status == S3_ERR_NOT_FOUND || err.status == S3_ERR_RANGE ? 1 : -1;
-	} else if (known && got == e.size && info.size == e.size && !strcmp(info.etag, e.etag)) {
-		blocks_put(fs->blocks, obj, 0, buf, got);
+	} else {
+		f = known ? reader_claim(fs->reader, obj, 0) : NULL;
+		if (s3_get(c, &g, &got, &info, &err))
+			/* 416: an empty sidecar, as unusable as none */
+			rc = err.status == S3_ERR_NOT_FOUND || err.status == S3_ERR_RANGE ? 1 : -1;
+		else if (known && got == e.size && info.size == e.size &&
+			 !strcmp(info.etag, e.etag))
+			blocks_put(fs->blocks, obj, 0, buf, got);
+		reader_claim_end(fs->reader, f);
 	}
 	s3_object_info_release(&info);
 	index_entry_release(&e);
+	if (rc)
+		return rc;
 	for (i = 0; i < 64; i++) {
 		char ch = i < got ? buf[i] : '\0';
 

@@ -82,6 +82,32 @@ test_expect_success FUSE 'a zip read whole is checked against its CHECKSUM, whic
 	test "$(lm_stat "$TEST_TMP/side" requests.get)" = "$gets"
 '
 
+# The check of a zip GETs its CHECKSUM; a read of that CHECKSUM meanwhile
+# waits for that GET (a flight of the reader) instead of sending its own.
+# The proxy holds GETs of a sidecar for 1.5 s, so the read comes while the
+# check's GET is out.
+test_expect_success FUSE 'a CHECKSUM read while the check of its zip fetches it is fetched once' '
+	corrupt=$(sed -n "s/^lakemount-mkarchive: corrupt: data\///p" "$TEST_TMP/bucket.mkarchive") &&
+	zip=$(cut -f1 "$manifest" | grep "\.zip\$" | grep -v "$corrupt" | LC_ALL=C sort | sed -n 2p) &&
+	zip=${zip#data/} &&
+	lm_proxy_start ep &&
+	test_when_finished lm_proxy_stop &&
+	echo "methods=GET match=.CHECKSUM delay=1500" >"$TEST_TMP/proxy.ctl" &&
+	LM_ENDPOINT=$ep lm_config "$TEST_TMP/slow.json" "$bucket" &&
+	lm_mount "$TEST_TMP/slow.json" "$TEST_TMP/slow" &&
+	test_when_finished "lm_umount $TEST_TMP/slow" &&
+	f=$TEST_TMP/slow/archive/binance/$zip &&
+	ls "${f%/*}" >/dev/null &&
+	cat "$f" >/dev/null && sleep 0.3 &&
+	cat "$f.CHECKSUM" >sum &&
+	wait_until 10 checksum_is "$f" ok &&
+	(cd "${f%/*}" && sha256sum --quiet -c "${f##*/}.CHECKSUM") &&
+	n=$(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))[\"matched\"])" "$TEST_TMP/proxy.stats") &&
+	echo "GETs of ${zip##*/}.CHECKSUM: $n" &&
+	test "$n" = 1 &&
+	grep -q " ${f##*/}\$" sum
+'
+
 test_expect_success FUSE 'the corrupted zip is caught: xattr, EIO, and a log line naming it' '
 	corrupt=$(sed -n "s/^lakemount-mkarchive: corrupt: data\///p" "$TEST_TMP/bucket.mkarchive") &&
 	test "$(getfattr --only-values -n user.lakemount.checksum "$M/$corrupt")" = mismatch &&

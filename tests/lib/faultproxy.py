@@ -20,7 +20,7 @@ client connection has its own connection to the server, kept alive.
   env LM_PROXY_STATS=FILE   JSON counters, rewritten after every request:
                             {"requests": N, "methods": {"GET": N, ...},
                              "faults": {"500": N, "reset": N, ...},
-                             "faulted": N, "hung": N}
+                             "faulted": N, "hung": N, "matched": N}
 
 The control file holds KEY=VALUE words (any layout; a missing file or an
 empty one means "pass everything"):
@@ -47,6 +47,10 @@ empty one means "pass everything"):
   methods=M,M             fault only these methods (default: all)
   match=TEXT              fault only requests whose target contains TEXT
   seed=S                  the random seed (default 1; re-seeded on change)
+  delay=MS                hold every request that methods and match
+                          select (in any mode) for MS ms before it is
+                          forwarded: a slow answer to chosen requests;
+                          "matched" in the stats counts those held
   rate=B                  relay every answer's body at B bytes a second
                           (default 0: as fast as it comes), a slow link
 truncate, reset-mid and badlen need an answer with a body of 2 bytes or
@@ -68,9 +72,9 @@ STATS = os.environ.get("LM_PROXY_STATS")
 KINDS = ("500", "503", "slowdown", "reset", "reset-mid", "truncate", "badlen")
 hung_signal = False
 relayed = [0, 0]
-stats = {"requests": 0, "methods": {}, "faults": {}, "faulted": 0, "hung": 0}
+stats = {"requests": 0, "methods": {}, "faults": {}, "faulted": 0, "hung": 0, "matched": 0}
 ctl = {"mode": "pass", "percent": 0.0, "kinds": list(KINDS[:4]), "methods": None,
-       "match": None, "seed": "1", "rate": 0}
+       "match": None, "seed": "1", "rate": 0, "delay": 0}
 ctl_mtime = None
 rng = random.Random(1)
 
@@ -118,15 +122,15 @@ def load_ctl():
         words = []
         ctl_mtime = None
     new = {"mode": "pass", "percent": 0.0, "kinds": list(KINDS[:4]), "methods": None,
-           "match": None, "seed": "1", "rate": 0}
+           "match": None, "seed": "1", "rate": 0, "delay": 0}
     for w in words:
         k, _, v = w.partition("=")
         if k == "mode" and v in ("pass", "faults", "hang"):
             new["mode"] = v
         elif k == "percent":
             new["percent"] = float(v)
-        elif k == "rate":
-            new["rate"] = int(v)
+        elif k in ("rate", "delay"):
+            new[k] = int(v)
         elif k == "kinds":
             new["kinds"] = [x for x in v.split(",") if x in KINDS] or list(KINDS[:4])
         elif k == "methods":
@@ -140,6 +144,12 @@ def load_ctl():
     ctl.update(new)
 
 
+def selected(method, target):
+    """Do methods= and match= pick this request?"""
+    return ((not ctl["methods"] or method in ctl["methods"]) and
+            (not ctl["match"] or ctl["match"] in target))
+
+
 def pick_fault(method, target):
     """The fault for this request, "hang", or None."""
     load_ctl()
@@ -147,9 +157,7 @@ def pick_fault(method, target):
         return "hang"
     if ctl["mode"] != "faults" or ctl["percent"] <= 0:
         return None
-    if ctl["methods"] and method not in ctl["methods"]:
-        return None
-    if ctl["match"] and ctl["match"] not in target:
+    if not selected(method, target):
         return None
     if rng.random() * 100 >= ctl["percent"]:
         return None
@@ -369,6 +377,9 @@ async def handle(creader, cwriter):
                 reset(cwriter)
                 cwriter = None
                 return
+            if ctl["delay"] and selected(method, target):
+                bump("matched")
+                await asyncio.sleep(ctl["delay"] / 1000)
             if swriter is None:
                 sreader, swriter = await asyncio.open_connection("127.0.0.1", TARGET)
             swriter.write(head + body)
