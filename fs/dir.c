@@ -525,6 +525,16 @@ int dir_readonly(struct lmfs *fs, const struct dir_handle *dh)
 	return dh->self.tree >= 0 && wn_writable(fs, dh->self.tree) != 0;
 }
 
+int dir_from_index(struct dir_handle *dh)
+{
+	int listing;
+
+	pthread_mutex_lock(&dh->lock);
+	listing = dh->listing;
+	pthread_mutex_unlock(&dh->lock);
+	return !listing;
+}
+
 void dir_release(struct dir_handle *dh)
 {
 	if (dh)

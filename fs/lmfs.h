@@ -112,5 +112,8 @@ void dir_release(struct dir_handle *dh);
 /* Whether dh is in a read-only tree, whose entries change only when S3's
  * objects do (never by a write through the mount). */
 int dir_readonly(struct lmfs *fs, const struct dir_handle *dh);
+/* Whether dh's entries come from the index alone: no page of S3 to wait
+ * for. */
+int dir_from_index(struct dir_handle *dh);
 
 #endif
