@@ -84,21 +84,22 @@ test_expect_success FUSE 'a zip read whole is checked against its CHECKSUM, whic
 
 # The check of a zip GETs its CHECKSUM; a read of that CHECKSUM meanwhile
 # waits for that GET (a flight of the reader) instead of sending its own.
-# The proxy holds GETs of a sidecar for 1.5 s, so the read comes while the
-# check's GET is out.
+# The proxy holds GETs of a sidecar for 3 s; the read comes 1 s after the
+# zip's, while the check's GET is out (the check starts as soon as the zip's
+# last block has landed).
 test_expect_success FUSE 'a CHECKSUM read while the check of its zip fetches it is fetched once' '
 	corrupt=$(sed -n "s/^lakemount-mkarchive: corrupt: data\///p" "$TEST_TMP/bucket.mkarchive") &&
 	zip=$(cut -f1 "$manifest" | grep "\.zip\$" | grep -v "$corrupt" | LC_ALL=C sort | sed -n 2p) &&
 	zip=${zip#data/} &&
 	lm_proxy_start ep &&
 	test_when_finished lm_proxy_stop &&
-	echo "methods=GET match=.CHECKSUM delay=1500" >"$TEST_TMP/proxy.ctl" &&
+	echo "methods=GET match=.CHECKSUM delay=3000" >"$TEST_TMP/proxy.ctl" &&
 	LM_ENDPOINT=$ep lm_config "$TEST_TMP/slow.json" "$bucket" &&
 	lm_mount "$TEST_TMP/slow.json" "$TEST_TMP/slow" &&
 	test_when_finished "lm_umount $TEST_TMP/slow" &&
 	f=$TEST_TMP/slow/archive/binance/$zip &&
 	ls "${f%/*}" >/dev/null &&
-	cat "$f" >/dev/null && sleep 0.3 &&
+	cat "$f" >/dev/null && sleep 1 &&
 	cat "$f.CHECKSUM" >sum &&
 	wait_until 10 checksum_is "$f" ok &&
 	(cd "${f%/*}" && sha256sum --quiet -c "${f##*/}.CHECKSUM") &&
