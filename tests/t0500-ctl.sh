@@ -88,7 +88,7 @@ test_expect_success FUSE 'status --json shows the source and the cache cap; stat
 	grep "^last error: " st.txt
 '
 
-# failures S: source failures in status, then requests.failures in the stats
+# failures: the source's failures in status, then requests.failures in the stats
 failures() {
 	lakemount-ctl status --json "$M" >fl.json &&
 	echo "$(jpy fl.json "v[\"status\"][\"sources\"][0][\"failures\"]") $(lm_stat "$M" requests.failures)"
