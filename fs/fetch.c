@@ -187,12 +187,8 @@ void fetch_job_land(struct reader *r, struct job *j, int err)
 	for (b = j->first; b < j->first + j->n; b++) {
 		struct flight *f = reader_flight_find(r, j->obj, b);
 
-		if (!f)
-			continue;
-		reader_flight_unlink(r, f);
-		f->done = 1;
-		f->err = err;
-		reader_flight_put(r, f);
+		if (f)
+			reader_flight_land(r, f, err);
 	}
 	if (!j->demand)
 		r->inflight -= j->n * r->bs;
@@ -304,9 +300,7 @@ static void land_block(struct landing *l, uint64_t b)
 	l->bufs[b] = NULL;
 	f = reader_flight_find(r, l->j->obj, l->j->first + b);
 	if (f) {
-		reader_flight_unlink(r, f);
-		f->done = 1;
-		reader_flight_put(r, f);
+		reader_flight_land(r, f, 0);
 		pthread_cond_broadcast(&r->landed);
 	}
 	pthread_mutex_unlock(&r->lock);

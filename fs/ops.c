@@ -233,7 +233,6 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct open_file *of = NULL;
 	struct backing pt = { fs, NULL, -1, 0 };
 	char obj[BLOCKS_ID_LEN + 1];
-	uint64_t size;
 	int rc = -ENOMEM, keep, tries, id, uncached;
 
 	of = calloc(1, sizeof(*of));
@@ -267,7 +266,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		goto out;
 	/* Pinned and opened before the inode table is locked: it may wait
 	 * for the last blocks of a read just done to reach the disk. */
-	reader_backing_of(of->fh, obj, &size);
+	reader_backing_of(of->fh, obj, NULL);
 	uncached = may_passthrough(fs, &e, obj);
 	pt.fh = of->fh;
 	if (uncached)

@@ -289,9 +289,7 @@ void reader_claim_end(struct reader *r, struct flight *f)
 	if (!f)
 		return;
 	pthread_mutex_lock(&r->lock);
-	reader_flight_unlink(r, f);
-	f->done = 1;
-	reader_flight_put(r, f);
+	reader_flight_land(r, f, 0);
 	pthread_cond_broadcast(&r->landed);
 	pthread_mutex_unlock(&r->lock);
 }
@@ -322,7 +320,7 @@ struct flight *reader_flight_new(struct reader *r, const char *obj, uint64_t no)
 	return f;
 }
 
-void reader_flight_unlink(struct reader *r, struct flight *f)
+static void flight_unlink(struct reader *r, struct flight *f)
 {
 	struct flight **pp;
 
@@ -339,8 +337,16 @@ void reader_flight_put(struct reader *r, struct flight *f)
 	if (--f->refs)
 		return;
 	if (!f->done)
-		reader_flight_unlink(r, f);
+		flight_unlink(r, f);
 	free(f);
+}
+
+void reader_flight_land(struct reader *r, struct flight *f, int err)
+{
+	flight_unlink(r, f);
+	f->done = 1;
+	f->err = err;
+	reader_flight_put(r, f);
 }
 
 /* ---- readahead (note 4) ---- */

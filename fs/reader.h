@@ -68,7 +68,8 @@ void reader_spans_release(struct reader *r, struct reader_span *sp, int n);
  * not replaced, pins it and returns a read-only descriptor of its bytes
  * (blocks_backing_open); -1 otherwise. */
 int reader_backing_open(struct reader *r, struct fhandle *fh);
-/* fh's object and size, to release its backing file later. */
+/* fh's object and size (size may be NULL), to release its backing file
+ * later or to know its object id. */
 void reader_backing_of(const struct fhandle *fh, char obj[BLOCKS_ID_LEN + 1], uint64_t *size);
 /* Undoes the pin of reader_backing_open() once the kernel is done: that
  * of fh's object, or (fh NULL) of obj, size bytes. */

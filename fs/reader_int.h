@@ -159,8 +159,10 @@ void reader_hot_read_object(struct reader *r, const char *obj);
 struct flight *reader_flight_find(struct reader *r, const char *obj, uint64_t no);
 /* A new flight of block no of obj, in r->flights; NULL when out of memory. */
 struct flight *reader_flight_new(struct reader *r, const char *obj, uint64_t no);
-/* Take f out of r->flights (done flights are no longer there). */
-void reader_flight_unlink(struct reader *r, struct flight *f);
+/* f brought its block (err 0) or failed (negative errno): it leaves
+ * r->flights, done, and its fetcher's reference goes.  The caller wakes
+ * the waiters (r->landed). */
+void reader_flight_land(struct reader *r, struct flight *f, int err);
 /* Drop a reference to f; the last one frees it. */
 void reader_flight_put(struct reader *r, struct flight *f);
 

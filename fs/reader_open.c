@@ -36,7 +36,8 @@ int reader_backing_open(struct reader *r, struct fhandle *fh)
 void reader_backing_of(const struct fhandle *fh, char obj[BLOCKS_ID_LEN + 1], uint64_t *size)
 {
 	memcpy(obj, fh->obj, BLOCKS_ID_LEN + 1);
-	*size = fh->size;
+	if (size)
+		*size = fh->size;
 }
 
 void reader_backing_release(struct reader *r, const struct fhandle *fh, const char *obj,

@@ -163,8 +163,10 @@ static void observe(void *arg, const struct s3_request_event *ev)
 	slot->seen = 1;
 	if (ev->final)
 		slot->failing = unwell(ev);
-	slot->failures += failed(ev);
-	s->m.failures += failed(ev);
+	if (failed(ev)) {
+		slot->failures++;
+		s->m.failures++;
+	}
 	if (unwell(ev)) {
 		snprintf(slot->last_error, sizeof(slot->last_error), "%s %s: %s%s%s",
 			 ev->op, ev->key ? ev->key : ev->bucket, s3_status_name(ev->status),
