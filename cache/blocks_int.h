@@ -47,11 +47,16 @@ struct bent {
 				   blocks_open scans, the recorded use */
 };
 
+/* Stripes of the lock that serialises the data writes of an object (note 8
+ * in blocks.c). */
+#define BK_WLOCKS 16
+
 struct blocks {
 	int dirfd;		/* DIR/blocks */
 	int metafd;		/* holds the flock */
 	uint32_t bs;
 	uint64_t max;
+	pthread_mutex_t wlock[BK_WLOCKS];	/* note 8; not under `lock` */
 	pthread_mutex_t lock;
 	pthread_cond_t put_done;	/* a put ended (blocks_backing_open) */
 	struct htab objs, ents;

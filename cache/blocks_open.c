@@ -78,11 +78,14 @@ static int blocks_load(struct blocks *b, int discard)
 static struct blocks *blocks_new(uint32_t bs, uint64_t max)
 {
 	struct blocks *b = calloc(1, sizeof(*b));
+	int i;
 
 	if (!b || pthread_mutex_init(&b->lock, NULL)) {
 		free(b);
 		return NULL;
 	}
+	for (i = 0; i < BK_WLOCKS; i++)
+		pthread_mutex_init(&b->wlock[i], NULL);
 	pthread_cond_init(&b->put_done, NULL);
 	b->dirfd = b->metafd = -1;
 	b->bs = bs;
@@ -159,6 +162,8 @@ static int sync_dirty(struct blocks *b)
 
 void blocks_close(struct blocks *b)
 {
+	int i;
+
 	if (!b)
 		return;
 	/* A clean close: what the maps say is on the disk (blockfile.c,
@@ -171,6 +176,8 @@ void blocks_close(struct blocks *b)
 		close(b->metafd);	/* and the flock goes with it */
 	if (b->dirfd >= 0)
 		close(b->dirfd);
+	for (i = 0; i < BK_WLOCKS; i++)
+		pthread_mutex_destroy(&b->wlock[i]);
 	pthread_mutex_destroy(&b->lock);
 	pthread_cond_destroy(&b->put_done);
 	free(b);
