@@ -52,7 +52,8 @@
  *     MiB into it took 0.45 s, where it takes 0.05-0.2 s): 0.60-0.65 s
  *     and 0.63-0.73 s of the daemon's CPU before, 0.52-0.61 s and
  *     0.43-0.53 s with the lock (4 each, interleaved).  When writing is
- *     fast the writers rarely meet: no difference (0.28-0.35 s either way).
+ *     fast the writers rarely meet: no difference (0.27-0.34 s either
+ *     way, 3 each).
  *
  * Locks: b->wlock[i] is held only around blockfile_write_data, with no
  * other lock of blocks held.  b->lock guards every field of struct blocks
