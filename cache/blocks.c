@@ -41,19 +41,20 @@
  *     reads them outside the lock: what it read counts only if the entry
  *     still has the version it had before the read.
  *  8. The bytes of one object are written by one put at a time (b->wlock,
- *     striped by the object's hash).  The kernel serialises them anyway:
- *     ext4 takes the file's i_rwsem exclusively for each buffered write
- *     and fallocate.  But a writer that meets another there spins on it
- *     while the owner runs (rwsem_spin_on_owner: a fifth of the daemon's
- *     CPU in a cold read, in one profile): the fetch workers of a cold
- *     read each write their 8 MiB part as its GET ends, and on two cores
- *     the spinner takes the server's core.  A cold read of 256 MiB on loopback, at a
- *     time when this VM was slow to write into the page cache (dd of 256
- *     MiB into it took 0.45 s, where it takes 0.05-0.2 s): 0.60-0.65 s
- *     and 0.63-0.73 s of the daemon's CPU before, 0.52-0.61 s and
- *     0.43-0.53 s with the lock (4 each, interleaved).  When writing is
- *     fast the writers rarely meet: no difference (0.27-0.34 s either
- *     way, 3 each).
+ *     striped by the object's hash, which never changes: objects of one
+ *     stripe wait for each other too, a write of a block at a time).  The
+ *     kernel serialises them anyway: ext4 takes the file's i_rwsem
+ *     exclusively for each buffered write and fallocate.  But a writer
+ *     that meets another there spins on it while the owner runs
+ *     (rwsem_spin_on_owner: a fifth of the daemon's CPU in a cold read,
+ *     in one profile): the fetch workers of a cold read each write their
+ *     8 MiB part as its GET ends, and on two cores the spinner takes the
+ *     server's core.  A cold read of 256 MiB on loopback, at a time when
+ *     this VM was slow to write into the page cache (dd of 256 MiB into
+ *     new files took 0.43-0.69 s, later 0.05-0.2 s): 0.60-0.65 s and
+ *     0.63-0.73 s of the daemon's CPU before, 0.52-0.61 s and 0.43-0.53 s
+ *     with the lock (4 each, interleaved).  When writing is fast the
+ *     writers rarely meet: no difference (0.27-0.34 s either way, 3 each).
  *
  * Locks: b->wlock[i] is held only around blockfile_write_data, with no
  * other lock of blocks held.  b->lock guards every field of struct blocks
