@@ -179,6 +179,16 @@ void fetch_job_promote(struct reader *r, const char *obj, uint64_t no)
 	}
 }
 
+int fetch_job_queued(struct reader *r, const char *obj, uint64_t no)
+{
+	const struct job *j;
+
+	for (j = r->head; j; j = j->next)
+		if (no >= j->first && no < j->first + j->n && !strcmp(j->obj, obj))
+			return 1;
+	return 0;
+}
+
 /* Finish the flights of j's blocks with err (r->lock held). */
 void fetch_job_land(struct reader *r, struct job *j, int err)
 {

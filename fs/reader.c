@@ -79,11 +79,12 @@
  * stopping; fh->lock guards a handle's readahead state.  Order: fh->lock,
  * then r->lock, then the buffer pool's own lock.  r->verify_lock
  * serialises checksum checks and is taken with neither held; a check
- * takes r->lock under it (reader_peek, reader_claim).  No lock is
- * held during a GET or disk I/O.  A loose entry (note 7) belongs to the
- * one span holding it and needs no lock.  r->pretouch and pretouching need
- * none either: the mount's thread sets them (reader_pretouch) and reads
- * them (reader_free), and the pretouch thread reads only r->o and r->pool.
+ * takes r->lock under it (reader_peek, reader_await, reader_claim).  No
+ * lock is held during a GET or disk I/O.  A loose entry (note 7) belongs
+ * to the one span holding it and needs no lock.  r->pretouch and
+ * pretouching need none either: the mount's thread sets them
+ * (reader_pretouch) and reads them (reader_free), and the pretouch thread
+ * reads only r->o and r->pool.
  */
 #include "reader.h"
 #include "reader_int.h"
@@ -271,6 +272,27 @@ ssize_t reader_peek(struct reader *r, const char *obj, uint64_t no, char *buf, s
 	}
 	pthread_mutex_unlock(&r->lock);
 	return n >= 0 ? n : blocks_get(r->fs->blocks, obj, no, buf, cap);
+}
+
+/* A running GET lands without any lock of ours: its bytes land on the
+ * transport's thread (fetch.c, land_block), and a failed job's worker
+ * lands its flights before it would check anything. */
+int reader_await(struct reader *r, const char *obj, uint64_t no)
+{
+	struct flight *f;
+	int waited = 0;
+
+	pthread_mutex_lock(&r->lock);
+	f = reader_flight_find(r, obj, no);
+	if (f && !fetch_job_queued(r, obj, no)) {
+		f->refs++;
+		while (!f->done)
+			pthread_cond_wait(&r->landed, &r->lock);
+		reader_flight_put(r, f);
+		waited = 1;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return waited;
 }
 
 struct flight *reader_claim(struct reader *r, const char *obj, uint64_t no)

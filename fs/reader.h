@@ -89,9 +89,15 @@ int reader_verify(struct reader *r, const struct index_entry *e);
  * reader_claim: a flight for that block, which a reader of it then waits
  * on rather than fetch it too; NULL when one is under way (or no memory).
  * reader_claim_end, once the block is in the cache (or is not: the
- * waiters then fetch it themselves). */
+ * waiters then fetch it themselves).  reader_await: when a GET of that
+ * block is already running (a flight that no queued job holds), wait
+ * until it lands and return 1; 0 when there is none.  It never waits for
+ * a queued job: the check runs on a fetch worker and holds
+ * r->verify_lock, so the job could be queued behind that worker and every
+ * other worker waiting for the lock. */
 struct flight;
 ssize_t reader_peek(struct reader *r, const char *obj, uint64_t no, char *buf, size_t cap);
+int reader_await(struct reader *r, const char *obj, uint64_t no);
 struct flight *reader_claim(struct reader *r, const char *obj, uint64_t no);
 void reader_claim_end(struct reader *r, struct flight *f);
 

@@ -201,5 +201,8 @@ void *fetch_ahead_main(void *arg);
  * not started covers it, it moves to the head of the queue for any worker
  * (r->lock held). */
 void fetch_job_promote(struct reader *r, const char *obj, uint64_t no);
+/* 1 when a job in the queue, not started, covers block no of obj (r->lock
+ * held). */
+int fetch_job_queued(struct reader *r, const char *obj, uint64_t no);
 
 #endif

@@ -65,6 +65,21 @@ out:
 	return rc;
 }
 
+/* sidecar(): the sidecar whole in the reader's memory or the cache, after
+ * its GET if one is running: 1 and its bytes in buf, or 0. */
+static int sidecar_held(struct lmfs *fs, const char *obj, uint64_t size, char *buf,
+			size_t cap, size_t *got)
+{
+	ssize_t n = reader_peek(fs->reader, obj, 0, buf, cap);
+
+	if (n != (ssize_t)size && reader_await(fs->reader, obj, 0))
+		n = reader_peek(fs->reader, obj, 0, buf, cap);
+	if (n != (ssize_t)size)
+		return 0;
+	*got = (size_t)n;
+	return 1;
+}
+
 /* The hash X.zip.CHECKSUM names: 0, 1 when there is no sidecar, -1 when it
  * could not be read now.  A sidecar the index knows is read from the
  * reader's memory or the block cache when it is there, and put in the
@@ -73,8 +88,9 @@ out:
  * (reader_claim), so that one of them reading it meanwhile waits for it
  * rather than GET it too: `rsync` of the bench's 500 zips and their
  * sidecars, which reads X.zip.CHECKSUM as soon as X.zip is read, made 270
- * such second GETs.  When the reader's own fetch of it is under way, the
- * check still GETs it: waiting there could wait for a job queued behind
+ * such second GETs.  When the reader's own GET of it is running, the
+ * check waits for that (reader_await); when that fetch is still queued,
+ * the check GETs it: waiting there could wait for a job queued behind
  * the very worker that waits. */
 static int sidecar(struct lmfs *fs, struct s3_client *c, int tree, const char *key,
 		   char want[65])
@@ -89,7 +105,6 @@ static int sidecar(struct lmfs *fs, struct s3_client *c, int tree, const char *k
 	struct flight *f = NULL;
 	struct s3_error err;
 	size_t got = 0, i;
-	ssize_t n;
 	int known, rc = 0;
 
 	snprintf(side, sizeof(side), "%s.CHECKSUM", key);
@@ -97,10 +112,7 @@ static int sidecar(struct lmfs *fs, struct s3_client *c, int tree, const char *k
 		e.etag[0] && e.size && e.size < sizeof(buf);
 	if (known)
 		lmfs_object_id(fs, &e, obj);
-	if (known && (n = reader_peek(fs->reader, obj, 0, buf, sizeof(buf) - 1)) ==
-		     (ssize_t)e.size) {
-		got = (size_t)n;
-	} else {
+	if (!known || !sidecar_held(fs, obj, e.size, buf, sizeof(buf) - 1, &got)) {
 		f = known ? reader_claim(fs->reader, obj, 0) : NULL;
 		if (s3_get(c, &g, &got, &info, &err))
 			/* 416: an empty sidecar, as unusable as none */

@@ -109,6 +109,31 @@ test_expect_success FUSE 'a CHECKSUM read while the check of its zip fetches it 
 	grep -q " ${f##*/}\$" sum
 '
 
+# The other order: the CHECKSUM is read first and its GET is running (held
+# 3 s by the proxy) when the zip is read and checked; the check waits for
+# that GET instead of sending its own.
+test_expect_success FUSE 'the check of a zip waits for the running GET of its CHECKSUM' '
+	corrupt=$(sed -n "s/^lakemount-mkarchive: corrupt: data\///p" "$TEST_TMP/bucket.mkarchive") &&
+	zip=$(cut -f1 "$manifest" | grep "\.zip\$" | grep -v "$corrupt" | LC_ALL=C sort | sed -n 3p) &&
+	zip=${zip#data/} &&
+	lm_proxy_start ep &&
+	test_when_finished lm_proxy_stop &&
+	echo "methods=GET match=.CHECKSUM delay=3000" >"$TEST_TMP/proxy.ctl" &&
+	LM_ENDPOINT=$ep lm_config "$TEST_TMP/slow2.json" "$bucket" &&
+	lm_mount "$TEST_TMP/slow2.json" "$TEST_TMP/slow2" &&
+	test_when_finished "lm_umount $TEST_TMP/slow2" &&
+	f=$TEST_TMP/slow2/archive/binance/$zip &&
+	ls "${f%/*}" >/dev/null &&
+	{ cat "$f.CHECKSUM" >sum & pid=$!; } && sleep 1 &&
+	cat "$f" >/dev/null &&
+	wait $pid &&
+	wait_until 10 checksum_is "$f" ok &&
+	n=$(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))[\"matched\"])" "$TEST_TMP/proxy.stats") &&
+	echo "GETs of ${zip##*/}.CHECKSUM: $n" &&
+	test "$n" = 1 &&
+	grep -q " ${f##*/}\$" sum
+'
+
 test_expect_success FUSE 'the corrupted zip is caught: xattr, EIO, and a log line naming it' '
 	corrupt=$(sed -n "s/^lakemount-mkarchive: corrupt: data\///p" "$TEST_TMP/bucket.mkarchive") &&
 	test "$(getfattr --only-values -n user.lakemount.checksum "$M/$corrupt")" = mismatch &&
