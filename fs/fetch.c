@@ -156,12 +156,16 @@ struct block_of {
 	uint64_t no;
 };
 
+static int has_block(const struct job *j, const char *obj, uint64_t no)
+{
+	return no >= j->first && no < j->first + j->n && !strcmp(j->obj, obj);
+}
+
 static int covers(const struct job *j, const void *arg)
 {
 	const struct block_of *b = arg;
 
-	return j->ahead_lane && b->no >= j->first && b->no < j->first + j->n &&
-	       !strcmp(j->obj, b->obj);
+	return j->ahead_lane && has_block(j, b->obj, b->no);
 }
 
 void fetch_job_promote(struct reader *r, const char *obj, uint64_t no)
@@ -184,7 +188,7 @@ int fetch_job_queued(struct reader *r, const char *obj, uint64_t no)
 	const struct job *j;
 
 	for (j = r->head; j; j = j->next)
-		if (no >= j->first && no < j->first + j->n && !strcmp(j->obj, obj))
+		if (has_block(j, obj, no))
 			return 1;
 	return 0;
 }

@@ -285,10 +285,7 @@ int reader_await(struct reader *r, const char *obj, uint64_t no)
 	pthread_mutex_lock(&r->lock);
 	f = reader_flight_find(r, obj, no);
 	if (f && !fetch_job_queued(r, obj, no)) {
-		f->refs++;
-		while (!f->done)
-			pthread_cond_wait(&r->landed, &r->lock);
-		reader_flight_put(r, f);
+		reader_flight_wait(r, f);
 		waited = 1;
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -361,6 +358,18 @@ void reader_flight_put(struct reader *r, struct flight *f)
 	if (!f->done)
 		flight_unlink(r, f);
 	free(f);
+}
+
+int reader_flight_wait(struct reader *r, struct flight *f)
+{
+	int err;
+
+	f->refs++;
+	while (!f->done)
+		pthread_cond_wait(&r->landed, &r->lock);
+	err = f->err;
+	reader_flight_put(r, f);
+	return err;
 }
 
 void reader_flight_land(struct reader *r, struct flight *f, int err)
@@ -488,12 +497,7 @@ static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, 
 		}
 		if ((f = reader_flight_find(r, fh->obj, no))) {
 			fetch_job_promote(r, fh->obj, no);
-			f->refs++;
-			while (!f->done)
-				pthread_cond_wait(&r->landed, &r->lock);
-			*err = f->err;
-			reader_flight_put(r, f);
-			if (*err)
+			if ((*err = reader_flight_wait(r, f)))
 				break;
 			continue;
 		}

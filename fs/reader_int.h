@@ -163,6 +163,8 @@ struct flight *reader_flight_new(struct reader *r, const char *obj, uint64_t no)
  * r->flights, done, and its fetcher's reference goes.  The caller wakes
  * the waiters (r->landed). */
 void reader_flight_land(struct reader *r, struct flight *f, int err);
+/* Wait until f is done (r->lock held, and let go meanwhile): its error. */
+int reader_flight_wait(struct reader *r, struct flight *f);
 /* Drop a reference to f; the last one frees it. */
 void reader_flight_put(struct reader *r, struct flight *f);
 

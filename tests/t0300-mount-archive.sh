@@ -82,30 +82,43 @@ test_expect_success FUSE 'a zip read whole is checked against its CHECKSUM, whic
 	test "$(lm_stat "$TEST_TMP/side" requests.get)" = "$gets"
 '
 
+# slow_sidecar N NAME: mounts the archive at $TEST_TMP/NAME behind a fault
+# proxy that holds every GET of a .CHECKSUM for 3 s, lists the folder of
+# the Nth good zip of the archive and sets f to that zip in the mount.
+slow_sidecar() {
+	local corrupt zip
+	corrupt=$(sed -n "s/^lakemount-mkarchive: corrupt: data\///p" "$TEST_TMP/bucket.mkarchive") &&
+	zip=$(cut -f1 "$manifest" | grep "\.zip\$" | grep -v "$corrupt" | LC_ALL=C sort | sed -n "$1p") &&
+	lm_proxy_start ep &&
+	test_when_finished lm_proxy_stop &&
+	echo "methods=GET match=.CHECKSUM delay=3000" >"$TEST_TMP/proxy.ctl" &&
+	LM_ENDPOINT=$ep lm_config "$TEST_TMP/$2.json" "$bucket" &&
+	lm_mount "$TEST_TMP/$2.json" "$TEST_TMP/$2" &&
+	test_when_finished "lm_umount $TEST_TMP/$2" &&
+	f=$TEST_TMP/$2/archive/binance/${zip#data/} &&
+	ls "${f%/*}" >/dev/null
+}
+
+# sidecar_gets_are N: the proxy held N GETs (those of f's CHECKSUM).
+sidecar_gets_are() {
+	local n
+	n=$(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))[\"matched\"])" "$TEST_TMP/proxy.stats") &&
+	echo "GETs of ${f##*/}.CHECKSUM: $n" &&
+	test "$n" = "$1"
+}
+
 # The check of a zip GETs its CHECKSUM; a read of that CHECKSUM meanwhile
 # waits for that GET (a flight of the reader) instead of sending its own.
 # The proxy holds GETs of a sidecar for 3 s; the read comes 1 s after the
 # zip's, while the check's GET is out (the check starts as soon as the zip's
 # last block has landed).
 test_expect_success FUSE 'a CHECKSUM read while the check of its zip fetches it is fetched once' '
-	corrupt=$(sed -n "s/^lakemount-mkarchive: corrupt: data\///p" "$TEST_TMP/bucket.mkarchive") &&
-	zip=$(cut -f1 "$manifest" | grep "\.zip\$" | grep -v "$corrupt" | LC_ALL=C sort | sed -n 2p) &&
-	zip=${zip#data/} &&
-	lm_proxy_start ep &&
-	test_when_finished lm_proxy_stop &&
-	echo "methods=GET match=.CHECKSUM delay=3000" >"$TEST_TMP/proxy.ctl" &&
-	LM_ENDPOINT=$ep lm_config "$TEST_TMP/slow.json" "$bucket" &&
-	lm_mount "$TEST_TMP/slow.json" "$TEST_TMP/slow" &&
-	test_when_finished "lm_umount $TEST_TMP/slow" &&
-	f=$TEST_TMP/slow/archive/binance/$zip &&
-	ls "${f%/*}" >/dev/null &&
+	slow_sidecar 2 slow &&
 	cat "$f" >/dev/null && sleep 1 &&
 	cat "$f.CHECKSUM" >sum &&
 	wait_until 10 checksum_is "$f" ok &&
 	(cd "${f%/*}" && sha256sum --quiet -c "${f##*/}.CHECKSUM") &&
-	n=$(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))[\"matched\"])" "$TEST_TMP/proxy.stats") &&
-	echo "GETs of ${zip##*/}.CHECKSUM: $n" &&
-	test "$n" = 1 &&
+	sidecar_gets_are 1 &&
 	grep -q " ${f##*/}\$" sum
 '
 
@@ -113,24 +126,12 @@ test_expect_success FUSE 'a CHECKSUM read while the check of its zip fetches it 
 # 3 s by the proxy) when the zip is read and checked; the check waits for
 # that GET instead of sending its own.
 test_expect_success FUSE 'the check of a zip waits for the running GET of its CHECKSUM' '
-	corrupt=$(sed -n "s/^lakemount-mkarchive: corrupt: data\///p" "$TEST_TMP/bucket.mkarchive") &&
-	zip=$(cut -f1 "$manifest" | grep "\.zip\$" | grep -v "$corrupt" | LC_ALL=C sort | sed -n 3p) &&
-	zip=${zip#data/} &&
-	lm_proxy_start ep &&
-	test_when_finished lm_proxy_stop &&
-	echo "methods=GET match=.CHECKSUM delay=3000" >"$TEST_TMP/proxy.ctl" &&
-	LM_ENDPOINT=$ep lm_config "$TEST_TMP/slow2.json" "$bucket" &&
-	lm_mount "$TEST_TMP/slow2.json" "$TEST_TMP/slow2" &&
-	test_when_finished "lm_umount $TEST_TMP/slow2" &&
-	f=$TEST_TMP/slow2/archive/binance/$zip &&
-	ls "${f%/*}" >/dev/null &&
+	slow_sidecar 3 slow2 &&
 	{ cat "$f.CHECKSUM" >sum & pid=$!; } && sleep 1 &&
 	cat "$f" >/dev/null &&
 	wait $pid &&
 	wait_until 10 checksum_is "$f" ok &&
-	n=$(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))[\"matched\"])" "$TEST_TMP/proxy.stats") &&
-	echo "GETs of ${zip##*/}.CHECKSUM: $n" &&
-	test "$n" = 1 &&
+	sidecar_gets_are 1 &&
 	grep -q " ${f##*/}\$" sum
 '
 
