@@ -309,7 +309,7 @@ static void land_block(struct landing *l, uint64_t b)
 	pthread_mutex_lock(&r->lock);
 	/* Unread only while a handle may read it (reader.c note 4). */
 	l->landed[b] = reader_hot_add(r, l->j->obj, l->j->first + b, l->bufs[b], blen,
-				      HOT_HOLD | (l->j->demand || l->j->ahead_of_open ||
+				      HOT_HOLD | ((l->j->demand && !l->j->seq) ||
 						  !reader_object_open(r, l->j->obj) ? 0 : HOT_UNREAD));
 	l->bufs[b] = NULL;
 	f = reader_flight_find(r, l->j->obj, l->j->first + b);
@@ -378,9 +378,11 @@ out:
 		blocks_put(r->fs->blocks, j->obj, j->first + b, h->data, h->len);
 		if (j->ahead_of_open) {
 			/* on disk now, where the open it waits for reads it
-			 * (passthrough, when whole): memory need not keep it */
+			 * (passthrough, when whole): memory need not keep it,
+			 * unless a handle opened meanwhile reads it */
 			pthread_mutex_lock(&r->lock);
-			h->passed = 1;
+			if (!h->unread && !h->seq_read)
+				h->passed = 1;
 			pthread_mutex_unlock(&r->lock);
 		}
 		reader_hot_unref(r, h);

@@ -41,13 +41,25 @@
  *     blocks that land for an object no handle has open (r->opened) land
  *     as ordinary entries: nothing would read them out of the budget, and
  *     each `head` of a big file that closed before its readahead came kept
- *     up to 5 MiB of the budget for as long as the mount lived.  A block a
- *     sequential reader took whole in one read is not kept at all once
- *     that read is answered (it is on disk): it would not be read again,
- *     and streaming a big file would otherwise push the hot list's other
- *     blocks out and keep hot_max of buffers in use (their first use,
- *     zeroed pages, costs a tenth of the daemon's CPU in a cold read of
- *     256 MiB).
+ *     up to 5 MiB of the budget for as long as the mount lived.  A block
+ *     a sequential reader waits for lands unread too, as does one fetched
+ *     ahead of an open (fs/siblings.c) if the object is open by then.
+ *     A sequential reader's block stays unread until it has taken all of
+ *     it, in one read or in several (Linux 6.18 asks for 256 KiB or 1 MiB
+ *     at a time, by how its readahead goes), and is then not kept at all
+ *     once the last of those reads is answered (it is on disk): it would
+ *     not be read again, and streaming a big file would otherwise push
+ *     the hot list's other blocks out and keep hot_max of buffers in use
+ *     (their first use, zeroed pages, costs a tenth of the daemon's CPU
+ *     in a cold read of 256 MiB).  An ordinary entry such a reader is
+ *     part way through (from disk, say) is not trimmed either, until its
+ *     handle is released.  Before, a block moved to the hot list at its
+ *     first 256 KiB; when blocks that unfinished GETs held filled
+ *     hot_max, the trim took the block being read, and block_get read it
+ *     from disk, added it, saw it trimmed at once and read it again:
+ *     0-469 block reads from disk in a cold `cat` of 256 MiB on loopback,
+ *     by timing, and 74,548 in t0320's case built to bring it about (0
+ *     now).  A block block_get reads from disk is held from the start.
  *  5. Every GET carries If-Match with the handle's ETag.  A 412 marks the
  *     object id stale (every handle on it then fails with EIO) and the
  *     index is told the object's new size and ETag.
@@ -157,6 +169,13 @@ static struct hot *hot_find(struct reader *r, const char *obj, uint64_t no)
 	return NULL;
 }
 
+/* A sequential reader is part way through h: the very block it asks for
+ * next (note 4). */
+static int hot_partly_taken(const struct hot *h)
+{
+	return h->seq_read && h->seq_read < h->len;
+}
+
 void reader_hot_trim(struct reader *r)
 {
 	struct hot **pp, *h, **last;
@@ -165,7 +184,7 @@ void reader_hot_trim(struct reader *r)
 		/* Find the least recently used entry nobody holds. */
 		last = NULL;
 		for (pp = &r->hot; (h = *pp); pp = &h->next)
-			if (!h->refs && !h->unread)
+			if (!h->refs && !h->unread && !hot_partly_taken(h))
 				last = pp;
 		if (!last)
 			return;
@@ -219,9 +238,12 @@ void reader_hot_read_object(struct reader *r, const char *obj)
 {
 	struct hot *h;
 
-	for (h = r->hot; h; h = h->next)
-		if (h->unread && !strcmp(h->obj, obj))
-			hot_read(r, h);
+	for (h = r->hot; h; h = h->next) {
+		if (strcmp(h->obj, obj))
+			continue;
+		hot_read(r, h);
+		h->seq_read = 0;
+	}
 	reader_hot_trim(r);
 }
 
@@ -467,17 +489,22 @@ static int readahead(struct reader *r, struct fhandle *fh, uint64_t off, size_t 
 
 /* ---- getting one block ---- */
 
-/* Queue a fetch of block no for a reader who waits (r->lock held). */
-static int demand_queue(struct reader *r, struct fhandle *fh, uint64_t no)
+/* Queue a fetch of block no for a reader who waits (r->lock held); seq:
+ * the reader reads on sequentially (note 4). */
+static int demand_queue(struct reader *r, struct fhandle *fh, uint64_t no, int seq)
 {
 	struct job *j = fetch_job_new(fh, no, 1, 1);
 
-	return j ? fetch_job_queue(r, j) : -ENOMEM;
+	if (!j)
+		return -ENOMEM;
+	j->seq = seq;
+	return fetch_job_queue(r, j);
 }
 
 /* Return block no of fh, referenced (reader_hot_unref when done), or NULL with
  * *err set. */
-static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, int *err)
+static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, int seq,
+			     int *err)
 {
 	struct hot *h = NULL;
 	struct flight *f;
@@ -492,7 +519,6 @@ static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, 
 		}
 		if ((h = hot_find(r, fh->obj, no))) {
 			h->refs++;
-			hot_read(r, h);
 			break;
 		}
 		if ((f = reader_flight_find(r, fh->obj, no))) {
@@ -506,15 +532,19 @@ static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, 
 		n = buf ? blocks_get(r->fs->blocks, fh->obj, no, buf, r->bs) : -1;
 		pthread_mutex_lock(&r->lock);
 		if (n >= 0) {
-			reader_hot_add(r, fh->obj, no, buf, (size_t)n, 0);
-			continue;
+			/* Held from the start: added unheld, it could be the
+			 * one entry the trim may take, and this loop would
+			 * read it from disk again and again. */
+			if (!(h = reader_hot_add(r, fh->obj, no, buf, (size_t)n, HOT_HOLD)))
+				*err = -ENOMEM;
+			break;
 		}
 		reader_buf_put(r, buf);
 		if (reader_flight_find(r, fh->obj, no))
 			continue;	/* someone asked for it meanwhile */
 		if ((*err = fetch_failed_recently(r, fh->obj, no)))
 			break;		/* see "Failures" in fetch.c */
-		if ((*err = demand_queue(r, fh, no)))
+		if ((*err = demand_queue(r, fh, no, seq)))
 			break;
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -540,7 +570,7 @@ static size_t quick_read(struct reader *r, struct fhandle *fh, uint64_t pos, uin
 		return 0;
 	pthread_mutex_lock(&r->lock);
 	queued = !fetch_is_stale(r, fh->obj) && reader_block_absent(r, fh->obj, no) &&
-		 !fetch_failed_recently(r, fh->obj, no) && !demand_queue(r, fh, no);
+		 !fetch_failed_recently(r, fh->obj, no) && !demand_queue(r, fh, no, 0);
 	pthread_mutex_unlock(&r->lock);
 	if (!queued)
 		return 0;
@@ -603,7 +633,7 @@ ssize_t reader_spans(struct reader *r, struct fhandle *fh, size_t size, off_t of
 	blocks_pin(r->fs->blocks, fh->obj, b0, b1);
 	while (pos < end && *nsp < READER_MAX_SPANS) {
 		uint64_t no = pos / r->bs, in = pos - no * r->bs, n;
-		struct hot *h = block_get(r, fh, no, &err);
+		struct hot *h = block_get(r, fh, no, seq, &err);
 
 		if (!h)
 			break;
@@ -615,11 +645,12 @@ ssize_t reader_spans(struct reader *r, struct fhandle *fh, size_t size, off_t of
 			err = -EIO;	/* a short block inside the object */
 			break;
 		}
-		if (seq && !in && n == h->len) {
-			pthread_mutex_lock(&r->lock);
+		pthread_mutex_lock(&r->lock);
+		if (seq && (h->seq_read += n) >= h->len)
 			h->passed = 1;
-			pthread_mutex_unlock(&r->lock);
-		}
+		if (!seq || h->passed)
+			hot_read(r, h);
+		pthread_mutex_unlock(&r->lock);
 		sp[*nsp] = (struct reader_span){ h->data + in, (size_t)n, h };
 		(*nsp)++;
 		done += n;

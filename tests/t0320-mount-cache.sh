@@ -228,6 +228,58 @@ test_expect_success FUSE 'eight readers of one cold file cost the GETs of one' '
 	lm_umount "$PWD/mnt"
 '
 
+# A block a sequential reader is part way through is the block it needs
+# next.  Before, it could be the one entry the memory cache could drop, and
+# each further read of it went to disk.  It takes a reader whose requests
+# are smaller than a block (the kernel's are 256 KiB or 1 MiB, by how its
+# readahead goes; read256.py asks for 256 KiB with the kernel's readahead
+# off) and a memory cache (16 MiB) that blocks held by unfinished GETs
+# fill: here those of the folder's next four files, fetched ahead when the
+# third file of a run in name order is opened.  The proxy sends them at
+# 1 MiB/s, so after 5 s about 20 MiB of them have come and none of their
+# GETs (8 MiB each) has ended.  The build before read blocks back from the
+# cache 74,548 times in this read of 32 MiB.
+cat >"$TEST_TMP/read256.py" <<'EOF'
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
+with open(sys.argv[2], 'wb') as out:
+    while True:
+        b = os.read(fd, 256 << 10)
+        if not b:
+            break
+        out.write(b)
+EOF
+
+test_expect_success FUSE 'a cold file read 256 KiB at a time while the next files come slowly: nothing read back from the cache' '
+	mkdir slownext && cd slownext &&
+	test_bucket b && s3cli mb "$b" &&
+	put_random "$b" data/test/p-1.bin 1000 &&
+	put_random "$b" data/test/p-2.bin 1000 &&
+	put_random "$b" data/test/p-3.bin $((32 << 20)) &&
+	for i in 1 2 3 4; do
+		put_random "$b" data/test/s-$i.bin $((8 << 20)) || return 1
+	done &&
+	lm_proxy_start ep &&
+	test_when_finished lm_proxy_stop &&
+	echo "methods=GET match=/test/s- rate=1048576" >"$TEST_TMP/proxy.ctl" &&
+	LM_ENDPOINT=$ep lm_config "$PWD/lm.json" "$b" &&
+	test_when_finished "lm_reap $PWD/lm.json $PWD/mnt" &&
+	lm_mount "$PWD/lm.json" "$PWD/mnt" &&
+	M=$PWD/mnt/archive/binance/test &&
+	ls "$M" >/dev/null &&
+	for i in 1 2 3; do
+		exec 3<"$M/p-$i.bin" && exec 3<&- || return 1
+	done &&
+	sleep 5 &&
+	timeout 60 python3 "$TEST_TMP/read256.py" "$M/p-3.bin" got &&
+	hits=$(lm_stat mnt cache.hits) &&
+	echo "blocks read back from the cache: $hits" &&
+	cmp got p-3.bin &&
+	test "$hits" = 0 &&
+	lm_umount "$PWD/mnt"
+'
+
 test_expect_success FUSE 'after a restart a cached file is read without a request' '
 	mkdir restart && cd restart &&
 	test_bucket b && s3cli mb "$b" &&

@@ -51,8 +51,10 @@ empty one means "pass everything"):
                           select (in any mode) for MS ms before it is
                           forwarded: a slow answer to chosen requests;
                           "matched" in the stats counts those held
-  rate=B                  relay every answer's body at B bytes a second
-                          (default 0: as fast as it comes), a slow link
+  rate=B                  relay the body of every answer to a request
+                          that methods and match select at B bytes a
+                          second (default 0: as fast as it comes), a
+                          slow link, or a slow server for chosen keys
 truncate, reset-mid and badlen need an answer with a body of 2 bytes or
 more; an answer without one goes through untouched (and is not counted).
 Prints "ready" on stdout once listening.  Python stdlib only."""
@@ -251,9 +253,8 @@ async def send(writer, data):
     await writer.drain()
 
 
-async def send_body(writer, data):
-    """send(), at ctl["rate"] bytes a second when one is set."""
-    rate = ctl["rate"]
+async def send_body(writer, data, rate):
+    """send(), at rate bytes a second when one is set."""
     if not rate:
         await send(writer, data)
         return
@@ -271,7 +272,7 @@ def with_length(head, n):
     return "\r\n".join(out).encode("latin-1")
 
 
-async def relay_response(method, sreader, cwriter, fault):
+async def relay_response(method, sreader, cwriter, fault, rate):
     """Relay the server's answer to one request, applying fault (None,
     reset-mid, truncate or badlen).  Returns "keep" (the connection goes on)
     or "close"."""
@@ -288,7 +289,7 @@ async def relay_response(method, sreader, cwriter, fault):
     if fault is None:
         await send(cwriter, head)
         if kind == "chunked":
-            await send_body(cwriter, await read_chunked(sreader))
+            await send_body(cwriter, await read_chunked(sreader), rate)
         elif kind == "length":
             left = length
             while left:
@@ -296,13 +297,13 @@ async def relay_response(method, sreader, cwriter, fault):
                 if not data:
                     raise Closed()
                 left -= len(data)
-                await send_body(cwriter, data)
+                await send_body(cwriter, data, rate)
         else:
             while True:
                 data = await sreader.read(262144)
                 if not data:
                     break
-                await send_body(cwriter, data)
+                await send_body(cwriter, data, rate)
         return "keep" if keep else "close"
     # A fault that cuts the body: take the whole answer first.
     if kind == "chunked":
@@ -384,7 +385,8 @@ async def handle(creader, cwriter):
                 sreader, swriter = await asyncio.open_connection("127.0.0.1", TARGET)
             swriter.write(head + body)
             await swriter.drain()
-            how = await relay_response(method, sreader, cwriter, fault)
+            how = await relay_response(method, sreader, cwriter, fault,
+                                       ctl["rate"] if selected(method, target) else 0)
             if how == "gone":
                 cwriter = None
                 return
