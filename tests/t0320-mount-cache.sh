@@ -86,12 +86,15 @@ test_expect_success FUSE 'cat of a cold 48 MiB file finishes, twice in a row' '
 	lm_umount "$PWD/mnt"
 '
 
-# replace.py PATH OLD NEW BUCKET KEY [keep]: opens PATH, reads its first MiB
+# replace.py PATH OLD NEW BUCKET KEY [keep]: opens PATH, reads its first 4 KiB
 # (which must be OLD's), replaces the object in S3 with NEW (python3 runs
-# s3cli itself, so nothing is read in between), then reads the rest from the
-# same handle a MiB at a time.  It prints one letter per read: O (bytes of
-# OLD, maybe fewer than asked for), N (bytes of NEW), E (EIO), X (anything
-# else, explained on stderr).  With "keep", it then waits (up to 10 s) for
+# s3cli itself, so nothing is read in between), then reads on from its
+# second MiB, from the same handle, a MiB at a time.  (A first read of 4 KiB
+# is a first request of 16 KiB: the readahead window opens at 4 MiB, and
+# most of the object is still to come when it is replaced.  A first request
+# of a whole block, which a first read of a MiB can be, opens it at 64 MiB.)
+# It prints one letter per read: O (bytes of OLD, maybe fewer than asked
+# for), N (bytes of NEW), E (EIO), X (anything else, explained on stderr).  With "keep", it then waits (up to 10 s) for
 # the mount to learn the new ETag (user.lakemount.etag), reads the whole
 # file through a second handle and prints a second line, and reads the
 # first handle again from the start and prints a third.
@@ -133,8 +136,8 @@ def read_on(fd, off):
 
 etag = os.getxattr(path, 'user.lakemount.etag')
 fd = os.open(path, os.O_RDONLY)
-if os.pread(fd, MiB, 0) != old[:MiB]:
-    sys.exit('the first MiB is not the old version')
+if os.pread(fd, 4096, 0) != old[:4096]:
+    sys.exit('the first 4 KiB are not the old version')
 subprocess.run(['s3cli', 'put', bucket, key, new_file], check=True)
 print(read_on(fd, MiB))
 if keep:
