@@ -20,11 +20,12 @@
  *     kernel's first readahead window, 2-4 times the read(2): 256 KiB for
  *     cat and cp, 64 KiB for sha256sum, 16 KiB for head.  A rule of 256
  *     KiB measured no faster there: the cold cat of 256 MiB behind 20 ms
- *     took 0.72 s either way, medians of 6, 2026-12-07.)  A part is asked for as soon as it fits in the window, so GETs
- *     go out one by one as the reader moves.  Behind 20 ms of round trip,
- *     a cold cat of 256 MiB took 1.22 s with a 32 MiB window opened by
- *     doubling and refilled when half empty (three GETs in flight most of
- *     the time, the first alone for 180 ms of TCP slow start), 1.15-1.17 s
+ *     took 0.72 s either way, medians of 6, 2026-12-07.)  A part is asked
+ *     for as soon as it fits in the window, so GETs go out one by one as
+ *     the reader moves.  Behind 20 ms of round trip, a cold cat of 256
+ *     MiB took 1.22 s with a 32 MiB window opened by doubling and
+ *     refilled when half empty (three GETs in flight most of the time,
+ *     the first alone for 180 ms of TCP slow start), 1.15-1.17 s
  *     refilled a part at a time, 1.02 s opened wide too, 0.81 s wide at 64
  *     MiB, 0.72 s at 96 MiB (but 100 MiB of RSS), medians of 5; on
  *     loopback all of these were alike (medians of 6-10 runs, 0.32-0.34 s,
@@ -61,9 +62,10 @@
  *     first 256 KiB; when blocks that unfinished GETs held filled
  *     hot_max, the trim took the block being read, and block_get read it
  *     from disk, added it, saw it trimmed at once and read it again:
- *     0-469 block reads from disk in a cold `cat` of 256 MiB on loopback,
- *     by timing, and 74,548 in t0320's case built to bring it about (0
- *     now).  A block block_get reads from disk is held from the start.
+ *     0-1,069 block reads from disk in a cold `cat` of 256 MiB on
+ *     loopback, by timing, and 74,548 in t0320's case built to bring it
+ *     about (0 now).  A block block_get reads from disk is held from the
+ *     start.
  *  5. Every GET carries If-Match with the handle's ETag.  A 412 marks the
  *     object id stale (every handle on it then fails with EIO) and the
  *     index is told the object's new size and ETag.
