@@ -305,12 +305,16 @@ static void land_block(struct landing *l, uint64_t b)
 	struct reader *r = l->r;
 	uint64_t blen = l->len - b * r->bs < r->bs ? l->len - b * r->bs : r->bs;
 	struct flight *f;
+	int unread;
 
 	pthread_mutex_lock(&r->lock);
-	/* Unread only while a handle may read it (reader.c note 4). */
+	/* Unread only while a handle may read it, and a demand block only
+	 * within the readahead budget, which its job did not count (reader.c
+	 * note 4). */
+	unread = reader_object_open(r, l->j->obj) &&
+		 (!l->j->demand || (l->j->seq && r->inflight + r->bs <= r->o.inflight_max));
 	l->landed[b] = reader_hot_add(r, l->j->obj, l->j->first + b, l->bufs[b], blen,
-				      HOT_HOLD | ((l->j->demand && !l->j->seq) ||
-						  !reader_object_open(r, l->j->obj) ? 0 : HOT_UNREAD));
+				      HOT_HOLD | (unread ? HOT_UNREAD : 0));
 	l->bufs[b] = NULL;
 	f = reader_flight_find(r, l->j->obj, l->j->first + b);
 	if (f) {

@@ -28,7 +28,7 @@ struct hot {
 	unsigned refs;
 	int unread;			/* readahead not read yet (reader.c note 4) */
 	size_t seq_read;		/* bytes of it sequential readers took:
-					   part way, it is not trimmed */
+					   part way, the trim takes it last */
 	int passed;			/* read whole by a sequential reader: to go
 					   when the last reference does (note 4) */
 	int loose;			/* a random read's own bytes (note 7): in
@@ -60,7 +60,8 @@ struct job {
 	uint64_t first, n;		/* blocks */
 	int demand;
 	int seq;			/* a demand job of a sequential reader:
-					   lands unread, as readahead does */
+					   lands unread, as readahead does,
+					   within the readahead budget */
 	int ahead_of_open;		/* reader_prefetch's: lands as cached
 					   blocks, not as unread readahead, and
 					   leaves memory once on disk; unless
@@ -156,9 +157,9 @@ void reader_hot_trim(struct reader *r);
 void reader_hot_unref(struct reader *r, struct hot *h);
 /* Drop every unreferenced block of obj. */
 void reader_hot_drop_object(struct reader *r, const char *obj);
-/* Turn obj's unread readahead into ordinary entries, end the hold of the
- * blocks its sequential readers were part way through, then trim (a handle
- * of obj was released: note 4). */
+/* Turn obj's unread readahead into ordinary entries, forget how far its
+ * sequential readers had read its blocks, then trim (a handle of obj was
+ * released: note 4). */
 void reader_hot_read_object(struct reader *r, const char *obj);
 
 /* Flights; r->lock held for all four. */
