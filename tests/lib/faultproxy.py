@@ -54,7 +54,8 @@ empty one means "pass everything"):
   rate=B                  relay the body of every answer to a request
                           that methods and match select at B bytes a
                           second (default 0: as fast as it comes), a
-                          slow link, or a slow server for chosen keys
+                          slow link, or a slow server for chosen keys;
+                          an answer keeps the rate its request met
 truncate, reset-mid and badlen need an answer with a body of 2 bytes or
 more; an answer without one goes through untouched (and is not counted).
 Prints "ready" on stdout once listening.  Python stdlib only."""
