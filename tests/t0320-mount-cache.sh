@@ -94,10 +94,11 @@ test_expect_success FUSE 'cat of a cold 48 MiB file finishes, twice in a row' '
 # most of the object is still to come when it is replaced.  A first request
 # of a whole block, which a first read of a MiB can be, opens it at 64 MiB.)
 # It prints one letter per read: O (bytes of OLD, maybe fewer than asked
-# for), N (bytes of NEW), E (EIO), X (anything else, explained on stderr).  With "keep", it then waits (up to 10 s) for
-# the mount to learn the new ETag (user.lakemount.etag), reads the whole
-# file through a second handle and prints a second line, and reads the
-# first handle again from the start and prints a third.
+# for), N (bytes of NEW), E (EIO), X (anything else, explained on stderr).
+# With "keep", it then waits (up to 10 s) for the mount to learn the new
+# ETag (user.lakemount.etag), reads the whole file through a second handle
+# and prints a second line, and reads the first handle again from the start
+# and prints a third.
 cat >"$TEST_TMP/replace.py" <<'EOF'
 import errno, os, subprocess, sys, time
 path, old_file, new_file, bucket, key = sys.argv[1:6]
