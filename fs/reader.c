@@ -91,8 +91,9 @@
  * worker threads, landing fetched bytes, and the set of stale objects.
  * fs/reader_open.c holds the handles: opening and releasing them, the
  * count of open handles per object (note 4), the pins of passthrough,
- * and fetching ahead of an open.  fs/reader_int.h has the structs and
- * functions the three files share.
+ * and fetching ahead of an open.  fs/reader_hot.c holds the memory: the
+ * hot list (notes 1 and 4) and the flights (note 2).  fs/reader_int.h has
+ * the structs and functions the four files share.
  *
  * Locks: r->lock guards hot, flights, queue, inflight, stale, opened and
  * stopping; fh->lock guards a handle's readahead state.  Order: fh->lock,
@@ -134,152 +135,6 @@ void reader_buf_put(struct reader *r, char *b)
 	bufpool_put(r->pool, b);
 }
 
-/* ---- the hot list (r->lock held) ---- */
-
-/* Entry h is being read: if it was unread readahead, it moves from the
- * readahead budget to the hot list's (note 4). */
-static void hot_read(struct reader *r, struct hot *h)
-{
-	if (!h->unread)
-		return;
-	h->unread = 0;
-	r->inflight -= r->bs;
-	r->hot_bytes += h->cap;
-}
-
-/* Take entry *pp out of the list and free it (r->lock held). */
-static void hot_evict(struct reader *r, struct hot **pp)
-{
-	struct hot *h = *pp;
-
-	*pp = h->next;
-	if (h->unread)
-		r->inflight -= r->bs;
-	else
-		r->hot_bytes -= h->cap;
-	reader_buf_put(r, h->data);
-	free(h);
-}
-
-static struct hot *hot_find(struct reader *r, const char *obj, uint64_t no)
-{
-	struct hot **pp, *h;
-
-	for (pp = &r->hot; (h = *pp); pp = &h->next) {
-		if (h->no == no && !strcmp(h->obj, obj)) {
-			*pp = h->next;		/* to the front */
-			h->next = r->hot;
-			r->hot = h;
-			return h;
-		}
-	}
-	return NULL;
-}
-
-/* A sequential reader is part way through h: the very block it asks for
- * next (note 4). */
-static int hot_partly_taken(const struct hot *h)
-{
-	return h->seq_read && h->seq_read < h->len;
-}
-
-void reader_hot_trim(struct reader *r)
-{
-	struct hot **pp, *h, **last, **partly;
-
-	while (r->hot_bytes > r->o.hot_max) {
-		/* Find the least recently used entry nobody holds, and one
-		 * that a sequential reader is part way through only when
-		 * there is no other: a hundred readers, each part way through
-		 * a block, must not hold a hundred blocks.  (With a hundred
-		 * cold files open and 512 KiB read from each, the daemon's
-		 * RSS was 85 MiB before note 4's change of 2026-12-07, 96 MiB
-		 * after; 110 MiB if such entries were kept up to twice
-		 * hot_max, 144 MiB up to hot_max + inflight_max.) */
-		last = partly = NULL;
-		for (pp = &r->hot; (h = *pp); pp = &h->next) {
-			if (h->refs || h->unread)
-				continue;
-			if (hot_partly_taken(h))
-				partly = pp;
-			else
-				last = pp;
-		}
-		if (!last)
-			last = partly;
-		if (!last)
-			return;
-		hot_evict(r, last);
-	}
-}
-
-struct hot *reader_hot_add(struct reader *r, const char *obj, uint64_t no, char *data,
-			   size_t len, int flags)
-{
-	struct hot *h = hot_find(r, obj, no);
-	int hold = flags & HOT_HOLD;
-
-	if (h || !(h = calloc(1, sizeof(*h)))) {
-		reader_buf_put(r, data);
-		if (h && hold)
-			h->refs++;
-		return hold ? h : NULL;
-	}
-	memcpy(h->obj, obj, sizeof(h->obj));
-	h->no = no;
-	h->data = data;
-	h->len = len;
-	h->cap = r->bs;
-	/* The last block of a small file: keep only what it holds, so that
-	 * thousands of small files cost their size, not a block each. */
-	if (len < r->bs / 2) {
-		char *small = malloc(len ? len : 1);
-
-		if (small) {
-			memcpy(small, data, len);
-			reader_buf_put(r, data);
-			h->data = small;
-			h->cap = len ? len : 1;
-		}
-	}
-	h->refs = hold ? 1 : 0;
-	h->next = r->hot;
-	r->hot = h;
-	if (flags & HOT_UNREAD) {
-		h->unread = 1;
-		r->inflight += r->bs;
-	} else {
-		r->hot_bytes += h->cap;
-	}
-	reader_hot_trim(r);
-	return hold ? h : NULL;
-}
-
-void reader_hot_read_object(struct reader *r, const char *obj)
-{
-	struct hot *h;
-
-	for (h = r->hot; h; h = h->next) {
-		if (strcmp(h->obj, obj))
-			continue;
-		hot_read(r, h);
-		h->seq_read = 0;
-	}
-	reader_hot_trim(r);
-}
-
-void reader_hot_drop_object(struct reader *r, const char *obj)
-{
-	struct hot **pp = &r->hot, *h;
-
-	while ((h = *pp)) {
-		if (!strcmp(h->obj, obj) && !h->refs)
-			hot_evict(r, pp);
-		else
-			pp = &h->next;
-	}
-}
-
 void reader_forget(struct reader *r, const char *obj)
 {
 	pthread_mutex_lock(&r->lock);
@@ -309,7 +164,7 @@ ssize_t reader_peek(struct reader *r, const char *obj, uint64_t no, char *buf, s
 	ssize_t n = -1;
 
 	pthread_mutex_lock(&r->lock);
-	if ((h = hot_find(r, obj, no))) {
+	if ((h = reader_hot_find(r, obj, no))) {
 		n = (ssize_t)(h->len < cap ? h->len : cap);
 		memcpy(buf, h->data, (size_t)n);
 	}
@@ -340,7 +195,7 @@ struct flight *reader_claim(struct reader *r, const char *obj, uint64_t no)
 	struct flight *f = NULL;
 
 	pthread_mutex_lock(&r->lock);
-	if (!hot_find(r, obj, no) && !reader_flight_find(r, obj, no))
+	if (!reader_hot_find(r, obj, no) && !reader_flight_find(r, obj, no))
 		f = reader_flight_new(r, obj, no);
 	pthread_mutex_unlock(&r->lock);
 	return f;
@@ -356,78 +211,11 @@ void reader_claim_end(struct reader *r, struct flight *f)
 	pthread_mutex_unlock(&r->lock);
 }
 
-/* ---- flights (r->lock held) ---- */
-
-struct flight *reader_flight_find(struct reader *r, const char *obj, uint64_t no)
-{
-	struct flight *f;
-
-	for (f = r->flights; f; f = f->next)
-		if (f->no == no && !strcmp(f->obj, obj))
-			return f;
-	return NULL;
-}
-
-struct flight *reader_flight_new(struct reader *r, const char *obj, uint64_t no)
-{
-	struct flight *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return NULL;
-	memcpy(f->obj, obj, sizeof(f->obj));
-	f->no = no;
-	f->refs = 1;
-	f->next = r->flights;
-	r->flights = f;
-	return f;
-}
-
-static void flight_unlink(struct reader *r, struct flight *f)
-{
-	struct flight **pp;
-
-	for (pp = &r->flights; *pp; pp = &(*pp)->next) {
-		if (*pp == f) {
-			*pp = f->next;
-			break;
-		}
-	}
-}
-
-void reader_flight_put(struct reader *r, struct flight *f)
-{
-	if (--f->refs)
-		return;
-	if (!f->done)
-		flight_unlink(r, f);
-	free(f);
-}
-
-int reader_flight_wait(struct reader *r, struct flight *f)
-{
-	int err;
-
-	f->refs++;
-	while (!f->done)
-		pthread_cond_wait(&r->landed, &r->lock);
-	err = f->err;
-	reader_flight_put(r, f);
-	return err;
-}
-
-void reader_flight_land(struct reader *r, struct flight *f, int err)
-{
-	flight_unlink(r, f);
-	f->done = 1;
-	f->err = err;
-	reader_flight_put(r, f);
-}
-
 /* ---- readahead (note 4) ---- */
 
 int reader_block_absent(struct reader *r, const char *obj, uint64_t no)
 {
-	return !hot_find(r, obj, no) && !reader_flight_find(r, obj, no) &&
+	return !reader_hot_find(r, obj, no) && !reader_flight_find(r, obj, no) &&
 	       !blocks_has(r->fs->blocks, obj, no);
 }
 
@@ -523,9 +311,10 @@ static int demand_queue(struct reader *r, struct fhandle *fh, uint64_t no, int s
 }
 
 /* Return block no of fh, referenced (reader_hot_unref when done), or NULL with
- * *err set. */
-static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, int seq,
-			     int *err)
+ * *err set; *take gets how many of the want bytes from in it holds, and a
+ * sequential reader's take is counted (note 4) under the same lock. */
+static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, uint64_t in,
+			     uint64_t want, int seq, uint64_t *take, int *err)
 {
 	struct hot *h = NULL;
 	struct flight *f;
@@ -538,7 +327,7 @@ static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, 
 			*err = -EIO;
 			break;
 		}
-		if ((h = hot_find(r, fh->obj, no))) {
+		if ((h = reader_hot_find(r, fh->obj, no))) {
 			h->refs++;
 			break;
 		}
@@ -567,6 +356,15 @@ static struct hot *block_get(struct reader *r, struct fhandle *fh, uint64_t no, 
 			break;		/* see "Failures" in fetch.c */
 		if ((*err = demand_queue(r, fh, no, seq)))
 			break;
+	}
+	if (h) {
+		*take = h->len > in ? h->len - in : 0;
+		if (*take > want)
+			*take = want;
+		if (seq && (h->seq_read += *take) >= h->len)
+			h->passed = 1;
+		if (!seq || h->passed)
+			reader_hot_read(r, h);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return h;
@@ -610,27 +408,6 @@ static size_t quick_read(struct reader *r, struct fhandle *fh, uint64_t pos, uin
 	return got;
 }
 
-void reader_hot_unref(struct reader *r, struct hot *h)
-{
-	struct hot **pp;
-
-	if (h->loose) {
-		free(h->data);
-		free(h);
-		return;
-	}
-
-	pthread_mutex_lock(&r->lock);
-	if (!--h->refs && h->passed && !h->unread) {
-		for (pp = &r->hot; *pp && *pp != h; pp = &(*pp)->next)
-			;
-		if (*pp)
-			hot_evict(r, pp);
-	}
-	reader_hot_trim(r);
-	pthread_mutex_unlock(&r->lock);
-}
-
 ssize_t reader_spans(struct reader *r, struct fhandle *fh, size_t size, off_t off,
 		     struct reader_span *sp, int *nsp)
 {
@@ -654,24 +431,15 @@ ssize_t reader_spans(struct reader *r, struct fhandle *fh, size_t size, off_t of
 	blocks_pin(r->fs->blocks, fh->obj, b0, b1);
 	while (pos < end && *nsp < READER_MAX_SPANS) {
 		uint64_t no = pos / r->bs, in = pos - no * r->bs, n;
-		struct hot *h = block_get(r, fh, no, seq, &err);
+		struct hot *h = block_get(r, fh, no, in, end - pos, seq, &n, &err);
 
 		if (!h)
 			break;
-		n = h->len > in ? h->len - in : 0;
-		if (n > end - pos)
-			n = end - pos;
 		if (!n) {
 			reader_hot_unref(r, h);
 			err = -EIO;	/* a short block inside the object */
 			break;
 		}
-		pthread_mutex_lock(&r->lock);
-		if (seq && (h->seq_read += n) >= h->len)
-			h->passed = 1;
-		if (!seq || h->passed)
-			hot_read(r, h);
-		pthread_mutex_unlock(&r->lock);
 		sp[*nsp] = (struct reader_span){ h->data + in, (size_t)n, h };
 		(*nsp)++;
 		done += n;

@@ -140,7 +140,13 @@ void reader_buf_put(struct reader *r, char *b);
  * (r->lock held). */
 int reader_block_absent(struct reader *r, const char *obj, uint64_t no);
 
-/* The hot list; r->lock held for all but reader_hot_unref. */
+/* The hot list (fs/reader_hot.c); r->lock held for all but
+ * reader_hot_unref. */
+/* Block no of obj, moved to the front of the list; NULL if not there. */
+struct hot *reader_hot_find(struct reader *r, const char *obj, uint64_t no);
+/* h is being read: unread readahead moves from the readahead budget to
+ * the hot list's (note 4). */
+void reader_hot_read(struct reader *r, struct hot *h);
 /* Take ownership of data as block no of obj (unless it is there already,
  * then data is freed).  With HOT_HOLD, the entry is returned referenced
  * (the caller drops the reference and calls reader_hot_trim()); NULL when
@@ -162,7 +168,7 @@ void reader_hot_drop_object(struct reader *r, const char *obj);
  * released: note 4). */
 void reader_hot_read_object(struct reader *r, const char *obj);
 
-/* Flights; r->lock held for all four. */
+/* Flights (fs/reader_hot.c); r->lock held for all four. */
 struct flight *reader_flight_find(struct reader *r, const char *obj, uint64_t no);
 /* A new flight of block no of obj, in r->flights; NULL when out of memory. */
 struct flight *reader_flight_new(struct reader *r, const char *obj, uint64_t no);
