@@ -149,8 +149,9 @@ struct s3_put_opts {
 	size_t nmeta;
 };
 
-/* PUT with Content-MD5 and a signed payload hash.  etag (may be NULL) gets
- * the new ETag. */
+/* PUT with a signed payload hash, which the server checks the body against
+ * (so no Content-MD5, a second hash of every byte; UploadPart likewise).
+ * etag (may be NULL) gets the new ETag. */
 int s3_put(struct s3_client *c, const char *key, const void *data, size_t len,
 	   const struct s3_put_opts *o, char etag[S3_ETAG_MAX], struct s3_error *err);
 

@@ -100,14 +100,11 @@ static int part_upload_init(struct s3_op *op, struct s3_client *c, const char *k
 			    const char *upload_id, unsigned number, const void *data,
 			    size_t len)
 {
-	char md5[25];
-
 	if (part_op_init(op, c, key, upload_id, number))
 		return -1;
 	s3_op_body(op, data, len);
 	op->extra_deadline_ms = (long)(len >> 20) * 1000;
-	sigv4_md5_base64(data, len, md5);
-	return s3_op_header(op, "Content-MD5", "%s", md5);
+	return 0;
 }
 
 static int part_copy_init(struct s3_op *op, struct s3_client *c, const char *key,

@@ -201,15 +201,12 @@ int s3_put(struct s3_client *c, const char *key, const void *data, size_t len,
 	   const struct s3_put_opts *o, char etag[S3_ETAG_MAX], struct s3_error *err)
 {
 	struct s3_op op;
-	char md5[25];
 	int rc = -1;
 
 	s3_op_init(&op, c, "PUT", key);
 	s3_op_body(&op, data, len);
 	op.extra_deadline_ms = (long)(len >> 20) * 1000;
-	sigv4_md5_base64(data ? data : "", len, md5);
-	if (s3_op_header(&op, "Content-MD5", "%s", md5) ||
-	    (o && s3_op_put_headers(&op, o->content_type, o->meta, o->nmeta))) {
+	if (o && s3_op_put_headers(&op, o->content_type, o->meta, o->nmeta)) {
 		s3_error_set(err, S3_ERR_NOMEM, "");
 		goto out;
 	}

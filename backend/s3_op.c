@@ -6,7 +6,8 @@
  *               +---- back-off (retryable, attempts |
  *                     left, deadline not reached) --+
  *
- * Retry rules: 5xx, 429, SlowDown, RequestTimeout, resets and timeouts are
+ * Retry rules: 5xx, 429, SlowDown, RequestTimeout, a body the server found
+ * damaged (XAmzContentSHA256Mismatch, BadDigest), resets and timeouts are
  * retried; other 4xx never.  The back-off doubles from retry_base_ms (100 ms)
  * up to 5 s with
  * full jitter (a random wait in [d/2, d]), so that many clients failing

@@ -81,6 +81,12 @@ static enum s3_status status_of(long http, const char *code)
 	/* S3 sends RequestTimeout as a 400: the body never arrived in time. */
 	if (!strcmp(code, "RequestTimeout"))
 		return S3_ERR_TIMEOUT;
+	/* The body did not hash to what the request signed (or to its
+	 * Content-MD5): it was damaged on the way, and the same bytes sent
+	 * again can pass.  Bytes that changed under the request fail every
+	 * attempt, as they should. */
+	if (!strcmp(code, "XAmzContentSHA256Mismatch") || !strcmp(code, "BadDigest"))
+		return S3_ERR_NETWORK;
 	if (http == 404)
 		return S3_ERR_NOT_FOUND;
 	if (http == 412)

@@ -283,6 +283,30 @@ test_expect_success FUSE,ROOT 'truncated bodies and wrong Content-Length: retrie
 	lm_umount "$M"
 '
 
+# An upload's body is signed by its SHA-256, which the server checks: a
+# byte changed on the way gets the request refused (XAmzContentSHA256Mismatch)
+# and sent again, alone: a damaged part costs that part, not the upload.
+test_expect_success FUSE 'bodies damaged on the way: refused by S3, each sent again, S3 holds the right bytes' '
+	mkdir flip && cd flip &&
+	proxied lm_config_layers &&
+	M=$PWD/mnt &&
+	mkdir -p want/flip "$M/bronze/flip" &&
+	head -c $((20 << 20)) /dev/urandom >want/flip/big.bin &&
+	for i in 1 2 3 4 5 6; do head -c $((i * 70000)) /dev/urandom >want/flip/s$i.bin || exit 1; done &&
+	fault mode=faults percent=30 kinds=flip methods=PUT seed=602 &&
+	timeout 120 cp want/flip/* "$M/bronze/flip/" &&
+	(cd "$M/bronze/flip" && timeout 120 sync *) &&
+	fault_report &&
+	fault mode=pass &&
+	flips=$(fault_stat faults.flip) retries=$(lm_stat "$M" requests.retries) &&
+	echo "$flips bodies damaged; lakemount retried $retries requests, $(lm_stat "$M" requests.post) POSTs" &&
+	test $flips -gt 0 &&
+	test $retries -ge $flips &&
+	test $(lm_stat "$M" requests.post) -le 2 &&
+	check_bronze flip/ &&
+	lm_umount "$M"
+'
+
 test_expect_success FUSE,ROOT 'an object replaced while cached: later opens see the new one, never a mix' '
 	mkdir replaced && cd replaced &&
 	head -c $((5 << 20)) /dev/urandom >A && head -c $((5 << 20)) /dev/urandom >B &&

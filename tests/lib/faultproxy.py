@@ -43,6 +43,10 @@ empty one means "pass everything"):
                  close after 50 ms: "badlen-short" / "badlen-long" in the
                  stats.  A short one leaves the rest of the body on a
                  connection the client may take for reusable meanwhile.
+      flip       forward it with one byte of its body changed (a request
+                 with a body of 1 byte or more; others go through
+                 untouched, uncounted): a body damaged on the way, which
+                 the server must refuse by its signed hash
                  (default kinds: 500,503,slowdown,reset)
   methods=M,M             fault only these methods (default: all)
   match=TEXT              fault only requests whose target contains TEXT
@@ -72,7 +76,7 @@ PORT, TARGET = int(sys.argv[1]), int(sys.argv[2])
 COUNT = os.environ.get("LM_PROXY_COUNT")
 CTL = os.environ.get("LM_PROXY_CTL")
 STATS = os.environ.get("LM_PROXY_STATS")
-KINDS = ("500", "503", "slowdown", "reset", "reset-mid", "truncate", "badlen")
+KINDS = ("500", "503", "slowdown", "reset", "reset-mid", "truncate", "badlen", "flip")
 hung_signal = False
 relayed = [0, 0]
 stats = {"requests": 0, "methods": {}, "faults": {}, "faulted": 0, "hung": 0, "matched": 0}
@@ -379,6 +383,13 @@ async def handle(creader, cwriter):
                 reset(cwriter)
                 cwriter = None
                 return
+            if fault == "flip":
+                if kind == "length" and body:
+                    bump("faults", fault)
+                    bump("faulted")
+                    i = len(body) // 2
+                    body = body[:i] + bytes([body[i] ^ 0x20]) + body[i + 1:]
+                fault = None
             if ctl["delay"] and selected(method, target):
                 bump("matched")
                 await asyncio.sleep(ctl["delay"] / 1000)
