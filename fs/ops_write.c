@@ -322,22 +322,44 @@ void ops_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, of->wf && of->counted ? -writer_flush(fs_of(req), of->wf) : 0);
 }
 
+struct fsync_wait {
+	struct lmfs *fs;
+	int stop;
+};
+
+/* On libfuse's thread that read the kernel's FUSE_INTERRUPT. */
+static void fsync_interrupted(fuse_req_t req, void *arg)
+{
+	struct fsync_wait *fw = arg;
+
+	(void)req;
+	__atomic_store_n(&fw->stop, 1, __ATOMIC_RELEASE);
+	writer_wake(fw->fs);
+}
+
+/* A fsync waits for S3, up to io_timeout after the endpoint went away.
+ * The kernel has the caller wait for our answer out of reach of signals,
+ * kill -9 too (the request reached us): so a signal to the caller, which
+ * the kernel passes on as an interrupt, ends the wait with EINTR. */
 void ops_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	struct lmfs *fs = fs_of(req);
+	struct fsync_wait fw = { fs_of(req), 0 };
 	struct open_file *of = of_of(fi);
 	struct wfile *wf = of->wf;
 	int rc = 0;
 
 	(void)datasync;
+	fuse_req_interrupt_func(req, fsync_interrupted, &fw);
 	/* Any handle may ask: also a read-only one of a file another handle
 	 * wrote (coreutils `sync FILE` opens it read-only). */
 	if (wf) {
-		rc = writer_fsync(fs, wf);
-	} else if ((wf = writer_find(fs, ino))) {
-		rc = writer_fsync(fs, wf);
-		writer_put(fs, wf);
+		rc = writer_fsync(fw.fs, wf, &fw.stop);
+	} else if ((wf = writer_find(fw.fs, ino))) {
+		rc = writer_fsync(fw.fs, wf, &fw.stop);
+		writer_put(fw.fs, wf);
 	}
+	/* after this no interrupt looks at fw (libfuse: under req's lock) */
+	fuse_req_interrupt_func(req, NULL, NULL);
 	fuse_reply_err(req, -rc);
 }
 

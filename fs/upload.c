@@ -258,6 +258,8 @@ out:
 		wf->uploading--;
 		if (!rc)
 			wf->ops--;
+		else
+			wf->fails++;
 		wf->err = rc ? -EIO : 0;
 		wfile_unref(w, wf);
 		pthread_cond_broadcast(&w->changed);

@@ -6,6 +6,12 @@
  * Design notes
  *  1. fsync and unmount give up when no op has finished for io_timeout
  *     seconds (the endpoint is away); the journal keeps what is left.
+ *     For fsync an upload of the file under way holds the timeout off (a
+ *     big one on a slow link takes longer than io_timeout), unless one
+ *     failed since the last landing: retries are under way too, and a
+ *     fsync on a hung endpoint waited for good, in D state, out of reach
+ *     of kill -9 (the uploads' attempts timed out and started again, one
+ *     after the other).
  */
 #include "writer_int.h"
 #include "log.h"
@@ -126,11 +132,21 @@ int writer_flush(struct lmfs *fs, struct wfile *wf)
 	return rc;
 }
 
-int writer_fsync(struct lmfs *fs, struct wfile *wf)
+void writer_wake(struct lmfs *fs)
+{
+	struct writer *w = fs->writer;
+
+	pthread_mutex_lock(&w->lock);
+	pthread_cond_broadcast(&w->changed);
+	pthread_mutex_unlock(&w->lock);
+}
+
+int writer_fsync(struct lmfs *fs, struct wfile *wf, const int *stop)
 {
 	struct writer *w = fs->writer;
 	time_t last = time(NULL);
 	uint64_t target, seen;
+	unsigned fails;
 	int rc = writer_flush(fs, wf);
 
 	if (rc)
@@ -141,12 +157,20 @@ int writer_fsync(struct lmfs *fs, struct wfile *wf)
 	pthread_cond_broadcast(&w->work);
 	target = wf->queued > wf->version ? wf->version : wf->queued;
 	seen = wf->landed;
+	fails = wf->fails;
 	while (wf->landed < target && !wf->unlinked) {
-		if (wf->landed != seen || wf->uploading) {
+		if (stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE)) {
+			rc = -EINTR;
+			break;
+		}
+		if (wf->landed != seen) {
 			seen = wf->landed;
+			fails = wf->fails;
 			last = time(NULL);
 		}
-		if (time(NULL) - last > (time_t)fs->cfg->io_timeout) {
+		/* note 1 */
+		if (time(NULL) - last > (time_t)fs->cfg->io_timeout &&
+		    (!wf->uploading || wf->fails != fails)) {
 			rc = -EIO;
 			break;
 		}

@@ -64,9 +64,13 @@ int writer_set_meta(struct lmfs *fs, struct wfile *wf, uint32_t mode, int64_t ui
 		     int64_t gid, int64_t mtime);
 /* Queue a PUT now if the file changed (flush); fsync: then wait until what
  * it holds is in S3.  0 or a negative errno (-EIO: the upload failed or the
- * endpoint stayed away past the I/O timeout). */
+ * endpoint stayed away past the I/O timeout; -EINTR: *stop became nonzero,
+ * which another thread sets and then calls writer_wake).  stop may be
+ * NULL. */
 int writer_flush(struct lmfs *fs, struct wfile *wf);
-int writer_fsync(struct lmfs *fs, struct wfile *wf);
+int writer_fsync(struct lmfs *fs, struct wfile *wf, const int *stop);
+/* Wake the waits of writer_fsync, to look at their stop. */
+void writer_wake(struct lmfs *fs);
 /* Wait until the journal holds nothing for (tree, key) (prefix: nothing
  * under it), up to the I/O timeout.  0 or -EIO. */
 int writer_wait_key(struct lmfs *fs, int tree, const char *key, int prefix);

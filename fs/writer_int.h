@@ -66,6 +66,8 @@ struct wfile {
 	int syncing;			/* fsyncs waiting for this file */
 	int uploading;			/* uploads reading the staging file */
 	int err;			/* the last upload's error (negative) */
+	unsigned fails;			/* uploads of it that failed: fsync's
+					   measure of an endpoint gone */
 	int unlinked;
 	int copying;			/* reads go to src */
 	int lazy;			/* src is this file's own object, opened
