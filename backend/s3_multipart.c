@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sigv4.h"
 #include "uri.h"
 
 static int body_error(struct s3_op *op)
