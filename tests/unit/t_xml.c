@@ -520,6 +520,38 @@ static void test_time(void)
 	}
 }
 
+/* What an Error's code and HTTP status make of a request: its status, and
+ * whether the S3 client sends it again. */
+static void test_error_status(void)
+{
+	static const struct {
+		long http;
+		const char *code;
+		enum s3_status st;
+		int retry;
+	} cases[] = {
+		{ 400, "XAmzContentSHA256Mismatch", S3_ERR_NETWORK, 1 },
+		{ 400, "BadDigest", S3_ERR_NETWORK, 1 },
+		{ 400, "RequestTimeout", S3_ERR_TIMEOUT, 1 },
+		{ 503, "SlowDown", S3_ERR_THROTTLED, 1 },
+		{ 500, "InternalError", S3_ERR_SERVER, 1 },
+		{ 403, "SignatureDoesNotMatch", S3_ERR_AUTH, 0 },
+		{ 403, "AccessDenied", S3_ERR_ACCESS, 0 },
+		{ 404, "NoSuchKey", S3_ERR_NOT_FOUND, 0 },
+		{ 400, "InvalidArgument", S3_ERR_CLIENT, 0 },
+	};
+	struct s3_error e;
+	size_t i;
+
+	unit_case("error codes: a damaged body is retried, a refused request is not");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		s3_error_clear(&e);
+		s3_error_from_http(&e, cases[i].http, cases[i].code, "");
+		UNIT_CHECK_INT(e.status, cases[i].st);
+		UNIT_CHECK_INT(s3_status_retryable(e.status), cases[i].retry);
+	}
+}
+
 int main(void)
 {
 	test_v2_page();
@@ -527,6 +559,7 @@ int main(void)
 	test_v1();
 	test_list_malformed();
 	test_error_docs();
+	test_error_status();
 	test_delete_result();
 	test_find_text();
 	test_escape();
