@@ -260,7 +260,6 @@ out:
 			wf->ops--;
 		else
 			wf->fails++;
-		wf->err = rc ? -EIO : 0;
 		wfile_unref(w, wf);
 		pthread_cond_broadcast(&w->changed);
 		pthread_mutex_unlock(&w->lock);

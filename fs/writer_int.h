@@ -65,7 +65,6 @@ struct wfile {
 					   a later change needs no PUT of its own */
 	int syncing;			/* fsyncs waiting for this file */
 	int uploading;			/* uploads reading the staging file */
-	int err;			/* the last upload's error (negative) */
 	unsigned fails;			/* uploads of it that failed: fsync's
 					   measure of an endpoint gone */
 	int unlinked;
