@@ -444,6 +444,8 @@ def main():
         write_report(summary, wnets, meta, wbytes)
     for n in meta.get("nets_info", []):
         print("net %s: %s" % (n["name"], n["desc"]))
+    if meta.get("page_reporting"):
+        print("machine: %s (tests/bench/bench.sh says why)" % meta["page_reporting"])
     notes = []
     for (net, scen, tool), s in sorted(summary.items()):
         if s["status"] in ("na", "fail", "notrun") and s.get("note"):
