@@ -278,6 +278,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (!pt.registered)	/* the inode's pin is another handle's */
 			reader_backing_release(fs->reader, of->fh, NULL, 0);
 	}
+	if (wn_writable(fs, e.tree))
+		of->parent = e.parent;	/* before the reply: reads follow it */
 	fi->fh = (uintptr_t)of;
 	fi->keep_cache = keep;
 	fi->direct_io = of->mode == INODE_DIRECT || of->mode == INODE_PASSTHROUGH_DIRECT;
@@ -319,19 +321,20 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct lmfs *fs = fs_of(req);
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 	struct reader_span sp[READER_MAX_SPANS];
 	struct fuse_bufvec *v;
 	ssize_t n;
 	int nsp;
 
 	(void)ino;
-	if (((struct open_file *)(uintptr_t)fi->fh)->wf &&
-	    !((struct open_file *)(uintptr_t)fi->fh)->fh) {
+	if (of->wf && !of->fh) {
 		ops_read_written(req, size, off, fi);
 		return;
 	}
-	n = reader_spans(fs->reader, ((struct open_file *)(uintptr_t)fi->fh)->fh, size, off,
-			 sp, &nsp);
+	if (of->parent && !__atomic_exchange_n(&of->read_seen, 1, __ATOMIC_RELAXED))
+		siblings_first_read(fs->siblings, of->parent, (uint64_t)off);
+	n = reader_spans(fs->reader, of->fh, size, off, sp, &nsp);
 	if (n < 0) {
 		fuse_reply_err(req, (int)-n);
 		return;

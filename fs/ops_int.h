@@ -22,6 +22,8 @@ struct open_file {
 	struct wfile *wf;	/* the write path's file, or NULL */
 	int counted;		/* wf counts this handle as open (writer_close) */
 	enum inode_mode mode;	/* of a reader's handle (inodes_open) */
+	uint64_t parent;	/* its folder, when siblings follow it */
+	int read_seen;		/* a read came (atomic: reads run at once) */
 };
 
 /* A row as the kernel sees it: the index's view with what a file being

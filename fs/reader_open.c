@@ -145,11 +145,11 @@ void reader_release(struct reader *r, struct fhandle *fh)
 	fh_free(fh);
 }
 
-int reader_prefetch(struct reader *r, const struct index_entry *e)
+int reader_prefetch(struct reader *r, const struct index_entry *e, int tail)
 {
 	uint64_t part = e->size < r->o.part_size ? e->size : r->o.part_size;
 	uint64_t n = (part + r->bs - 1) / r->bs;
-	uint64_t run = 0;
+	uint64_t first = 0, run = 0;
 	struct fhandle fh = { .key = e->key };	/* what a job copies, no more */
 	struct job *j;
 	int rc = 0;
@@ -162,14 +162,18 @@ int reader_prefetch(struct reader *r, const struct index_entry *e)
 	/* the index names it, so it is current (as at reader_open) */
 	fetch_stale_clear(r, fh.obj);
 	pthread_mutex_lock(&r->lock);
+	if (tail) {
+		first = (e->size + r->bs - 1) / r->bs - 1;
+		n = 1;
+	}
 	if (r->inflight + n * r->bs > r->o.inflight_max / 2) {
 		rc = -1;
 		goto out;
 	}
 	/* the blocks from the first on that are nowhere yet */
-	while (run < n && reader_block_absent(r, fh.obj, run))
+	while (run < n && reader_block_absent(r, fh.obj, first + run))
 		run++;
-	if (run && (j = fetch_job_new(&fh, 0, run, 0))) {
+	if (run && (j = fetch_job_new(&fh, first, run, 0))) {
 		j->ahead_of_open = 1;
 		j->ahead_lane = 1;
 		fetch_job_queue(r, j);

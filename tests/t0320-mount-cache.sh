@@ -39,6 +39,7 @@ mount_bucket() {
 
 cached() { getfattr --absolute-names --only-values -n user.lakemount.cached "$1"; }
 cached_is() { test "$(cached "$1")" = "$2"; }
+test_cached_more() { test "$(cached "$1")" -gt "$2"; }
 # test_cached_all DIR FROM TO: fFROM..fTO of DIR are whole in the cache
 test_cached_all() {
 	local i
@@ -422,6 +423,43 @@ test_expect_success FUSE 'a loop over the zips of a folder, a CHECKSUM between e
 	echo "after z10..z12: z13.zip $(cached "$d/z13.zip"), z16.zip $(cached "$d/z16.zip"), z17.zip $(cached "$d/z17.zip")" &&
 	test "$(cached "$d/z13.zip")" = $((100 << 10)) &&
 	test "$(cached "$d/z17.zip")" = 0 &&
+	lm_umount "$PWD/mnt"
+'
+
+# unzip -l reads a zip's end (its central directory), so what is fetched
+# ahead of each next zip of the loop is its last block, not its first 8
+# MiB: the build before fetched 8 MiB of the start of u13..u19 here, 56
+# MiB no one read.  A reader that then starts at the beginning (head)
+# gets the first parts again.
+test_expect_success FUSE 'a loop of unzip -l over big zips: the next zips have their ends fetched ahead, not their starts' '
+	mkdir unzips && cd unzips &&
+	test_bucket b && s3cli mb "$b" &&
+	python3 -c "
+import os, zipfile
+for i in range(10, 20):
+    with zipfile.ZipFile(\"u%d.zip\" % i, \"w\", zipfile.ZIP_STORED) as z:
+        z.writestr(\"BTCUSDT-trades-2024-%02d.csv\" % (i - 9), os.urandom(12 << 20))
+" &&
+	for i in $(seq 10 19); do
+		s3cli put "$b" data/test/u/u$i.zip u$i.zip || return 1
+	done &&
+	size=$(stat -c %s u16.zip) && last=$((size - (size - 1) / (1 << 20) * (1 << 20))) &&
+	mount_bucket "$b" &&
+	d=$PWD/mnt/archive/binance/test/u &&
+	test "$(ls "$d" | wc -l)" = 10 &&
+	set -- $(counters mnt) && g0=$1 b0=$2 &&
+	for i in $(seq 10 19); do
+		(cd "$d" && unzip -l u$i.zip) >>got && unzip -l u$i.zip >>want || return 1
+	done &&
+	test_cmp want got &&
+	lm_settled mnt &&
+	set -- $(counters mnt) && g1=$1 b1=$2 &&
+	echo "unzip -l of ten zips of $size bytes: $((g1 - g0)) GETs, $((b1 - b0)) bytes in; u16.zip: $(cached "$d/u16.zip") bytes cached, its last block $last" &&
+	test "$(cached "$d/u16.zip")" = "$last" &&
+	test $((b1 - b0)) -le $((64 << 10)) &&
+	head -c 1000 "$d/u10.zip" "$d/u11.zip" "$d/u12.zip" >/dev/null &&
+	wait_until 10 test_cached_more "$d/u13.zip" $((8 << 20)) &&
+	echo "after head -c 1000 of u10..u12: u13.zip $(cached "$d/u13.zip") bytes cached" &&
 	lm_umount "$PWD/mnt"
 '
 
