@@ -257,6 +257,9 @@ reporting_off() {
 	top=$(awk '{ if (NF - 5 > m) m = NF - 5 } END { print m + 0 }' /proc/buddyinfo)
 	[ "$was" -le "$top" ] || { REPORTING_INFO="free page reporting: off (page_reporting_order $was)"; return 0; }
 	REPORTING_INFO="free page reporting: on (page_reporting_order $was)"
+	# a virtio balloon offers it by feature bit 5 (VIRTIO_BALLOON_F_REPORTING)
+	cut -c6 /sys/bus/virtio/drivers/virtio_balloon/virtio*/features 2>/dev/null | grep -q 1 ||
+		REPORTING_INFO="free page reporting: no virtio balloon offers it (page_reporting_order $was)"
 	[ "$PAGE_REPORTING" = off ] || { REPORTING_INFO="$REPORTING_INFO, kept (BENCH_PAGE_REPORTING=keep)"; return 0; }
 	[ -n "$ROOT" ] || { REPORTING_INFO="$REPORTING_INFO, kept (not root)"; return 0; }
 	if echo $((top + 1)) >"$REPORTING_KNOB" 2>/dev/null; then
