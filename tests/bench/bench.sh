@@ -66,15 +66,11 @@
 # -- a cache file, a staging file: lakemount's, s3fs's, rclone's -- paid
 # that for every byte, and the yardsticks never did: curl -o /dev/null
 # keeps nothing, and aws s3 cp reads a file already in the page cache.
-# That part of the gap was the host's, not the tools'.  In reduced benches
-# (loopback, lakemount only, 3 runs) the write of 1 GiB + fsync took
-# 8.43 s with reporting on and 4.82 s with it off (aws s3 cp 6.03 and
-# 6.00 s); the cold read of 256 MiB 0.395 s either way, the daemon and
-# cat using 0.32 s of CPU against 0.27 s.  So the bench holds
-# reporting off while it runs (page_reporting_order above the largest
-# order of a free block, which then never qualifies), restores it on
-# exit, and says so; BENCH_PAGE_REPORTING=keep measures the machine as
-# it is.
+# That part of the gap was the host's, not the tools' (the README has
+# what it did to lakemount's write: 8.43 s against 4.82 s).  So the bench
+# holds reporting off while it runs (page_reporting_order above the
+# largest order of a free block), restores it on exit, and says so;
+# BENCH_PAGE_REPORTING=keep measures the machine as it is.
 #
 # Environment:
 #   BENCH_RUNS (3)          runs of each scenario (medians are reported)
