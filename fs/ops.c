@@ -332,8 +332,12 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		ops_read_written(req, size, off, fi);
 		return;
 	}
-	if (of->parent && !__atomic_exchange_n(&of->read_seen, 1, __ATOMIC_RELAXED))
-		siblings_first_read(fs->siblings, of->parent, (uint64_t)off);
+	if (of->parent) {
+		if (!__atomic_exchange_n(&of->read_seen, 1, __ATOMIC_RELAXED))
+			__atomic_store_n(&of->first_off, (uint64_t)off, __ATOMIC_RELAXED);
+		if ((uint64_t)off < blocks_block_size(fs->blocks))
+			__atomic_store_n(&of->read_head, 1, __ATOMIC_RELAXED);
+	}
 	n = reader_spans(fs->reader, of->fh, size, off, sp, &nsp);
 	if (n < 0) {
 		fuse_reply_err(req, (int)-n);
@@ -353,7 +357,14 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	ops_release_file(fs_of(req), ino, (struct open_file *)(uintptr_t)fi->fh);
+	struct lmfs *fs = fs_of(req);
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+
+	if (of->parent && __atomic_load_n(&of->read_seen, __ATOMIC_RELAXED))
+		siblings_read(fs->siblings, of->parent,
+			      __atomic_load_n(&of->read_head, __ATOMIC_RELAXED),
+			      __atomic_load_n(&of->first_off, __ATOMIC_RELAXED) > 0);
+	ops_release_file(fs, ino, of);
 	fuse_reply_err(req, 0);
 }
 

@@ -22,8 +22,13 @@ struct open_file {
 	struct wfile *wf;	/* the write path's file, or NULL */
 	int counted;		/* wf counts this handle as open (writer_close) */
 	enum inode_mode mode;	/* of a reader's handle (inodes_open) */
-	uint64_t parent;	/* its folder, when siblings follow it */
-	int read_seen;		/* a read came (atomic: reads run at once) */
+	/* How it was read, for siblings.c's note 4 (atomics: reads run at
+	 * once): its folder (0: not followed), whether a read came, where
+	 * the first began, and whether one touched the first block. */
+	uint64_t parent;
+	int read_seen;
+	uint64_t first_off;
+	int read_head;
 };
 
 /* A row as the kernel sees it: the index's view with what a file being

@@ -41,12 +41,12 @@ void reader_pretouch(struct reader *r);
 int reader_open(struct reader *r, const struct index_entry *e, struct fhandle **out);
 void reader_release(struct reader *r, struct fhandle *fh);
 
-/* Fetch the first part of file row e into the cache, for a reader expected
- * to open it soon (fs/siblings.c), unless its first block is here or on
- * its way; tail: its last block instead, for a reader that starts at the
- * end (unzip -l, a parquet footer).  0, or -1 when the budget for such
- * fetches (half the readahead one) is spent. */
-int reader_prefetch(struct reader *r, const struct index_entry *e, int tail);
+/* Fetch into the cache, for a reader expected to open it soon
+ * (fs/siblings.c), the first part of file row e (head) and its last block
+ * (tail: unzip -l, a parquet footer), what of them is not here or on its
+ * way.  0, or -1 when the budget for such fetches (half the readahead
+ * one) is spent. */
+int reader_prefetch(struct reader *r, const struct index_entry *e, int head, int tail);
 
 /* Bytes of a file, in place: a span points into a block held in memory
  * until reader_spans_release(), so a read is answered without a copy. */

@@ -145,13 +145,31 @@ void reader_release(struct reader *r, struct fhandle *fh)
 	fh_free(fh);
 }
 
-int reader_prefetch(struct reader *r, const struct index_entry *e, int tail)
+/* Queue blocks [first, first + n) of fh on the ahead lane, those of them
+ * from the first on that are nowhere yet (r->lock held).  0, or -1 when
+ * the budget of reader_prefetch is spent. */
+static int ahead_job(struct reader *r, struct fhandle *fh, uint64_t first, uint64_t n)
+{
+	uint64_t run = 0;
+	struct job *j;
+
+	if (r->inflight + n * r->bs > r->o.inflight_max / 2)
+		return -1;
+	while (run < n && reader_block_absent(r, fh->obj, first + run))
+		run++;
+	if (run && (j = fetch_job_new(fh, first, run, 0))) {
+		j->ahead_of_open = 1;
+		j->ahead_lane = 1;
+		fetch_job_queue(r, j);
+	}
+	return 0;
+}
+
+int reader_prefetch(struct reader *r, const struct index_entry *e, int head, int tail)
 {
 	uint64_t part = e->size < r->o.part_size ? e->size : r->o.part_size;
-	uint64_t n = (part + r->bs - 1) / r->bs;
-	uint64_t first = 0, run = 0;
+	uint64_t n = (part + r->bs - 1) / r->bs, last = (e->size + r->bs - 1) / r->bs;
 	struct fhandle fh = { .key = e->key };	/* what a job copies, no more */
-	struct job *j;
 	int rc = 0;
 
 	if (!n)
@@ -162,23 +180,12 @@ int reader_prefetch(struct reader *r, const struct index_entry *e, int tail)
 	/* the index names it, so it is current (as at reader_open) */
 	fetch_stale_clear(r, fh.obj);
 	pthread_mutex_lock(&r->lock);
-	if (tail) {
-		first = (e->size + r->bs - 1) / r->bs - 1;
-		n = 1;
-	}
-	if (r->inflight + n * r->bs > r->o.inflight_max / 2) {
-		rc = -1;
-		goto out;
-	}
-	/* the blocks from the first on that are nowhere yet */
-	while (run < n && reader_block_absent(r, fh.obj, first + run))
-		run++;
-	if (run && (j = fetch_job_new(&fh, first, run, 0))) {
-		j->ahead_of_open = 1;
-		j->ahead_lane = 1;
-		fetch_job_queue(r, j);
-	}
-out:
+	/* the end first, as such a reader asks for it first (unless the
+	 * first part holds it and is wanted too) */
+	if (tail && !(head && last <= n))
+		rc = ahead_job(r, &fh, last - 1, 1);
+	if (!rc && head)
+		rc = ahead_job(r, &fh, 0, n);
 	pthread_mutex_unlock(&r->lock);
 	return rc;
 }

@@ -23,16 +23,16 @@
  *  3. Only read-only trees: there an object does not change under its name
  *     between the listing and the fetch, so nothing is fetched for a file
  *     a write is about to replace.
- *  4. What is fetched of each follows where the reader of the folder's
- *     last opened file began: at its start (cat, sha256sum, rsync), the
- *     first part; elsewhere (unzip -l and zipinfo read a zip's central
- *     directory at its end, a parquet reader its footer), the last block
- *     only.  A loop of `unzip -l` over a folder of big zips fetched 8 MiB
- *     of the start of each next zip, of which it read nothing.  The first
- *     read of an open tells (siblings_first_read); it may come before
- *     siblings_opened has seen that open, so it counts for the folder,
- *     not for the file.  When the mode changes, the files already asked
- *     for are asked for again, in the new one.
+ *  4. What is fetched of each follows how the folder's last file was
+ *     read, as its release tells (siblings_read): the first part if its
+ *     first block was read (cat, sha256sum, rsync); the last block if its
+ *     reading began past that (unzip -l and zipinfo read a zip's central
+ *     directory at its end, a parquet reader its footer); both if both
+ *     (Python's zipfile, so pandas: the end, then the member from the
+ *     start).  A loop of `unzip -l` over a folder of big zips fetched 8
+ *     MiB of the start of each next zip, of which it read nothing.  A
+ *     file opened and closed unread tells nothing.  When the mode
+ *     changes, the files already asked for are asked for again.
  *
  * Locks: s->lock guards the table; it is not held during index or reader
  * calls.
@@ -57,7 +57,7 @@ struct slot {
 					   folder's last file */
 	char upto[NAME_MAX + 1];	/* the last file queued ahead */
 	unsigned run;			/* files opened in order, this one too */
-	int tail;			/* fetch last blocks, not first parts
+	int head, tail;			/* fetch first parts, last blocks
 					   (note 4) */
 	uint64_t used;			/* s->clock at the last open */
 };
@@ -117,6 +117,7 @@ static struct slot *slot_of(struct siblings *s, uint64_t parent)
 	}
 	memset(lru, 0, sizeof(*lru));
 	lru->parent = parent;
+	lru->head = 1;		/* until a release tells otherwise */
 	return lru;
 }
 
@@ -126,7 +127,7 @@ void siblings_opened(struct siblings *s, struct lmfs *fs, const struct index_ent
 	struct ahead a = { .n = 0 };
 	struct slot *sl;
 	unsigned run;
-	int i, known, tail;
+	int i, known, head, tail;
 
 	if (!s || !e->parent || strlen(e->name) > NAME_MAX)
 		return;
@@ -142,6 +143,7 @@ void siblings_opened(struct siblings *s, struct lmfs *fs, const struct index_ent
 	strcpy(sl->horizon, known && a.n ? a.e[a.n - 1].name : "");
 	sl->used = ++s->clock;
 	run = known ? sl->run : 0;
+	head = sl->head;
 	tail = sl->tail;
 	strcpy(upto, sl->upto);
 	pthread_mutex_unlock(&s->lock);
@@ -149,14 +151,14 @@ void siblings_opened(struct siblings *s, struct lmfs *fs, const struct index_ent
 	for (i = 0; run >= 3 && i < a.n; i++) {
 		if (strcmp(a.e[i].name, upto) <= 0)
 			continue;
-		if (reader_prefetch(fs->reader, &a.e[i], tail) < 0)
+		if (reader_prefetch(fs->reader, &a.e[i], head, tail) < 0)
 			break;		/* the reader's budget is spent */
 		strcpy(upto, a.e[i].name);
 	}
 	if (run >= 3) {
 		pthread_mutex_lock(&s->lock);
 		sl = slot_of(s, e->parent);
-		if (strcmp(upto, sl->upto) > 0 && sl->tail == tail)
+		if (strcmp(upto, sl->upto) > 0 && sl->head == head && sl->tail == tail)
 			strcpy(sl->upto, upto);
 		pthread_mutex_unlock(&s->lock);
 	}
@@ -164,7 +166,7 @@ void siblings_opened(struct siblings *s, struct lmfs *fs, const struct index_ent
 		index_entry_release(&a.e[i]);
 }
 
-void siblings_first_read(struct siblings *s, uint64_t parent, uint64_t off)
+void siblings_read(struct siblings *s, uint64_t parent, int head, int tail)
 {
 	int i;
 
@@ -175,8 +177,9 @@ void siblings_first_read(struct siblings *s, uint64_t parent, uint64_t off)
 		struct slot *sl = &s->slot[i];
 
 		if (sl->parent == parent) {
-			if (sl->tail != (off > 0)) {
-				sl->tail = off > 0;
+			if (sl->head != head || sl->tail != tail) {
+				sl->head = head;
+				sl->tail = tail;
 				sl->upto[0] = '\0';	/* note 4 */
 			}
 			break;

@@ -16,8 +16,8 @@ void siblings_free(struct siblings *s);
 
 /* File row e of a read-only tree was just opened. */
 void siblings_opened(struct siblings *s, struct lmfs *fs, const struct index_entry *e);
-/* The first read of an open of a file in folder parent (an inode number)
- * began at off. */
-void siblings_first_read(struct siblings *s, uint64_t parent, uint64_t off);
+/* An open of a file in folder parent (an inode number), now released,
+ * read its first block (head) and began its reading past it (tail). */
+void siblings_read(struct siblings *s, uint64_t parent, int head, int tail);
 
 #endif
