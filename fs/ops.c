@@ -233,7 +233,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct open_file *of = NULL;
 	struct backing pt = { fs, NULL, -1, 0 };
 	char obj[BLOCKS_ID_LEN + 1];
-	int rc = -ENOMEM, keep, tries, id, uncached;
+	int rc = -ENOMEM, keep, tries, id, uncached, followed;
 
 	of = calloc(1, sizeof(*of));
 	if (!of)
@@ -278,15 +278,17 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (!pt.registered)	/* the inode's pin is another handle's */
 			reader_backing_release(fs->reader, of->fh, NULL, 0);
 	}
-	if (wn_writable(fs, e.tree))
-		of->parent = e.parent;	/* before the reply: reads follow it */
+	/* siblings follow read-only trees; before the reply, as reads come
+	 * right after it */
+	if ((followed = wn_writable(fs, e.tree) != 0))
+		of->parent = e.parent;
 	fi->fh = (uintptr_t)of;
 	fi->keep_cache = keep;
 	fi->direct_io = of->mode == INODE_DIRECT || of->mode == INODE_PASSTHROUGH_DIRECT;
 	if (id ? passthru_reply_open(req, fi, id) : fuse_reply_open(req, fi))
 		ops_release_file(fs, ino, of);
 	of = NULL;
-	if (wn_writable(fs, e.tree))
+	if (followed)
 		siblings_opened(fs->siblings, fs, &e);	/* after the reply */
 out:
 	if (rc)
@@ -317,6 +319,19 @@ static struct fuse_bufvec *spans_bufvec(const struct reader_span *sp, int nsp)
 	return v;
 }
 
+/* What siblings.c's note 4 learns from a read: written once per open, so
+ * every later read of it only loads (no locked write on each read). */
+static void note_read(struct lmfs *fs, struct open_file *of, uint64_t off)
+{
+	uint64_t none = 0;
+
+	if (!__atomic_load_n(&of->first_at, __ATOMIC_RELAXED))
+		__atomic_compare_exchange_n(&of->first_at, &none, off + 1, 0, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED);
+	if (off < blocks_block_size(fs->blocks) && !__atomic_load_n(&of->read_head, __ATOMIC_RELAXED))
+		__atomic_store_n(&of->read_head, 1, __ATOMIC_RELAXED);
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -332,12 +347,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		ops_read_written(req, size, off, fi);
 		return;
 	}
-	if (of->parent) {
-		if (!__atomic_exchange_n(&of->read_seen, 1, __ATOMIC_RELAXED))
-			__atomic_store_n(&of->first_off, (uint64_t)off, __ATOMIC_RELAXED);
-		if ((uint64_t)off < blocks_block_size(fs->blocks))
-			__atomic_store_n(&of->read_head, 1, __ATOMIC_RELAXED);
-	}
+	if (of->parent)
+		note_read(fs, of, (uint64_t)off);
 	n = reader_spans(fs->reader, of->fh, size, off, sp, &nsp);
 	if (n < 0) {
 		fuse_reply_err(req, (int)-n);
@@ -359,11 +370,11 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
 	struct lmfs *fs = fs_of(req);
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+	uint64_t first = __atomic_load_n(&of->first_at, __ATOMIC_RELAXED);
 
-	if (of->parent && __atomic_load_n(&of->read_seen, __ATOMIC_RELAXED))
+	if (of->parent && first)	/* a file closed unread tells nothing */
 		siblings_read(fs->siblings, of->parent,
-			      __atomic_load_n(&of->read_head, __ATOMIC_RELAXED),
-			      __atomic_load_n(&of->first_off, __ATOMIC_RELAXED) > 0);
+			      __atomic_load_n(&of->read_head, __ATOMIC_RELAXED), first > 1);
 	ops_release_file(fs, ino, of);
 	fuse_reply_err(req, 0);
 }

@@ -23,11 +23,10 @@ struct open_file {
 	int counted;		/* wf counts this handle as open (writer_close) */
 	enum inode_mode mode;	/* of a reader's handle (inodes_open) */
 	/* How it was read, for siblings.c's note 4 (atomics: reads run at
-	 * once): its folder (0: not followed), whether a read came, where
-	 * the first began, and whether one touched the first block. */
+	 * once): its folder (0: not followed), 1 + where the first read
+	 * began (0: none yet), and whether a read touched the first block. */
 	uint64_t parent;
-	int read_seen;
-	uint64_t first_off;
+	uint64_t first_at;
 	int read_head;
 };
 
