@@ -319,17 +319,32 @@ static struct fuse_bufvec *spans_bufvec(const struct reader_span *sp, int nsp)
 	return v;
 }
 
-/* What siblings.c's note 4 learns from a read: written once per open, so
- * every later read of it only loads (no locked write on each read). */
-static void note_read(struct lmfs *fs, struct open_file *of, uint64_t off)
+/* What siblings.c's note 4 learns from a read.  The first read's place is
+ * written once per open, and the reach of the start only while it grows
+ * within the first part, so most reads of a file only load.  Within a
+ * block of the reach, not at it: the kernel may send a reader's requests
+ * out of order. */
+static void note_read(struct lmfs *fs, struct open_file *of, uint64_t off, size_t size)
 {
-	uint64_t none = 0;
+	uint64_t none = 0, bs = blocks_block_size(fs->blocks), end = off + size, reach;
 
 	if (!__atomic_load_n(&of->first_at, __ATOMIC_RELAXED))
 		__atomic_compare_exchange_n(&of->first_at, &none, off + 1, 0, __ATOMIC_RELAXED,
 					    __ATOMIC_RELAXED);
-	if (off < blocks_block_size(fs->blocks) && !__atomic_load_n(&of->read_head, __ATOMIC_RELAXED))
-		__atomic_store_n(&of->read_head, 1, __ATOMIC_RELAXED);
+	reach = __atomic_load_n(&of->head_reach, __ATOMIC_RELAXED);
+	while (off < reach + bs && end > reach && reach < reader_part_size(fs->reader) &&
+	       !__atomic_compare_exchange_n(&of->head_reach, &reach, end, 1, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
+		;
+}
+
+/* The blocks of its first part an open read (siblings_read's head). */
+static unsigned head_blocks(struct lmfs *fs, const struct open_file *of)
+{
+	uint64_t bs = blocks_block_size(fs->blocks), part = reader_part_size(fs->reader);
+	uint64_t reach = __atomic_load_n(&of->head_reach, __ATOMIC_RELAXED);
+
+	return (unsigned)(((reach < part ? reach : part) + bs - 1) / bs);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -348,7 +363,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	if (of->parent)
-		note_read(fs, of, (uint64_t)off);
+		note_read(fs, of, (uint64_t)off, size);
 	n = reader_spans(fs->reader, of->fh, size, off, sp, &nsp);
 	if (n < 0) {
 		fuse_reply_err(req, (int)-n);
@@ -373,8 +388,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	uint64_t first = __atomic_load_n(&of->first_at, __ATOMIC_RELAXED);
 
 	if (of->parent && first)	/* a file closed unread tells nothing */
-		siblings_read(fs->siblings, of->parent,
-			      __atomic_load_n(&of->read_head, __ATOMIC_RELAXED), first > 1);
+		siblings_read(fs->siblings, of->parent, head_blocks(fs, of), first > 1);
 	ops_release_file(fs, ino, of);
 	fuse_reply_err(req, 0);
 }

@@ -24,10 +24,12 @@ struct open_file {
 	enum inode_mode mode;	/* of a reader's handle (inodes_open) */
 	/* How it was read, for siblings.c's note 4 (atomics: reads run at
 	 * once): its folder (0: not followed), 1 + where the first read
-	 * began (0: none yet), and whether a read touched the first block. */
+	 * began (0: none yet), and how far its start was read: the end of
+	 * the reads that began in the first block or within a block of what
+	 * was read before them (0: none; not followed past the first part). */
 	uint64_t parent;
 	uint64_t first_at;
-	int read_head;
+	uint64_t head_reach;
 };
 
 /* A row as the kernel sees it: the index's view with what a file being

@@ -42,11 +42,13 @@ int reader_open(struct reader *r, const struct index_entry *e, struct fhandle **
 void reader_release(struct reader *r, struct fhandle *fh);
 
 /* Fetch into the cache, for a reader expected to open it soon
- * (fs/siblings.c), the first part of file row e (head) and its last block
- * (tail: unzip -l, a parquet footer), what of them is not here or on its
- * way.  0, or -1 when the budget for such fetches (half the readahead
- * one) is spent. */
-int reader_prefetch(struct reader *r, const struct index_entry *e, int head, int tail);
+ * (fs/siblings.c), the first head blocks of file row e (at most its first
+ * part) and its last block (tail: unzip -l, a parquet footer), what of
+ * them is not here or on its way.  0, or -1 when the budget for such
+ * fetches (half the readahead one) is spent. */
+int reader_prefetch(struct reader *r, const struct index_entry *e, unsigned head, int tail);
+/* Bytes per readahead GET. */
+uint64_t reader_part_size(const struct reader *r);
 
 /* Bytes of a file, in place: a span points into a block held in memory
  * until reader_spans_release(), so a read is answered without a copy. */

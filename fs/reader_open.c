@@ -145,14 +145,20 @@ void reader_release(struct reader *r, struct fhandle *fh)
 	fh_free(fh);
 }
 
-/* Queue blocks [first, first + n) of fh on the ahead lane, those of them
- * from the first on that are nowhere yet (r->lock held).  0, or -1 when
- * the budget of reader_prefetch is spent. */
+/* Queue blocks [first, first + n) of fh on the ahead lane: the first run
+ * of them that is nowhere yet (r->lock held).  Past what is here, so that
+ * a folder's loop that comes to read more of each file than it did (note
+ * 4 of siblings.c) gets the rest.  0, or -1 when the budget of
+ * reader_prefetch is spent. */
 static int ahead_job(struct reader *r, struct fhandle *fh, uint64_t first, uint64_t n)
 {
 	uint64_t run = 0;
 	struct job *j;
 
+	while (n && !reader_block_absent(r, fh->obj, first))
+		first++, n--;
+	if (!n)
+		return 0;
 	if (r->inflight + n * r->bs > r->o.inflight_max / 2)
 		return -1;
 	while (run < n && reader_block_absent(r, fh->obj, first + run))
@@ -165,7 +171,12 @@ static int ahead_job(struct reader *r, struct fhandle *fh, uint64_t first, uint6
 	return 0;
 }
 
-int reader_prefetch(struct reader *r, const struct index_entry *e, int head, int tail)
+uint64_t reader_part_size(const struct reader *r)
+{
+	return r->o.part_size;
+}
+
+int reader_prefetch(struct reader *r, const struct index_entry *e, unsigned head, int tail)
 {
 	uint64_t part = e->size < r->o.part_size ? e->size : r->o.part_size;
 	uint64_t n = (part + r->bs - 1) / r->bs, last = (e->size + r->bs - 1) / r->bs;
@@ -174,6 +185,8 @@ int reader_prefetch(struct reader *r, const struct index_entry *e, int head, int
 
 	if (!n)
 		return 0;
+	if (head < n)
+		n = head;
 	describe(r, &fh, e);
 	if (verify_refuses(r->fs, e, fh.obj))
 		return 0;
@@ -181,10 +194,10 @@ int reader_prefetch(struct reader *r, const struct index_entry *e, int head, int
 	fetch_stale_clear(r, fh.obj);
 	pthread_mutex_lock(&r->lock);
 	/* the end first, as such a reader asks for it first (unless the
-	 * first part holds it and is wanted too) */
-	if (tail && !(head && last <= n))
+	 * blocks of the start wanted hold it) */
+	if (tail && last > n)
 		rc = ahead_job(r, &fh, last - 1, 1);
-	if (!rc && head)
+	if (!rc && n)
 		rc = ahead_job(r, &fh, 0, n);
 	pthread_mutex_unlock(&r->lock);
 	return rc;

@@ -15,7 +15,7 @@
  *     over the zips of an archive folder skips the X.zip.CHECKSUM between
  *     them.
  *  2. From the third file of a run on, each open asks the reader to fetch
- *     the first part of each of the next AHEAD files (reader_prefetch)
+ *     the start of each of the next AHEAD files (reader_prefetch; note 4)
  *     that was not asked for already (`upto`, the last name queued).  The
  *     reader bounds what is in flight (half its readahead budget) and
  *     keeps what lands on disk only: a guess that is wrong costs some GETs
@@ -24,15 +24,18 @@
  *     between the listing and the fetch, so nothing is fetched for a file
  *     a write is about to replace.
  *  4. What is fetched of each follows how the folder's last file was
- *     read, as its release tells (siblings_read): the first part if its
- *     first block was read (cat, sha256sum, rsync); the last block if its
- *     reading began past that (unzip -l and zipinfo read a zip's central
- *     directory at its end, a parquet reader its footer); both if both
- *     (Python's zipfile, so pandas: the end, then the member from the
- *     start).  A loop of `unzip -l` over a folder of big zips fetched 8
- *     MiB of the start of each next zip, of which it read nothing.  A
- *     file opened and closed unread tells nothing.  When the mode
- *     changes, the files already asked for are asked for again.
+ *     read, as its release tells (siblings_read): as many blocks of its
+ *     start as that file's were read, up to the first part (all of it for
+ *     cat, sha256sum, rsync; one block for `head -1`, or for a member's
+ *     first lines); the last block if its reading began past the start
+ *     (unzip -l and zipinfo read a zip's central directory at its end, a
+ *     parquet reader its footer); both if both (Python's zipfile, so
+ *     pandas: the end, then the member from the start).  A loop of
+ *     `unzip -l` over a folder of big zips fetched 8 MiB of the start of
+ *     each next zip, of which it read nothing, and `head -1` of big CSVs
+ *     8 MiB of each where it read a block.  A file opened and closed
+ *     unread tells nothing.  When that changes, the files already asked
+ *     for are asked for again (reader_prefetch fetches what is missing).
  *
  * Locks: s->lock guards the table; it is not held during index or reader
  * calls.
@@ -57,8 +60,8 @@ struct slot {
 					   folder's last file */
 	char upto[NAME_MAX + 1];	/* the last file queued ahead */
 	unsigned run;			/* files opened in order, this one too */
-	int head, tail;			/* fetch first parts, last blocks
-					   (note 4) */
+	unsigned head;			/* fetch so many first blocks */
+	int tail;			/* and the last block (note 4) */
 	uint64_t used;			/* s->clock at the last open */
 };
 
@@ -117,7 +120,7 @@ static struct slot *slot_of(struct siblings *s, uint64_t parent)
 	}
 	memset(lru, 0, sizeof(*lru));
 	lru->parent = parent;
-	lru->head = 1;		/* until a release tells otherwise */
+	lru->head = UINT_MAX;	/* the first part, until a release tells */
 	return lru;
 }
 
@@ -126,8 +129,8 @@ void siblings_opened(struct siblings *s, struct lmfs *fs, const struct index_ent
 	char upto[NAME_MAX + 1];
 	struct ahead a = { .n = 0 };
 	struct slot *sl;
-	unsigned run;
-	int i, known, head, tail;
+	unsigned run, head;
+	int i, known, tail;
 
 	if (!s || !e->parent || strlen(e->name) > NAME_MAX)
 		return;
@@ -166,7 +169,7 @@ void siblings_opened(struct siblings *s, struct lmfs *fs, const struct index_ent
 		index_entry_release(&a.e[i]);
 }
 
-void siblings_read(struct siblings *s, uint64_t parent, int head, int tail)
+void siblings_read(struct siblings *s, uint64_t parent, unsigned head, int tail)
 {
 	int i;
 

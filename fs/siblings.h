@@ -17,7 +17,8 @@ void siblings_free(struct siblings *s);
 /* File row e of a read-only tree was just opened. */
 void siblings_opened(struct siblings *s, struct lmfs *fs, const struct index_entry *e);
 /* An open of a file in folder parent (an inode number), now released,
- * read its first block (head) and began its reading past it (tail). */
-void siblings_read(struct siblings *s, uint64_t parent, int head, int tail);
+ * read so many blocks of its start (head; 0: none) and began its reading
+ * past the start (tail). */
+void siblings_read(struct siblings *s, uint64_t parent, unsigned head, int tail);
 
 #endif
