@@ -326,11 +326,12 @@ static struct fuse_bufvec *spans_bufvec(const struct reader_span *sp, int nsp)
  * out of order. */
 static void note_read(struct lmfs *fs, struct open_file *of, uint64_t off, size_t size)
 {
-	uint64_t none = 0, bs = blocks_block_size(fs->blocks), end = off + size, reach;
+	uint64_t bs = blocks_block_size(fs->blocks), end = off + size, reach;
+	int none = 0;
 
-	if (!__atomic_load_n(&of->first_at, __ATOMIC_RELAXED))
-		__atomic_compare_exchange_n(&of->first_at, &none, off + 1, 0, __ATOMIC_RELAXED,
-					    __ATOMIC_RELAXED);
+	if (!__atomic_load_n(&of->first_read, __ATOMIC_RELAXED))
+		__atomic_compare_exchange_n(&of->first_read, &none, off ? 2 : 1, 0,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 	reach = __atomic_load_n(&of->head_reach, __ATOMIC_RELAXED);
 	while (off < reach + bs && end > reach && reach < reader_part_size(fs->reader) &&
 	       !__atomic_compare_exchange_n(&of->head_reach, &reach, end, 1, __ATOMIC_RELAXED,
@@ -385,10 +386,10 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
 	struct lmfs *fs = fs_of(req);
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
-	uint64_t first = __atomic_load_n(&of->first_at, __ATOMIC_RELAXED);
+	int first = __atomic_load_n(&of->first_read, __ATOMIC_RELAXED);
 
 	if (of->parent && first)	/* a file closed unread tells nothing */
-		siblings_read(fs->siblings, of->parent, head_blocks(fs, of), first > 1);
+		siblings_read(fs->siblings, of->parent, head_blocks(fs, of), first == 2);
 	ops_release_file(fs, ino, of);
 	fuse_reply_err(req, 0);
 }

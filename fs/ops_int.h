@@ -23,12 +23,13 @@ struct open_file {
 	int counted;		/* wf counts this handle as open (writer_close) */
 	enum inode_mode mode;	/* of a reader's handle (inodes_open) */
 	/* How it was read, for siblings.c's note 4 (atomics: reads run at
-	 * once): its folder (0: not followed), 1 + where the first read
-	 * began (0: none yet), and how far its start was read: the end of
-	 * the reads that began in the first block or within a block of what
-	 * was read before them (0: none; not followed past the first part). */
+	 * once): its folder (0: not followed), where the first read began
+	 * (0: none yet, 1: at the start, 2: past it), and how far its start
+	 * was read: the end of the reads that began in the first block or
+	 * within a block of what was read before them (0: none; not followed
+	 * past the first part). */
 	uint64_t parent;
-	uint64_t first_at;
+	int first_read;
 	uint64_t head_reach;
 };
 

@@ -219,6 +219,21 @@ int reader_block_absent(struct reader *r, const char *obj, uint64_t no)
 	       !blocks_has(r->fs->blocks, obj, no);
 }
 
+uint64_t reader_absent_run(struct reader *r, const char *obj, uint64_t *first, uint64_t end,
+			   uint64_t max)
+{
+	uint64_t b = *first, run;
+
+	while (b < end && !reader_block_absent(r, obj, b))
+		b++;
+	*first = b;
+	if (b == end || !max)
+		return 0;
+	for (run = 1; run < max && b + run < end && reader_block_absent(r, obj, b + run); run++)
+		;
+	return run;
+}
+
 /* Ask for the missing blocks of [first, end) of fh, in jobs of part_size.
  * Returns the first block not asked for (budget spent). fh->lock held. */
 static uint64_t prefetch(struct reader *r, struct fhandle *fh, uint64_t first, uint64_t end)
@@ -227,16 +242,13 @@ static uint64_t prefetch(struct reader *r, struct fhandle *fh, uint64_t first, u
 
 	pthread_mutex_lock(&r->lock);
 	while (b < end) {
-		uint64_t run = 0;
+		uint64_t run;
 		struct job *j;
 
 		if (r->inflight + per_job * r->bs > r->o.inflight_max)
 			break;
 		/* Skip blocks that are here or on their way. */
-		while (b < end && !reader_block_absent(r, fh->obj, b))
-			b++;
-		while (b + run < end && run < per_job && reader_block_absent(r, fh->obj, b + run))
-			run++;
+		run = reader_absent_run(r, fh->obj, &b, end, per_job);
 		if (!run)
 			break;
 		j = fetch_job_new(fh, b, run, 0);

@@ -139,6 +139,11 @@ void reader_buf_put(struct reader *r, char *b);
 /* Block no of obj is neither in memory, nor on its way, nor on disk
  * (r->lock held). */
 int reader_block_absent(struct reader *r, const char *obj, uint64_t no);
+/* The first run of blocks of obj in [*first, end), at most max long, that
+ * are nowhere yet: *first moves past those that are here or on their way,
+ * and the run's length is returned (0: none).  r->lock held. */
+uint64_t reader_absent_run(struct reader *r, const char *obj, uint64_t *first, uint64_t end,
+			   uint64_t max);
 
 /* The hot list (fs/reader_hot.c); r->lock held for all but
  * reader_hot_unref. */

@@ -152,18 +152,14 @@ void reader_release(struct reader *r, struct fhandle *fh)
  * reader_prefetch is spent. */
 static int ahead_job(struct reader *r, struct fhandle *fh, uint64_t first, uint64_t n)
 {
-	uint64_t run = 0;
+	uint64_t end = first + n, run = reader_absent_run(r, fh->obj, &first, end, n);
 	struct job *j;
 
-	while (n && !reader_block_absent(r, fh->obj, first))
-		first++, n--;
-	if (!n)
+	if (!run)
 		return 0;
-	if (r->inflight + n * r->bs > r->o.inflight_max / 2)
+	if (r->inflight + (end - first) * r->bs > r->o.inflight_max / 2)
 		return -1;
-	while (run < n && reader_block_absent(r, fh->obj, first + run))
-		run++;
-	if (run && (j = fetch_job_new(fh, first, run, 0))) {
+	if ((j = fetch_job_new(fh, first, run, 0))) {
 		j->ahead_of_open = 1;
 		j->ahead_lane = 1;
 		fetch_job_queue(r, j);
